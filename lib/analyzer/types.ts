@@ -1,0 +1,167 @@
+// The analyzer's shared contract. The engine (discovery, workers, suppressions,
+// fingerprints, fixes, output), the language plugins (python/, typescript/) and every
+// consumer (CLI, job worker, web app) speak these types and nothing else.
+// Everything here must stay structured-cloneable: it crosses worker-thread boundaries.
+
+export type Language = "python" | "typescript";
+
+export type Severity = "info" | "warning" | "error";
+
+/** A severity or "off", as written under `rules:` in the config file. */
+export type RuleLevel = Severity | "off";
+
+export type FixSafety = "safe" | "unsafe";
+
+export type PythonRuleId =
+  | "session-not-closed"
+  | "session-used-after-close"
+  | "session-dependency-not-closed"
+  | "manual-aenter"
+  | "connection-not-closed"
+  | "engine-per-call"
+  | "session-shared-across-tasks"
+  | "shared-module-session";
+
+export type TypeScriptRuleId =
+  | "pool-client-not-released"
+  | "query-runner-not-released"
+  | "prisma-client-per-call"
+  | "mongoose-session-not-ended"
+  | "transaction-not-finished";
+
+export type RuleId = PythonRuleId | TypeScriptRuleId | "forbidden-import";
+
+/** 1-based line and column (columns count UTF-16 code units, as editors and SARIF do). */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface TextEdit {
+  /** Repository-relative path with forward slashes. */
+  path: string;
+  start: Position;
+  end: Position;
+  text: string;
+}
+
+export interface Fix {
+  safety: FixSafety;
+  description: string;
+  edits: TextEdit[];
+}
+
+/** What a rule reports; the engine adds path, severity, fingerprint and suppression. */
+export interface RawFinding {
+  rule: RuleId;
+  message: string;
+  start: Position;
+  end: Position;
+  fix: Fix | null;
+  /**
+   * Stable name of the enclosing scope (e.g. "ChannelHandlers.add_channel" or
+   * "module"). Feeds the fingerprint so it survives line shifts.
+   */
+  scope: string;
+}
+
+/** The public finding shape (the CLI's JSON contract in docs/cli.md). */
+export interface Finding {
+  rule: RuleId;
+  severity: Severity;
+  message: string;
+  path: string;
+  line: number;
+  column: number;
+  end_line: number;
+  end_column: number;
+  fingerprint: string;
+  suppressed: boolean;
+  fix: Fix | null;
+}
+
+export interface ScanError {
+  path: string;
+  message: string;
+}
+
+export interface SkippedFile {
+  path: string;
+  reason: "gitignored" | "config-ignore" | "vendored" | "generated" | "minified" | "binary" | "too-large";
+}
+
+export interface ForbiddenImportConfig {
+  /** Python dotted module or TS specifier / repository path; "pkg.*" bans a subtree. */
+  from: string;
+  names?: string[];
+  allow_in?: string[];
+  use_instead?: string;
+  message?: string;
+  /** Line in the config file where this entry starts (for messages). */
+  line?: number;
+}
+
+export interface PoolguardConfig {
+  forbidden_imports: ForbiddenImportConfig[];
+  sessions: {
+    factories: string[];
+    closers: string[];
+  };
+  rules: Partial<Record<RuleId, RuleLevel>>;
+  ignore: string[];
+  /** Path of the file it was read from, relative to the root; null when defaults. */
+  source: string | null;
+}
+
+/** A file handed to a language plugin. `path` is repository-relative. */
+export interface SourceInput {
+  path: string;
+  text: string;
+}
+
+export interface FileAnalysis {
+  findings: RawFinding[];
+  /** Set when the file does not parse; the engine reports it in `errors`. */
+  error?: string;
+}
+
+export interface AnalyzeOptions {
+  config: PoolguardConfig;
+  /** Rules to run (already filtered by config `rules: off`). */
+  enabledRules: ReadonlySet<RuleId>;
+}
+
+/**
+ * A language plugin. `buildIndex` sees every file of its language in the repository
+ * (cross-file facts: session factories, singletons, import aliases) and returns a
+ * structured-cloneable index handed to every `analyzeFile` call, possibly in another
+ * worker thread.
+ */
+export interface LanguagePlugin<Index = unknown> {
+  language: Language;
+  extensions: readonly string[];
+  rules: readonly RuleMeta[];
+  buildIndex(files: readonly SourceInput[], options: AnalyzeOptions): Index;
+  analyzeFile(file: SourceInput, index: Index, options: AnalyzeOptions): FileAnalysis;
+  /** Parse and discard, for benchmarks (the parse-only floor). */
+  parseOnly(file: SourceInput): void;
+}
+
+export interface RuleMeta {
+  id: RuleId;
+  languages: readonly Language[];
+  defaultSeverity: Severity;
+  /** Strongest fix the rule can offer. */
+  fix: FixSafety | "none";
+  /** One line, shown in listings and SARIF shortDescription. */
+  summary: string;
+}
+
+export interface ScanResult {
+  tool: { name: "poolguard"; version: string };
+  root: string;
+  files_scanned: number;
+  duration_ms: number;
+  findings: Finding[];
+  errors: ScanError[];
+}
