@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Generates both Prisma clients (SQLite and PostgreSQL) into lib/db/generated/.
+// Runs on `npm install` (postinstall). Prisma's CLI insists on a schema-engine binary
+// even for `generate`, which never uses it; unless the user points
+// PRISMA_SCHEMA_ENGINE_BINARY at a native engine, we give it a stand-in that fails
+// loudly if anything ever does call it.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const env = {
+  ...process.env,
+  PRISMA_HIDE_UPDATE_MESSAGE: "1",
+  CHECKPOINT_DISABLE: "1",
+  PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || join(root, "scripts/prisma-schema-engine.mjs"),
+};
+const prisma = join(root, "node_modules/prisma/build/index.js");
+for (const schema of ["prisma/schema.prisma", "prisma/postgresql/schema.prisma"]) {
+  execFileSync(process.execPath, [prisma, "generate", "--schema", schema], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+  console.log(`generated Prisma client for ${schema}`);
+}
