@@ -1,0 +1,5 @@
+-- AlterTable
+ALTER TABLE "Repository" ADD COLUMN     "archived" BOOLEAN NOT NULL DEFAULT false;
+
+-- CreateIndex
+CREATE INDEX "Scan_status_idx" ON "Scan"("status");
