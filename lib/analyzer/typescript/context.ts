@@ -1,0 +1,17 @@
+import type { ts } from "ts-morph";
+import type { AnalyzeOptions, RawFinding, RuleMeta } from "../types.ts";
+import type { TypeScriptIndex } from "./build-index.ts";
+
+/** What every TypeScript rule receives for one file. */
+export interface RuleContext {
+  path: string;
+  text: string;
+  sourceFile: ts.SourceFile;
+  index: TypeScriptIndex;
+  options: AnalyzeOptions;
+}
+
+export interface TypeScriptRule {
+  meta: RuleMeta;
+  check(context: RuleContext): RawFinding[];
+}

@@ -1,0 +1,45 @@
+import type { AnalyzeOptions, FileAnalysis, LanguagePlugin, RawFinding, SourceInput } from "../types.ts";
+import { buildTypeScriptIndex, isIndexOnlyFile, type TypeScriptIndex } from "./build-index.ts";
+import type { RuleContext } from "./context.ts";
+import { checkForbiddenImports, forbiddenImportRuleMeta } from "./forbidden-import.ts";
+import { parseOnlySource, parseSource, syntaxError, TYPESCRIPT_EXTENSIONS } from "./parse.ts";
+import { typescriptRules } from "./rules/index.ts";
+
+// The TypeScript/JavaScript language plugin. Files are parsed one at a time with the
+// TypeScript compiler bundled in ts-morph (no Program, no type checker), so analyzeFile
+// is cheap, independent and safe to run in worker threads.
+//
+// Besides source files the plugin asks for `tsconfig.json`, `jsconfig.json` and
+// `package.json`: buildIndex reads their `paths`/`baseUrl`/`extends` and package
+// names to resolve imports; analyzeFile ignores them.
+
+const INDEX_FILES = ["tsconfig.json", "jsconfig.json", "package.json"] as const;
+
+export const typescriptPlugin: LanguagePlugin<TypeScriptIndex> = {
+  language: "typescript",
+  extensions: [...TYPESCRIPT_EXTENSIONS, ...INDEX_FILES],
+  rules: [...typescriptRules.map((rule) => rule.meta), forbiddenImportRuleMeta],
+  buildIndex(files: readonly SourceInput[]): TypeScriptIndex {
+    return buildTypeScriptIndex(files);
+  },
+  analyzeFile(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOptions): FileAnalysis {
+    if (isIndexOnlyFile(file.path)) return { findings: [] };
+    const sourceFile = parseSource(file.path, file.text);
+    const error = syntaxError(sourceFile);
+    if (error) return { findings: [], error };
+    const context: RuleContext = { path: file.path, text: file.text, sourceFile, index, options };
+    const findings: RawFinding[] = [];
+    for (const rule of typescriptRules) {
+      if (!options.enabledRules.has(rule.meta.id)) continue;
+      findings.push(...rule.check(context));
+    }
+    if (options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0) {
+      findings.push(...checkForbiddenImports(context));
+    }
+    return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
+  },
+  parseOnly(file: SourceInput): void {
+    if (isIndexOnlyFile(file.path)) return;
+    parseOnlySource(file.path, file.text);
+  },
+};

@@ -1,0 +1,185 @@
+import { ts } from "ts-morph";
+import type { SourceInput } from "../types.ts";
+import { enclosingFunction, isFunctionLike, unwrapTypes, walk } from "./ast.ts";
+import { parseSource } from "./parse.ts";
+
+// Which modules export one shared PrismaClient (`export const prisma = new PrismaClient()`,
+// the Next.js `globalForPrisma.prisma ?? new PrismaClient()` pattern, or a
+// `prismaClientSingleton()` factory called at module level), and how to tell a
+// per-call `new PrismaClient()` from one that builds a singleton.
+
+export interface PrismaSingleton {
+  path: string;
+  /** Exported name, or "default". */
+  exportName: string;
+}
+
+export function isPrismaClientConstruction(node: ts.Node): node is ts.NewExpression {
+  if (!ts.isNewExpression(node)) return false;
+  const callee = unwrapTypes(node.expression);
+  const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
+  return name.endsWith("PrismaClient");
+}
+
+export function findPrismaSingletons(files: readonly SourceInput[]): PrismaSingleton[] {
+  const found: PrismaSingleton[] = [];
+  for (const file of files) {
+    if (!file.text.includes("PrismaClient")) continue; // cheap filter: most files never parse here
+    const sourceFile = parseSource(file.path, file.text);
+    for (const exportName of exportedSingletons(sourceFile)) found.push({ path: file.path, exportName });
+  }
+  return found;
+}
+
+function exportedSingletons(sourceFile: ts.SourceFile): string[] {
+  const factories = new Set<string>();
+  for (const statement of sourceFile.statements) {
+    if (ts.isFunctionDeclaration(statement) && statement.name && constructsPrisma(statement)) factories.add(statement.name.text);
+    if (ts.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) {
+        const init = declaration.initializer;
+        if (ts.isIdentifier(declaration.name) && init && isFunctionLike(init) && constructsPrisma(init)) {
+          factories.add(declaration.name.text);
+        }
+      }
+    }
+  }
+  const singletons = new Map<string, boolean>(); // local name → exported directly
+  for (const statement of sourceFile.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    const exported = statement.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword) ?? false;
+    for (const declaration of statement.declarationList.declarations) {
+      const init = declaration.initializer;
+      if (!ts.isIdentifier(declaration.name) || !init || isFunctionLike(init)) continue;
+      if (buildsClient(init, factories)) singletons.set(declaration.name.text, exported);
+    }
+  }
+  const names: string[] = [];
+  for (const [name, exported] of singletons) if (exported) names.push(name);
+  for (const statement of sourceFile.statements) {
+    if (ts.isExportAssignment(statement) && !statement.isExportEquals) {
+      const value = unwrapTypes(statement.expression);
+      if ((ts.isIdentifier(value) && singletons.has(value.text)) || buildsClient(value, factories)) names.push("default");
+    }
+    if (ts.isExportDeclaration(statement) && !statement.moduleSpecifier && statement.exportClause && ts.isNamedExports(statement.exportClause)) {
+      for (const element of statement.exportClause.elements) {
+        const local = (element.propertyName ?? element.name).text;
+        if (singletons.has(local)) names.push(element.name.text);
+      }
+    }
+  }
+  return [...new Set(names)];
+}
+
+function constructsPrisma(fn: ts.Node): boolean {
+  let found = false;
+  walk(fn, (child) => {
+    if (isPrismaClientConstruction(child)) found = true;
+    return !found;
+  });
+  return found;
+}
+
+/** Does this module-level expression build a client (directly, via a factory, or the globalThis cache)? */
+function buildsClient(expression: ts.Node, factories: ReadonlySet<string>): boolean {
+  if (isPrismaClientConstruction(expression)) return true;
+  let found = false;
+  walk(expression, (child) => {
+    if (found || isFunctionLike(child)) return false;
+    if (isPrismaClientConstruction(child)) found = true;
+    if (ts.isCallExpression(child) && ts.isIdentifier(child.expression) && factories.has(child.expression.text)) found = true;
+    return !found;
+  });
+  return found;
+}
+
+/**
+ * Is this `new PrismaClient()` (inside a function) building a shared client? The
+ * singleton cache (`x ?? new PrismaClient()`, `x ||= ...`), an assignment to a variable of
+ * an outer scope or to globalThis, a factory called at module level, or a class that a
+ * DI container instantiates once (NestJS `@Injectable()`).
+ */
+export function isSingletonConstruction(node: ts.NewExpression, sourceFile: ts.SourceFile): boolean {
+  let current: ts.Node = node;
+  while (ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent)) current = current.parent;
+  // new PrismaClient().$extends(...) builds the same client.
+  while (
+    (ts.isPropertyAccessExpression(current.parent) && current.parent.expression === current) ||
+    (ts.isCallExpression(current.parent) && current.parent.expression === current)
+  ) {
+    current = current.parent;
+  }
+  const parent = current.parent;
+  const fn = enclosingFunction(node);
+  if (ts.isBinaryExpression(parent) && parent.right === current) {
+    const operator = parent.operatorToken.kind;
+    if (
+      operator === ts.SyntaxKind.QuestionQuestionToken ||
+      operator === ts.SyntaxKind.BarBarToken ||
+      operator === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+      operator === ts.SyntaxKind.BarBarEqualsToken
+    ) {
+      return true;
+    }
+    if (operator === ts.SyntaxKind.EqualsToken && storesOutside(parent.left, fn)) return true;
+  }
+  if (fn && isFactoryCalledAtModuleLevel(fn, sourceFile)) return true;
+  return fn !== null && isInDependencyInjectedClass(fn);
+}
+
+function storesOutside(target: ts.Expression, fn: ts.Node | null): boolean {
+  const left = unwrapTypes(target);
+  if (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) {
+    let root: ts.Expression = left;
+    while (ts.isPropertyAccessExpression(root) || ts.isElementAccessExpression(root)) root = root.expression;
+    if (ts.isIdentifier(root)) {
+      return /^(globalThis|global|window|module|exports)$/.test(root.text) || /^globalFor/i.test(root.text) || !declaredInside(root.text, fn);
+    }
+    return false; // this.x = new PrismaClient(): per instance
+  }
+  if (ts.isIdentifier(left)) return !declaredInside(left.text, fn);
+  return false;
+}
+
+/** Is `name` declared inside `fn` (a local), rather than in an outer scope? */
+function declaredInside(name: string, fn: ts.Node | null): boolean {
+  if (!fn) return false;
+  let found = false;
+  walk(fn, (child) => {
+    if (found) return false;
+    if ((ts.isVariableDeclaration(child) || ts.isParameter(child)) && ts.isIdentifier(child.name) && child.name.text === name) {
+      found = true;
+    }
+    return !found;
+  });
+  return found;
+}
+
+function isFactoryCalledAtModuleLevel(fn: ts.Node, sourceFile: ts.SourceFile): boolean {
+  let name: string | null = null;
+  if (ts.isFunctionDeclaration(fn) && fn.name && fn.parent === sourceFile) name = fn.name.text;
+  if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)) {
+    const statement = fn.parent.parent.parent;
+    if (statement.parent === sourceFile) name = fn.parent.name.text;
+  }
+  if (name === null) return false;
+  let called = false;
+  walk(sourceFile, (child) => {
+    if (called || isFunctionLike(child)) return false;
+    if (ts.isCallExpression(child) && ts.isIdentifier(child.expression) && child.expression.text === name) called = true;
+    return !called;
+  });
+  return called;
+}
+
+const DI_DECORATORS = new Set(["Injectable", "Service", "Module", "Global", "Singleton", "injectable", "singleton"]);
+
+function isInDependencyInjectedClass(fn: ts.Node): boolean {
+  const owner = fn.parent;
+  if (!owner || !(ts.isClassDeclaration(owner) || ts.isClassExpression(owner))) return false;
+  if (!(ts.isConstructorDeclaration(fn) || ts.isPropertyDeclaration(fn))) return false;
+  return (ts.getDecorators(owner) ?? []).some((decorator) => {
+    const expression = ts.isCallExpression(decorator.expression) ? decorator.expression.expression : decorator.expression;
+    return ts.isIdentifier(expression) && DI_DECORATORS.has(expression.text);
+  });
+}
