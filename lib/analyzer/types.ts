@@ -97,6 +97,8 @@ export interface ForbiddenImportConfig {
   allow_in?: string[];
   use_instead?: string;
   message?: string;
+  /** TypeScript: let type-only imports through (they vanish at compile time). Default false. */
+  allow_type_imports?: boolean;
   /** Line in the config file where this entry starts (for messages). */
   line?: number;
 }

@@ -1,6 +1,8 @@
 import { posix } from "node:path";
 import { ts } from "ts-morph";
-import type { SourceInput } from "../types.ts";
+import type { AnalyzeOptions, SourceInput } from "../types.ts";
+import { parseSource } from "./parse.ts";
+import { createResolver } from "./resolve.ts";
 import { findPrismaSingletons, type PrismaSingleton } from "./prisma-singletons.ts";
 
 // The cross-file facts the TypeScript rules need, built once per scan from every file
@@ -31,6 +33,12 @@ export interface TypeScriptIndex {
   configs: CompilerPathConfig[];
   packages: { dir: string; name: string }[];
   prismaSingletons: PrismaSingleton[];
+  /**
+   * Names exported by the modules that `forbidden_imports` entries point to with
+   * `use_instead` (path → names; "*" when it re-exports everything), so the rewrite fix
+   * is offered only when the replacement really exports what the import needs.
+   */
+  exports: Record<string, string[]>;
 }
 
 const CONFIG_NAMES = new Set(["tsconfig.json", "jsconfig.json"]);
@@ -40,7 +48,7 @@ export function isIndexOnlyFile(path: string): boolean {
   return base.endsWith(".json");
 }
 
-export function buildTypeScriptIndex(files: readonly SourceInput[]): TypeScriptIndex {
+export function buildTypeScriptIndex(files: readonly SourceInput[], options?: AnalyzeOptions): TypeScriptIndex {
   const byPath = new Map(files.map((file) => [file.path, file.text]));
   const sources: string[] = [];
   const configs: CompilerPathConfig[] = [];
@@ -66,7 +74,16 @@ export function buildTypeScriptIndex(files: readonly SourceInput[]): TypeScriptI
   configs.sort((a, b) => b.dir.length - a.dir.length);
   packages.sort((a, b) => b.dir.length - a.dir.length);
   const prismaSingletons = findPrismaSingletons(files.filter((file) => !isIndexOnlyFile(file.path)));
-  return { files: sources.sort(), configs, packages, prismaSingletons };
+  const index: TypeScriptIndex = { files: sources.sort(), configs, packages, prismaSingletons, exports: {} };
+  const resolver = createResolver(index);
+  for (const entry of options?.config.forbidden_imports ?? []) {
+    const target = entry.use_instead?.split("#")[0];
+    if (!target) continue;
+    const path = resolver.resolve("", `./${target.replace(/^\.\//, "")}`);
+    const text = path ? byPath.get(path) : undefined;
+    if (path && text !== undefined) index.exports[path] = exportedNames(parseSource(path, text));
+  }
+  return index;
 }
 
 interface RawCompilerOptions {
@@ -121,4 +138,43 @@ function readPackageName(text: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Names a module exports; "*" when it re-exports a whole module (we cannot list those). */
+export function exportedNames(sourceFile: ts.SourceFile): string[] {
+  const names = new Set<string>();
+  for (const statement of sourceFile.statements) {
+    if (ts.isExportDeclaration(statement)) {
+      const clause = statement.exportClause;
+      if (!clause || ts.isNamespaceExport(clause)) {
+        names.add(clause ? clause.name.text : "*");
+        continue;
+      }
+      for (const element of clause.elements) names.add(element.name.text);
+      continue;
+    }
+    if (ts.isExportAssignment(statement)) {
+      names.add(statement.isExportEquals ? "*" : "default");
+      continue;
+    }
+    const modifiers = ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : [];
+    if (!modifiers.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)) continue;
+    if (modifiers.some((modifier) => modifier.kind === ts.SyntaxKind.DefaultKeyword)) names.add("default");
+    if (ts.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) {
+        if (ts.isIdentifier(declaration.name)) names.add(declaration.name.text);
+        else names.add("*");
+      }
+    } else if (
+      (ts.isFunctionDeclaration(statement) ||
+        ts.isClassDeclaration(statement) ||
+        ts.isInterfaceDeclaration(statement) ||
+        ts.isTypeAliasDeclaration(statement) ||
+        ts.isEnumDeclaration(statement)) &&
+      statement.name
+    ) {
+      names.add(statement.name.text);
+    }
+  }
+  return [...names].sort();
 }

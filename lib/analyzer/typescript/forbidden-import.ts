@@ -1,7 +1,56 @@
-import type { RawFinding, RuleMeta } from "../types.ts";
+/**
+ * # forbidden-import (TypeScript / JavaScript)
+ *
+ * ## What it does
+ * Flags imports the repository's `forbidden_imports` config bans outside `allow_in`:
+ * `import`, `import type`, `export ... from`, `import()`, `require()` and
+ * `import x = require()`. Relative specifiers and tsconfig/jsconfig `paths`/`baseUrl`
+ * aliases are resolved to repository files first, so a ban on `src/lib/db/internal`
+ * also catches `../../lib/db/internal`, `./internal.js` and `@/lib/db/internal`.
+ * `from` is a repository path (extension and `/index` optional) or a package
+ * specifier (`pg`, `@prisma/client`); `from: "src/lib/db/*"` (or `.*`, `/**`) bans a
+ * subtree. With `names`, only imports of those names are flagged (a namespace import,
+ * `require()` of the whole module and a side-effect import count as all names).
+ *
+ * ## Why is this bad?
+ * The team decided there is one sanctioned way to reach the database (seed 003: a
+ * module that opens sessions through `get_session()`); importing the internals
+ * bypasses pooling, tracing and cleanup, and the bug it causes only shows under load.
+ *
+ * ## Example
+ * ```ts
+ * import { rawPool } from "@/lib/db/internal";
+ * ```
+ *
+ * ## Use instead
+ * ```ts
+ * import { getPool } from "@/lib/db";
+ * ```
+ *
+ * ## Fix safety
+ * With `use_instead` the import is rewritten. `use_instead: "src/lib/db"` replaces the
+ * module only (the specifier is written relative to the importing file, or through the
+ * same alias when the original used one): safe. `use_instead: "src/lib/db#getPool"`
+ * also replaces the banned name and renames its uses in the file: unsafe, because the
+ * replacement may behave differently. No fix for `require()`/`import()`, for imports that
+ * mix banned and allowed names, or when the new name is already taken in the file.
+ *
+ * ## Options
+ * `allow_type_imports: true` on a `forbidden_imports` entry lets type-only imports
+ * (`import type`, `export type ... from`, `import { type X }`) through: they vanish at
+ * compile time and cannot open connections. By default they are reported, because a
+ * type import is usually the first step towards a value import.
+ */
+import { posix } from "node:path";
+import picomatch from "picomatch";
+import { ts } from "ts-morph";
+import type { Fix, ForbiddenImportConfig, RawFinding, RuleMeta, TextEdit } from "../types.ts";
+import { isVariableReference, nodeRange, scopeName, walk } from "./ast.ts";
+import type { TypeScriptIndex } from "./build-index.ts";
 import type { RuleContext } from "./context.ts";
+import { collectImports, type ImportSite } from "./imports.ts";
+import { createResolver, moduleOfPath, type Resolver } from "./resolve.ts";
 
-// Placeholder until lib/analyzer/rules/forbidden-import.ts lands.
 export const forbiddenImportRuleMeta: RuleMeta = {
   id: "forbidden-import",
   languages: ["python", "typescript"],
@@ -10,6 +59,174 @@ export const forbiddenImportRuleMeta: RuleMeta = {
   summary: "An import the repository's config bans outside allowed paths",
 };
 
-export function checkForbiddenImports(_context: RuleContext): RawFinding[] {
-  return [];
+interface Target {
+  /** Repository module (path without extension and /index) when the specifier resolves. */
+  module: string | null;
+  specifier: string;
 }
+
+export function checkForbiddenImports(context: RuleContext): RawFinding[] {
+  const entries = context.options.config.forbidden_imports;
+  if (entries.length === 0) return [];
+  const resolver = createResolver(context.index);
+  const findings: RawFinding[] = [];
+  for (const site of collectImports(context.sourceFile)) {
+    const resolved = resolver.resolve(context.path, site.specifier);
+    const target: Target = { module: resolved ? moduleOfPath(resolved) : null, specifier: site.specifier };
+    for (const entry of entries) {
+      if (!matches(entry, target, site, context.path)) continue;
+      findings.push({
+        rule: "forbidden-import",
+        message: describe(entry, site),
+        ...nodeRange(context.sourceFile, site.node),
+        fix: entry.use_instead ? rewriteFix(context, site, entry, resolver) : null,
+        scope: scopeName(site.node),
+      });
+      break; // one finding per import, for the first entry that bans it
+    }
+  }
+  return findings;
+}
+
+function describe(entry: ForbiddenImportConfig, site: ImportSite): string {
+  const where = entry.line ? ` (forbidden_imports entry at line ${entry.line})` : "";
+  const base = `Import of "${site.specifier}" is forbidden here${where}`;
+  const reason = entry.message ? `: ${entry.message}` : "";
+  const [module, name] = (entry.use_instead ?? "").split("#");
+  const instead = !entry.use_instead ? "" : name ? `; use ${name} from ${module} instead` : `; import from ${module} instead`;
+  return base + reason + instead;
+}
+
+function normalizeModule(value: string): string {
+  return value
+    .replace(/^\.\//, "")
+    .replace(/\/+$/, "")
+    .replace(/(\.d)?\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/, "")
+    .replace(/\/index$/, "");
+}
+
+/** "src/db/*", "src/db/**", "src/db.*" ban the subtree; anything else is one module. */
+function banPattern(from: string): { base: string; subtree: boolean } {
+  const subtree = /(\/\*\*?|\.\*)$/.test(from);
+  return { base: normalizeModule(from.replace(/(\/\*\*?|\.\*)$/, "")), subtree };
+}
+
+function moduleMatches(from: string, candidate: string): boolean {
+  const { base, subtree } = banPattern(from);
+  if (candidate === base) return true;
+  return subtree && candidate.startsWith(`${base}/`);
+}
+
+function matches(entry: ForbiddenImportConfig, target: Target, site: ImportSite, path: string): boolean {
+  if (site.typeOnly && entry.allow_type_imports) return false;
+  const hit =
+    (target.module !== null && moduleMatches(entry.from, target.module)) ||
+    (target.module === null && moduleMatches(entry.from, normalizeModule(target.specifier)));
+  if (!hit) return false;
+  // The banned module may import its own subtree.
+  if (moduleMatches(entry.from, moduleOfPath(path)) || moduleOfPath(path) === banPattern(entry.from).base) return false;
+  if (entry.names && entry.names.length > 0) {
+    const banned = new Set(entry.names);
+    if (!site.names.some((name) => name === "*" || banned.has(name))) return false;
+  }
+  const allowed = entry.allow_in ?? [];
+  return !(allowed.length > 0 && picomatch(allowed, { dot: true })(path));
+}
+
+function rewriteFix(context: RuleContext, site: ImportSite, entry: ForbiddenImportConfig, resolver: Resolver): Fix | null {
+  if (site.kind !== "import" && site.kind !== "export-from") return null;
+  const [moduleTarget, newName] = (entry.use_instead ?? "").split("#");
+  if (!moduleTarget) return null;
+  const specifier = specifierFor(context, site.specifier, moduleTarget, resolver, context.index);
+  const quote = context.text[site.literal.getStart(context.sourceFile)];
+  const edits: TextEdit[] = [
+    { path: context.path, ...nodeRange(context.sourceFile, site.literal), text: `${quote}${specifier}${quote}` },
+  ];
+  const targetFile = resolver.resolve("", `./${normalizeModule(moduleTarget)}`);
+  const exported = targetFile ? context.index.exports[targetFile] : undefined;
+  if (!newName) {
+    // Safe only when the replacement is known to export every name the import uses.
+    if (targetFile && !exported) return null;
+    const needed = site.names.filter((name) => name !== "*");
+    if (exported && !exported.includes("*") && (site.names.includes("*") || needed.some((name) => !exported.includes(name)))) {
+      return null;
+    }
+    return { safety: "safe", description: `Import from ${specifier} instead of ${site.specifier}`, edits };
+  }
+  if (exported && !exported.includes("*") && !exported.includes(newName)) return null;
+  // Replacing a name: every imported name must be one of the banned ones.
+  const banned = new Set(entry.names ?? []);
+  if (site.kind !== "import" || site.bindings.length !== 1 || !banned.has(site.bindings[0].imported)) return null;
+  const statement = site.node;
+  if (!ts.isImportDeclaration(statement)) return null;
+  const named = statement.importClause?.namedBindings;
+  if (!named || !ts.isNamedImports(named) || named.elements.length !== 1 || statement.importClause?.name) return null;
+  const element = named.elements[0];
+  const { local } = site.bindings[0];
+  if (element.propertyName) {
+    edits.push({ path: context.path, ...nodeRange(context.sourceFile, element.propertyName), text: newName });
+  } else {
+    if (nameInUse(context.sourceFile, newName)) return null;
+    edits.push({ path: context.path, ...nodeRange(context.sourceFile, element.name), text: newName });
+    walk(context.sourceFile, (node) => {
+      if (ts.isIdentifier(node) && node.text === local && node !== element.name && isVariableReference(node)) {
+        const parent = node.parent;
+        if (ts.isShorthandPropertyAssignment(parent)) {
+          edits.push({ path: context.path, ...nodeRange(context.sourceFile, node), text: `${local}: ${newName}` });
+        } else {
+          edits.push({ path: context.path, ...nodeRange(context.sourceFile, node), text: newName });
+        }
+      }
+      return true;
+    });
+  }
+  return {
+    safety: "unsafe",
+    description: `Import ${newName} from ${specifier} instead of ${local} from ${site.specifier}`,
+    edits,
+  };
+}
+
+function nameInUse(sourceFile: ts.SourceFile, name: string): boolean {
+  let used = false;
+  walk(sourceFile, (node) => {
+    if (ts.isIdentifier(node) && node.text === name && isVariableReference(node)) used = true;
+    return !used;
+  });
+  return used;
+}
+
+/** Write `target` the way the original import was written: relative, through an alias, or as a package. */
+function specifierFor(context: RuleContext, original: string, target: string, resolver: Resolver, index: TypeScriptIndex): string {
+  const file = resolver.resolve("", `./${normalizeModule(target)}`);
+  if (!file) return target; // a package, or a path outside the index: write it as configured
+  const module = moduleOfPath(file);
+  const keepsExtension = /\.(js|ts|mjs|cjs|jsx|tsx)$/.exec(original);
+  if (original.startsWith(".")) {
+    let relative = posix.relative(posix.dirname(context.path), module);
+    if (!relative.startsWith(".")) relative = `./${relative}`;
+    // Keep the original's extension style (`./db.js` in NodeNext projects).
+    if (keepsExtension) {
+      if (file.endsWith(`/index${posix.extname(file)}`)) relative += "/index";
+      relative += keepsExtension[0] === ".js" ? ".js" : posix.extname(file);
+    }
+    return relative;
+  }
+  const config = index.configs.find((item) => item.dir === "" || context.path.startsWith(`${item.dir}/`));
+  for (const alias of config?.aliases ?? []) {
+    const star = alias.pattern.indexOf("*");
+    if (star < 0) continue;
+    const prefix = alias.pattern.slice(0, star);
+    if (!original.startsWith(prefix)) continue;
+    for (const aliasTarget of alias.targets) {
+      const targetPrefix = normalizeModule(aliasTarget.replace(/\*.*$/, ""));
+      const base = targetPrefix === "" ? "" : `${targetPrefix}/`;
+      if (module.startsWith(base)) return prefix + module.slice(base.length);
+    }
+  }
+  let relative = posix.relative(posix.dirname(context.path), module);
+  if (!relative.startsWith(".")) relative = `./${relative}`;
+  return relative;
+}
+
+

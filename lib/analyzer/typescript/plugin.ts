@@ -19,8 +19,8 @@ export const typescriptPlugin: LanguagePlugin<TypeScriptIndex> = {
   language: "typescript",
   extensions: [...TYPESCRIPT_EXTENSIONS, ...INDEX_FILES],
   rules: [...typescriptRules.map((rule) => rule.meta), forbiddenImportRuleMeta],
-  buildIndex(files: readonly SourceInput[]): TypeScriptIndex {
-    return buildTypeScriptIndex(files);
+  buildIndex(files: readonly SourceInput[], options: AnalyzeOptions): TypeScriptIndex {
+    return buildTypeScriptIndex(files, options);
   },
   analyzeFile(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOptions): FileAnalysis {
     if (isIndexOnlyFile(file.path)) return { findings: [] };
