@@ -31,6 +31,9 @@ export type Problem =
 /** Callables that take ownership of what they are given (no finding once it is passed). */
 const OWNERSHIP_CALLEES = new Set([
   "resolve",
+  "ok",
+  "fulfill",
+  "accept",
   "register",
   "release",
   "track",
@@ -173,9 +176,20 @@ function valueEscapes(node: ts.Node, name: string, spec: ReleaseSpec): boolean {
         ? callee.name.text
         : "";
     if (OWNERSHIP_CALLEES.has(calleeName) || spec.closers.has(calleeName)) return true;
+    // `ok(this.prepare(connection))`: wrapped, then handed to an owner.
+    return flowsIntoOwner(context, spec);
   }
   if (ts.isNewExpression(context) && context.arguments?.includes(node as ts.Expression)) return true; // wrapped by an owner object
   return false;
+}
+
+function flowsIntoOwner(call: ts.CallExpression, spec: ReleaseSpec): boolean {
+  const outer = skipWrappers(ts.isAwaitExpression(call.parent) ? call.parent : call);
+  const context = outer.parent;
+  if (!context || !ts.isCallExpression(context) || !context.arguments.includes(outer as ts.Expression)) return false;
+  const callee = unwrapTypes(context.expression);
+  const calleeName = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
+  return OWNERSHIP_CALLEES.has(calleeName) || spec.closers.has(calleeName);
 }
 
 function skipWrappers(node: ts.Node): ts.Node {

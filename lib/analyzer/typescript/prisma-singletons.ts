@@ -54,6 +54,7 @@ function exportedSingletons(sourceFile: ts.SourceFile): string[] {
       if (buildsClient(init, factories)) singletons.set(declaration.name.text, exported);
     }
   }
+  collectAssignedSingletons(sourceFile, factories, singletons);
   const names: string[] = [];
   for (const [name, exported] of singletons) if (exported) names.push(name);
   for (const statement of sourceFile.statements) {
@@ -182,4 +183,43 @@ function isInDependencyInjectedClass(fn: ts.Node): boolean {
     const expression = ts.isCallExpression(decorator.expression) ? decorator.expression.expression : decorator.expression;
     return ts.isIdentifier(expression) && DI_DECORATORS.has(expression.text);
   });
+}
+
+/**
+ * The older Next.js shape: `let prisma; if (production) prisma = new PrismaClient(); else
+ * { global.cachedPrisma ??= ...; prisma = global.cachedPrisma } export const db = prisma`.
+ * Module-level names assigned a client, a globalThis slot or another singleton are
+ * singletons too (two passes propagate `db = prisma`).
+ */
+function collectAssignedSingletons(sourceFile: ts.SourceFile, factories: ReadonlySet<string>, singletons: Map<string, boolean>): void {
+  if (!buildsClient(sourceFile, factories)) return;
+  const isSource = (value: ts.Expression): boolean => {
+    const inner = unwrapTypes(value);
+    if (buildsClient(inner, factories)) return true;
+    if (ts.isIdentifier(inner)) return singletons.has(inner.text);
+    if (ts.isPropertyAccessExpression(inner) && ts.isIdentifier(inner.expression)) {
+      return /^(global|globalThis)$/.test(inner.expression.text) || /^globalFor/i.test(inner.expression.text);
+    }
+    return false;
+  };
+  const exportedNames = new Set<string>();
+  for (const statement of sourceFile.statements) {
+    if (!ts.isVariableStatement(statement)) continue;
+    const exported = statement.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword) ?? false;
+    for (const declaration of statement.declarationList.declarations) {
+      if (exported && ts.isIdentifier(declaration.name)) exportedNames.add(declaration.name.text);
+    }
+  }
+  for (let pass = 0; pass < 2; pass++) {
+    walk(sourceFile, (node) => {
+      if (isFunctionLike(node)) return false;
+      if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(node.left)) {
+        if (isSource(node.right)) singletons.set(node.left.text, exportedNames.has(node.left.text));
+      }
+      if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && ts.isIdentifier(unwrapTypes(node.initializer))) {
+        if (isSource(node.initializer)) singletons.set(node.name.text, exportedNames.has(node.name.text));
+      }
+      return true;
+    });
+  }
 }

@@ -43,6 +43,7 @@ export function checkAcquisition(context: RuleContext, call: ts.CallExpression, 
     return problem ? finding(context, call, kind, describe(subject, kind, problem), null) : null;
   }
   if (binding.kind !== "declared" && binding.kind !== "assigned") return null;
+  if (binding.kind === "declared" && castToMongo(binding.declaration)) return null;
   if (binding.kind === "declared" && binding.using) return null;
   if (kind.requireAwait && !isAwaited(call)) return null;
   const owner = ownerOf(binding.statement);
@@ -88,6 +89,9 @@ export function checkCallbackAcquisition(
   const errorName = errorParam && ts.isIdentifier(errorParam.name) ? errorParam.name.text : null;
   const doneName = doneParam && ts.isIdentifier(doneParam.name) ? doneParam.name.text : null;
   const useDone = doneName !== null && referencesTo(callback.body, doneName).length > 0;
+  // A callback that never touches the client (nor `done`) is waiting for the error
+  // (`pool.connect((err, client) => expect(err)...)`): nothing to judge.
+  if (!useDone && referencesTo(callback.body, clientParam.name.text).length === 0) return null;
   const name = useDone && doneName ? doneName : clientParam.name.text;
   const spec: ReleaseSpec = useDone
     ? { ...kind.spec, methods: new Set(["()"]) }
@@ -140,4 +144,11 @@ function finding(
 
 export function isCallbackFunction(node: ts.Node | undefined): node is FunctionLike {
   return node !== undefined && isFunctionLike(node) && (ts.isArrowFunction(node) || ts.isFunctionExpression(node));
+}
+
+/** `createQueryRunner() as MongoQueryRunner`: MongoDB runners hold no pooled connection. */
+function castToMongo(declaration: ts.VariableDeclaration): boolean {
+  const init = declaration.initializer;
+  const typeText = declaration.type?.getText() ?? (init && ts.isAsExpression(init) ? init.type.getText() : "");
+  return /Mongo/.test(typeText);
 }

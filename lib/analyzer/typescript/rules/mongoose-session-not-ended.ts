@@ -63,6 +63,8 @@ export const meta: RuleMeta = {
   summary: "A mongoose/MongoDB session from startSession() is not ended on every path",
 };
 
+const MONGO_VOCABULARY = /\b(mongoose|mongodb|MongoClient|withTransaction|startTransaction|endSession|abortTransaction)\b/;
+
 export function check(context: RuleContext): RawFinding[] {
   const kind: ResourceKind = {
     rule: meta.id,
@@ -78,6 +80,9 @@ export function check(context: RuleContext): RawFinding[] {
     requireAwait: false,
     fixRelease: (name, _call, isAsync) => (isAsync ? `await ${name}.endSession();` : `${name}.endSession();`),
   };
+  // `startSession()` is a common name (SASL, OAuth, analytics); only files that speak
+  // MongoDB's session vocabulary are checked.
+  if (!MONGO_VOCABULARY.test(context.text)) return [];
   const findings: RawFinding[] = [];
   walk(context.sourceFile, (node) => {
     const found = methodCall(node);

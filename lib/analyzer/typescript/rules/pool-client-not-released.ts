@@ -78,7 +78,8 @@ export function check(context: RuleContext): RawFinding[] {
     verb: "released",
     remedy: "call release() in a finally block",
     spec: {
-      methods: new Set(["release", "destroy"]),
+      // `client.end()` closes a pooled client; pg-pool drops it from the pool on "end".
+      methods: new Set(["release", "destroy", "end"]),
       argumentMethods: new Set(["release", "destroy"]),
       setupMethods: new Set(),
       closers: closerNames(context.options),

@@ -47,7 +47,7 @@ import { ts } from "ts-morph";
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { methodCall, nodeRange, scopeName, unwrapTypes, walk } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
-import { checkLifecycle } from "../lifecycle.ts";
+import { checkLifecycle, isUsingDeclaration } from "../lifecycle.ts";
 import { closerNames } from "../options.ts";
 import { checkAcquisition, type ResourceKind } from "../resource-rule.ts";
 import { ownerOf } from "../acquisition.ts";
@@ -114,6 +114,8 @@ function checkStartTransaction(
   const statement = awaited.parent;
   const owner = ownerOf(statement);
   const ownerBody = ts.isSourceFile(owner) ? owner : owner.body;
+  // `await using queryRunner = ...`: TypeORM's async dispose commits or rolls back.
+  if (ownerBody && declaredWithUsing(ownerBody, runner.text)) return null;
   const problem = checkLifecycle({
     name: runner.text,
     anchor: statement,
@@ -143,4 +145,13 @@ function checkStartTransaction(
       break;
   }
   return { rule: meta.id, message, ...nodeRange(context.sourceFile, call), fix: null, scope: scopeName(call) };
+}
+
+function declaredWithUsing(body: ts.Node, name: string): boolean {
+  let found = false;
+  walk(body, (node) => {
+    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.name.text === name && isUsingDeclaration(node)) found = true;
+    return !found;
+  });
+  return found;
 }
