@@ -13,5 +13,10 @@ export interface RuleContext {
 
 export interface TypeScriptRule {
   meta: RuleMeta;
+  /**
+   * Cheap test on the file's text: false means the rule cannot fire here, so the file
+   * needs no parent pointers and no walk for it (most files of a repository).
+   */
+  applies(text: string): boolean;
   check(context: RuleContext): RawFinding[];
 }

@@ -2,7 +2,7 @@ import type { AnalyzeOptions, FileAnalysis, LanguagePlugin, RawFinding, SourceIn
 import { buildTypeScriptIndex, isIndexOnlyFile, type TypeScriptIndex } from "./build-index.ts";
 import type { RuleContext } from "./context.ts";
 import { checkForbiddenImports, forbiddenImportRuleMeta } from "./forbidden-import.ts";
-import { parseOnlySource, parseSource, syntaxError, TYPESCRIPT_EXTENSIONS } from "./parse.ts";
+import { parseOnlySource, parseSource, syntaxError, withParents, TYPESCRIPT_EXTENSIONS } from "./parse.ts";
 import { typescriptRules } from "./rules/index.ts";
 
 // The TypeScript/JavaScript language plugin. Files are parsed one at a time with the
@@ -24,18 +24,17 @@ export const typescriptPlugin: LanguagePlugin<TypeScriptIndex> = {
   },
   analyzeFile(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOptions): FileAnalysis {
     if (isIndexOnlyFile(file.path)) return { findings: [] };
-    const sourceFile = parseSource(file.path, file.text);
-    const error = syntaxError(sourceFile);
+    const bare = parseSource(file.path, file.text, false);
+    const error = syntaxError(bare);
     if (error) return { findings: [], error };
+    const rules = typescriptRules.filter((rule) => options.enabledRules.has(rule.meta.id) && rule.applies(file.text));
+    const checkImports = options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
+    if (rules.length === 0 && !checkImports) return { findings: [] };
+    const sourceFile = withParents(bare);
     const context: RuleContext = { path: file.path, text: file.text, sourceFile, index, options };
     const findings: RawFinding[] = [];
-    for (const rule of typescriptRules) {
-      if (!options.enabledRules.has(rule.meta.id)) continue;
-      findings.push(...rule.check(context));
-    }
-    if (options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0) {
-      findings.push(...checkForbiddenImports(context));
-    }
+    for (const rule of rules) findings.push(...rule.check(context));
+    if (checkImports) findings.push(...checkForbiddenImports(context));
     return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
   },
   parseOnly(file: SourceInput): void {

@@ -65,6 +65,10 @@ export const meta: RuleMeta = {
 
 const MONGO_VOCABULARY = /\b(mongoose|mongodb|MongoClient|withTransaction|startTransaction|endSession|abortTransaction)\b/;
 
+export function applies(text: string): boolean {
+  return text.includes("startSession") && MONGO_VOCABULARY.test(text);
+}
+
 export function check(context: RuleContext): RawFinding[] {
   const kind: ResourceKind = {
     rule: meta.id,

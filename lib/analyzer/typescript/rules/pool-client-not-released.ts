@@ -70,6 +70,11 @@ export const meta: RuleMeta = {
 
 const CHECKOUT_METHODS = new Set(["connect", "getConnection", "acquire"]);
 
+/** Pools are named `*pool*` or built by `Pool`/`createPool`; checkouts call one of three methods. */
+export function applies(text: string): boolean {
+  return /pool/i.test(text) && /\b(connect|getConnection|acquire)\s*\(/.test(text);
+}
+
 export function check(context: RuleContext): RawFinding[] {
   const pools = knownPools(context.sourceFile);
   const kind: ResourceKind = {

@@ -65,6 +65,10 @@ export const meta: RuleMeta = {
   summary: "new PrismaClient() inside a function instead of one shared client",
 };
 
+export function applies(text: string): boolean {
+  return text.includes("PrismaClient");
+}
+
 export function check(context: RuleContext): RawFinding[] {
   const findings: RawFinding[] = [];
   walk(context.sourceFile, (node) => {

@@ -62,6 +62,10 @@ export const meta: RuleMeta = {
   summary: "A TypeORM query runner is not released on every path",
 };
 
+export function applies(text: string): boolean {
+  return text.includes("createQueryRunner");
+}
+
 export function check(context: RuleContext): RawFinding[] {
   const kind: ResourceKind = {
     rule: meta.id,

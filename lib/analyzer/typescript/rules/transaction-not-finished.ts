@@ -60,6 +60,10 @@ export const meta: RuleMeta = {
   summary: "A transaction started by hand is not committed or rolled back on every path",
 };
 
+export function applies(text: string): boolean {
+  return /transaction\s*\(/i.test(text);
+}
+
 export function check(context: RuleContext): RawFinding[] {
   const closers = closerNames(context.options);
   const unmanaged: ResourceKind = {
