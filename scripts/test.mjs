@@ -149,8 +149,11 @@ async function browserStage(scratch) {
   }
   const output = join(resultsDir, "browser.json");
   rmSync(output, { force: true });
+  // The seed prints a one-time sign-in link on the server console; the browser suite
+  // checks that it works once.
+  const link = appOutput.match(/https?:\/\/\S+\/sign-in\/link\?token=\S+/)?.[0] ?? "";
   const code = await run("npx", ["playwright", "test", "--reporter=list,json"], {
-    env: { ...env, BASE_URL: baseUrl, PLAYWRIGHT_JSON_OUTPUT_NAME: output },
+    env: { ...env, BASE_URL: baseUrl, PLAYWRIGHT_JSON_OUTPUT_NAME: output, POOLGUARD_SIGN_IN_LINK: link },
   });
   await stopApp();
   const stats = readJson(output)?.stats;

@@ -1,0 +1,26 @@
+import { redirect } from "next/navigation";
+import { currentUser } from "../../lib/auth/session.ts";
+import { SignInForm } from "./sign-in-form.tsx";
+
+export const dynamic = "force-dynamic";
+
+export default async function SignInPage({ searchParams }: { searchParams: Promise<{ error?: string }> }) {
+  if (await currentUser()) redirect("/repositories");
+  const { error } = await searchParams;
+  return (
+    <main className="flex min-h-screen items-center justify-center px-4">
+      <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
+        <h1 className="text-2xl font-semibold">Sign in to Poolguard</h1>
+        <p className="mt-1 mb-6 text-sm text-slate-600">
+          The first start printed the admin&apos;s email, password and a one-time link in the server console.
+        </p>
+        {error === "link" ? (
+          <p role="alert" className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">
+            That sign-in link is invalid, expired or already used. Restart the server for a fresh link.
+          </p>
+        ) : null}
+        <SignInForm />
+      </div>
+    </main>
+  );
+}
