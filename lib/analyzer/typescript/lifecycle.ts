@@ -168,14 +168,16 @@ function valueEscapes(node: ts.Node, name: string, spec: ReleaseSpec): boolean {
   }
   if (ts.isVariableDeclaration(context) && context.initializer === node) return true; // aliased
   if (ts.isCallExpression(context) && context.arguments.includes(node as ts.Expression)) {
-    if (isReleaseCall(context, name, spec)) return false;
     const callee = unwrapTypes(context.expression);
     const calleeName = ts.isIdentifier(callee)
       ? callee.text
       : ts.isPropertyAccessExpression(callee)
         ? callee.name.text
         : "";
-    if (OWNERSHIP_CALLEES.has(calleeName) || spec.closers.has(calleeName)) return true;
+    // A configured closer owns what it is given, as in the Python rules.
+    if (spec.closers.has(calleeName)) return true;
+    if (isReleaseCall(context, name, spec)) return false;
+    if (OWNERSHIP_CALLEES.has(calleeName)) return true;
     // `ok(this.prepare(connection))`: wrapped, then handed to an owner.
     return flowsIntoOwner(context, spec);
   }
