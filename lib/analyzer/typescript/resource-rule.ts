@@ -30,6 +30,7 @@ export function checkAcquisition(context: RuleContext, call: ts.CallExpression, 
   const subject = `The ${kind.noun} from \`${callText}()\``;
   if (binding.kind === "discarded") {
     if (kind.requireAwait && !ts.isAwaitExpression(binding.statement.expression)) return null;
+    if (expectsFailure(binding.statement)) return null;
     return finding(context, call, kind, `${subject} is discarded, so it is never ${kind.verb}`, null);
   }
   if (binding.kind === "then") {
@@ -89,9 +90,12 @@ export function checkCallbackAcquisition(
   const errorName = errorParam && ts.isIdentifier(errorParam.name) ? errorParam.name.text : null;
   const doneName = doneParam && ts.isIdentifier(doneParam.name) ? doneParam.name.text : null;
   const useDone = doneName !== null && referencesTo(callback.body, doneName).length > 0;
-  // A callback that never touches the client (nor `done`) is waiting for the error
-  // (`pool.connect((err, client) => expect(err)...)`): nothing to judge.
-  if (!useDone && referencesTo(callback.body, clientParam.name.text).length === 0) return null;
+  // A callback that never uses the client (no `client.query`, no `done`) is waiting for
+  // the error (`pool.connect((err, client) => expect(client).to.be(undefined))`).
+  const usesClient = referencesTo(callback.body, clientParam.name.text).some(
+    (reference) => ts.isPropertyAccessExpression(reference.parent) && reference.parent.expression === reference,
+  );
+  if (!useDone && !usesClient) return null;
   const name = useDone && doneName ? doneName : clientParam.name.text;
   const spec: ReleaseSpec = useDone
     ? { ...kind.spec, methods: new Set(["()"]) }
@@ -151,4 +155,12 @@ function castToMongo(declaration: ts.VariableDeclaration): boolean {
   const init = declaration.initializer;
   const typeText = declaration.type?.getText() ?? (init && ts.isAsExpression(init) ? init.type.getText() : "");
   return /Mongo/.test(typeText);
+}
+
+/** `await pool.connect(); throw new Error("expected connect to fail")`: the call is meant to throw. */
+function expectsFailure(statement: ts.Statement): boolean {
+  const block = statement.parent;
+  if (!ts.isBlock(block)) return false;
+  const next = block.statements[block.statements.indexOf(statement) + 1];
+  return next !== undefined && ts.isThrowStatement(next);
 }
