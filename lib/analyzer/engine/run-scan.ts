@@ -1,0 +1,336 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { Worker } from "node:worker_threads";
+import { loadConfig } from "../config/load-config.ts";
+import { applyFileFixes, type DroppedFix } from "../fix/apply-fixes.ts";
+import { plugins } from "../plugins.ts";
+import { listRules } from "../rules.ts";
+import type {
+  AnalyzeOptions,
+  FileAnalysis,
+  Finding,
+  Language,
+  PoolguardConfig,
+  RawFinding,
+  RuleId,
+  ScanError,
+  ScanResult,
+  SkippedFile,
+  SourceInput,
+} from "../types.ts";
+import { poolguardVersion } from "../version.ts";
+import { analyzeOne, pluginFor } from "./analyze.ts";
+import { discoverFiles, hasBom, readSource } from "./discover.ts";
+import { fingerprintFindings } from "./fingerprint.ts";
+import { parseSuppressions } from "./suppressions.ts";
+
+export type FixMode = "none" | "safe" | "unsafe";
+
+export type ScanOptions = {
+  root: string;
+  /** Report only these paths (files or folders; relative to cwd or absolute). */
+  only?: string[];
+  /** Report only files changed since this git ref (plus untracked files). */
+  changedSince?: string;
+  configPath?: string;
+  /** Use this config instead of reading one from the repository. */
+  config?: PoolguardConfig;
+  jobs?: number;
+  fix?: FixMode;
+  /** Write fixed files to disk (the CLI's --fix). Otherwise fixes are only computed. */
+  writeFixes?: boolean;
+  maxFileBytes?: number;
+  fileTimeoutMs?: number;
+  onProgress?: (progress: { filesDone: number; filesTotal: number }) => void;
+};
+
+export type ScanWarning = { path: string; line: number; message: string };
+
+export type FixSummary = {
+  files: { path: string; fixed: { rule: RuleId; line: number }[] }[];
+  dropped: (DroppedFix & { path: string })[];
+};
+
+export type FullScanResult = ScanResult & {
+  skipped: SkippedFile[];
+  warnings: ScanWarning[];
+  fixes?: FixSummary;
+};
+
+/** A usage problem (bad root, unknown git ref): the CLI maps it to exit status 2. */
+export class ScanUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ScanUsageError";
+  }
+}
+
+type Job = { language: Language; file: SourceInput };
+
+// Small scans run in this thread: starting workers costs more than it saves.
+const inProcessBelow = 48;
+
+function fileNamesAndExtensions() {
+  const extensions = new Set<string>();
+  const fileNames = new Set<string>();
+  const byExtension = new Map<string, Language>();
+  for (const plugin of plugins) {
+    for (const entry of plugin.extensions) {
+      if (entry.startsWith(".")) {
+        extensions.add(entry);
+        byExtension.set(entry, plugin.language);
+      } else {
+        fileNames.add(entry);
+        byExtension.set(entry, plugin.language);
+      }
+    }
+  }
+  return { extensions, fileNames, byExtension };
+}
+
+function languageOf(path: string, byExtension: Map<string, Language>): Language | undefined {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const exact = byExtension.get(name);
+  if (exact) return exact;
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? byExtension.get(name.slice(dot)) : undefined;
+}
+
+function changedFiles(root: string, ref: string): Set<string> {
+  const git = (args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  try {
+    git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  } catch {
+    throw new ScanUsageError(`--changed-since: "${ref}" is not a commit in the git repository at ${root}`);
+  }
+  const changed = git(["diff", "--name-only", "--relative", ref]).split("\n");
+  const untracked = git(["ls-files", "--others", "--exclude-standard"]).split("\n");
+  return new Set([...changed, ...untracked].map((p) => p.trim()).filter(Boolean));
+}
+
+function reportFilter(root: string, options: ScanOptions): ((path: string) => boolean) | null {
+  const filters: ((path: string) => boolean)[] = [];
+  if (options.only && options.only.length > 0) {
+    const wanted = options.only.map((p) => {
+      const absolute = isAbsolute(p) ? p : resolve(process.cwd(), p);
+      const insideRoot = relative(root, absolute).split(sep).join("/");
+      // A path that is not under ROOT from the cwd is taken as relative to ROOT.
+      return insideRoot.startsWith("..") ? p.replace(/^\.\//, "").replace(/\/$/, "") : insideRoot;
+    });
+    filters.push((path) => wanted.some((w) => w === "" || path === w || path.startsWith(`${w}/`)));
+  }
+  if (options.changedSince) {
+    const changed = changedFiles(root, options.changedSince);
+    filters.push((path) => changed.has(path));
+  }
+  return filters.length > 0 ? (path) => filters.every((f) => f(path)) : null;
+}
+
+async function analyzeInWorkers(
+  jobs: Job[],
+  indexes: Record<string, unknown>,
+  options: AnalyzeOptions,
+  threads: number,
+  timeoutMs: number,
+  onDone: () => void,
+): Promise<FileAnalysis[]> {
+  const results: FileAnalysis[] = new Array(jobs.length);
+  const workerData = { indexes, options: { config: options.config, enabledRules: [...options.enabledRules] } };
+  const bootstrap = new URL("./worker-bootstrap.mjs", import.meta.url);
+  let next = 0;
+  let finished = 0;
+  return new Promise((resolvePromise, reject) => {
+    const start = () => {
+      const worker = new Worker(bootstrap, { workerData });
+      let current = -1;
+      let timer: NodeJS.Timeout | undefined;
+      const dispatch = () => {
+        if (next >= jobs.length) {
+          void worker.terminate();
+          return;
+        }
+        current = next++;
+        const job = jobs[current];
+        timer = setTimeout(() => {
+          // One pathological file must not hang the scan: report it, replace the worker.
+          results[current] = { findings: [], error: `analysis timed out after ${Math.round(timeoutMs / 1000)} s` };
+          current = -1;
+          worker.removeAllListeners();
+          void worker.terminate();
+          complete();
+          start();
+        }, timeoutMs);
+        worker.postMessage({ id: current, language: job.language, file: job.file });
+      };
+      worker.on("message", (message: { ready?: boolean; id?: number; result?: FileAnalysis }) => {
+        if (message.ready) {
+          dispatch();
+          return;
+        }
+        clearTimeout(timer);
+        if (message.id !== undefined && message.result) results[message.id] = message.result;
+        current = -1;
+        complete();
+        dispatch();
+      });
+      worker.on("error", (error) => {
+        clearTimeout(timer);
+        if (current >= 0) {
+          results[current] = { findings: [], error: `analysis failed: ${error.message}` };
+          complete();
+          start();
+          return;
+        }
+        reject(error);
+      });
+    };
+    const complete = () => {
+      finished++;
+      onDone();
+      if (finished === jobs.length) resolvePromise(results);
+    };
+    if (jobs.length === 0) {
+      resolvePromise(results);
+      return;
+    }
+    for (let i = 0; i < Math.min(threads, jobs.length); i++) start();
+  });
+}
+
+/**
+ * Scan a repository: the single entry point the CLI, the job worker and the web app
+ * share. The whole ROOT is indexed (cross-file facts); `only`/`changedSince` limit
+ * what is reported.
+ */
+export async function runScan(options: ScanOptions): Promise<FullScanResult> {
+  const started = performance.now();
+  const root = resolve(options.root);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new ScanUsageError(`${options.root} is not a directory`);
+  const rules = listRules();
+  const config = options.config ?? loadConfig(root, { configPath: options.configPath, knownRules: rules.map((r) => r.id) });
+  const enabledRules = new Set(rules.filter((r) => (config.rules[r.id] ?? r.defaultSeverity) !== "off").map((r) => r.id));
+  const analyzeOptions: AnalyzeOptions = { config, enabledRules };
+  const reportable = reportFilter(root, options);
+
+  const { extensions, fileNames, byExtension } = fileNamesAndExtensions();
+  const discovered = discoverFiles(root, {
+    extensions,
+    fileNames,
+    ignoreGlobs: config.ignore,
+    maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
+  });
+  const skipped = [...discovered.skipped];
+  const jobs: Job[] = [];
+  for (const file of discovered.files) {
+    const language = languageOf(file.path, byExtension);
+    if (!language) continue;
+    const read = readSource(file);
+    if ("skip" in read) {
+      skipped.push({ path: file.path, reason: read.skip });
+      continue;
+    }
+    jobs.push({ language, file: { path: file.path, text: read.text } });
+  }
+
+  const indexes: Record<string, unknown> = {};
+  for (const plugin of plugins) {
+    const files = jobs.filter((j) => j.language === plugin.language).map((j) => j.file);
+    indexes[plugin.language] = plugin.buildIndex(files, analyzeOptions);
+  }
+
+  // Only files that can be reported are analysed; the others fed the index.
+  const toAnalyze = reportable ? jobs.filter((j) => reportable(j.file.path)) : jobs;
+  const total = toAnalyze.length;
+  let done = 0;
+  const progress = () => {
+    done++;
+    if (options.onProgress && (done === total || done % 25 === 0)) options.onProgress({ filesDone: done, filesTotal: total });
+  };
+  const threads = Math.max(1, options.jobs ?? availableParallelism());
+  const analyses =
+    threads === 1 || total < inProcessBelow
+      ? toAnalyze.map((job) => {
+          const result = analyzeOne(job.language, job.file, indexes[job.language], analyzeOptions);
+          progress();
+          return result;
+        })
+      : await analyzeInWorkers(toAnalyze, indexes, analyzeOptions, threads, options.fileTimeoutMs ?? 10_000, progress);
+
+  const findings: Finding[] = [];
+  const errors: ScanError[] = [];
+  const warnings: ScanWarning[] = [];
+  const knownIds = new Set<string>(rules.map((r) => r.id));
+  const severityOf = (rule: RuleId) => {
+    const level = config.rules[rule];
+    return level && level !== "off" ? level : (rules.find((r) => r.id === rule)?.defaultSeverity ?? "warning");
+  };
+  const fixSummary: FixSummary = { files: [], dropped: [] };
+  const fixMode = options.fix ?? "none";
+
+  for (let i = 0; i < toAnalyze.length; i++) {
+    const job = toAnalyze[i];
+    let analysis = analyses[i] ?? { findings: [], error: "analysis produced no result" };
+    if (analysis.error) {
+      errors.push({ path: job.file.path, message: analysis.error });
+      continue;
+    }
+    let text = job.file.text;
+    if (fixMode !== "none" && analysis.findings.some((f) => f.fix)) {
+      const reanalyze = (candidate: string) =>
+        pluginFor(job.language).analyzeFile({ path: job.file.path, text: candidate }, indexes[job.language], analyzeOptions);
+      const lines = text.split("\n");
+      const suppressions = parseSuppressions(lines, knownIds);
+      const active = { findings: analysis.findings.filter((f) => !suppressions.isSuppressed(f.rule, f.start.line)) };
+      const outcome = applyFileFixes(job.file.path, text, active, reanalyze, fixMode === "unsafe");
+      fixSummary.dropped.push(...outcome.dropped.map((d) => ({ ...d, path: job.file.path })));
+      if (outcome.fixed.length > 0) {
+        fixSummary.files.push({ path: job.file.path, fixed: outcome.fixed.map((f) => ({ rule: f.rule, line: f.start.line })) });
+        text = outcome.text;
+        analysis = reanalyze(text);
+        if (options.writeFixes) {
+          const absolute = join(root, job.file.path);
+          writeFileSync(absolute, hasBom(absolute) && !text.startsWith("\uFEFF") ? `\uFEFF${text}` : text);
+        }
+      }
+    }
+    const lines = text.split("\n");
+    const suppressions = parseSuppressions(lines, knownIds);
+    for (const unknown of suppressions.unknown) {
+      warnings.push({ path: job.file.path, line: unknown.line, message: `unknown rule id "${unknown.id}" in a poolguard suppression comment` });
+    }
+    const raw: RawFinding[] = analysis.findings.filter((f) => enabledRules.has(f.rule));
+    const fingerprints = fingerprintFindings(job.file.path, lines, raw);
+    raw.forEach((f, n) => {
+      findings.push({
+        rule: f.rule,
+        severity: severityOf(f.rule),
+        message: f.message,
+        path: job.file.path,
+        line: f.start.line,
+        column: f.start.column,
+        end_line: f.end.line,
+        end_column: f.end.column,
+        fingerprint: fingerprints[n],
+        suppressed: suppressions.isSuppressed(f.rule, f.start.line),
+        fix: f.fix,
+      });
+    });
+  }
+
+  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0)));
+  errors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  skipped.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return {
+    tool: { name: "poolguard", version: poolguardVersion },
+    root,
+    files_scanned: toAnalyze.length,
+    duration_ms: Math.round(performance.now() - started),
+    findings,
+    errors,
+    skipped,
+    warnings,
+    ...(fixMode !== "none" ? { fixes: fixSummary } : {}),
+  };
+}
