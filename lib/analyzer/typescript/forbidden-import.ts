@@ -30,7 +30,8 @@
  * ## Fix safety
  * With `use_instead` the import is rewritten. `use_instead: "src/lib/db"` replaces the
  * module only (the specifier is written relative to the importing file, or through the
- * same alias when the original used one): safe. `use_instead: "src/lib/db#getPool"`
+ * same alias when the original used one): safe, and offered only when the index has
+ * read the replacement module and it exports every name the import uses. `use_instead: "src/lib/db#getPool"`
  * also replaces the banned name and renames its uses in the file: unsafe, because the
  * replacement may behave differently. No fix for `require()`/`import()`, for imports that
  * mix banned and allowed names, or when the new name is already taken in the file.

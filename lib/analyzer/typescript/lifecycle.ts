@@ -16,6 +16,12 @@ export interface ReleaseSpec {
   methods: ReadonlySet<string>;
   /** `pool.release(x)`: methods on another object that take the resource as argument. */
   argumentMethods: ReadonlySet<string>;
+  /**
+   * Helpers named for what they do (`releaseClient(client)`, `commitTrans(trx)`,
+   * `db.commitTransaction(session)`): a call whose function name matches, with the
+   * resource as an argument, counts as the release. Teams wrap the library's calls.
+   */
+  helperPattern: RegExp;
   /** Methods on the resource that are harmless between acquisition and the protecting `try`. */
   setupMethods: ReadonlySet<string>;
   /** Plain functions that take ownership when given the resource (config `sessions.closers`). */
@@ -65,12 +71,15 @@ export function isReleaseCall(node: ts.Node, name: string, spec: ReleaseSpec): b
     const receiver = unwrapTypes(callee.expression);
     const method = callee.name.text;
     if (ts.isIdentifier(receiver) && receiver.text === name && spec.methods.has(method)) return true;
-    if (spec.argumentMethods.has(method) && node.arguments.some((argument) => isName(argument, name))) return true;
-    if (spec.closers.has(method) && node.arguments.some((argument) => isName(argument, name))) return true;
+    const passesResource = node.arguments.some((argument) => isName(argument, name));
+    if (passesResource && (spec.argumentMethods.has(method) || spec.closers.has(method) || spec.helperPattern.test(method))) {
+      return true;
+    }
   }
   if (ts.isIdentifier(callee)) {
     if (callee.text === name && node.arguments.length <= 1) return spec.methods.has("()");
-    if (spec.closers.has(callee.text) && node.arguments.some((argument) => isName(argument, name))) return true;
+    const passesResource = node.arguments.some((argument) => isName(argument, name));
+    if (passesResource && (spec.closers.has(callee.text) || spec.helperPattern.test(callee.text))) return true;
   }
   return false;
 }

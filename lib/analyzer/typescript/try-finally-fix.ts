@@ -98,12 +98,23 @@ function returnsPendingUse(expression: ts.Expression, name: string): boolean {
   return referencesTo(expression, name).length > 0;
 }
 
+/**
+ * `client.release();` / `await queryRunner.release();` on its own line: the statement the
+ * fix moves into `finally`. A release through a helper (`releaseClient(client)`) is not
+ * dropped: the helper may do more than release, so such code gets no fix.
+ */
 function isReleaseStatement(statement: ts.Statement, name: string, spec: ReleaseSpec): boolean {
   if (!ts.isExpressionStatement(statement)) return false;
   let expression = statement.expression;
   if (ts.isAwaitExpression(expression)) expression = expression.expression;
   if (ts.isVoidExpression(expression)) expression = expression.expression;
-  return isReleaseCall(expression, name, spec);
+  if (!isReleaseCall(expression, name, spec) || !ts.isCallExpression(expression)) return false;
+  const callee = expression.expression;
+  if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
+    if (callee.expression.text === name) return spec.methods.has(callee.name.text);
+    return spec.argumentMethods.has(callee.name.text);
+  }
+  return false;
 }
 
 function indentOfLine(text: string, offset: number): string {

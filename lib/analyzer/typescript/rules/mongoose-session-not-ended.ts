@@ -78,6 +78,7 @@ export function check(context: RuleContext): RawFinding[] {
     spec: {
       methods: new Set(["endSession"]),
       argumentMethods: new Set(),
+      helperPattern: /endSession|commitTransaction|abortTransaction/i,
       setupMethods: new Set(["startTransaction"]),
       closers: closerNames(context.options),
     },

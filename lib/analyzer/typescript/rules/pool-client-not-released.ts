@@ -86,6 +86,7 @@ export function check(context: RuleContext): RawFinding[] {
       // `client.end()` closes a pooled client; pg-pool drops it from the pool on "end".
       methods: new Set(["release", "destroy", "end"]),
       argumentMethods: new Set(["release", "destroy"]),
+      helperPattern: /^(release|destroy)|release(Client|Connection)$/i,
       setupMethods: new Set(),
       closers: closerNames(context.options),
     },

@@ -75,6 +75,7 @@ export function check(context: RuleContext): RawFinding[] {
     spec: {
       methods: new Set(["release"]),
       argumentMethods: new Set(),
+      helperPattern: /^release|releaseQueryRunner$/i,
       setupMethods: new Set(["connect", "startTransaction"]),
       closers: closerNames(context.options),
     },

@@ -71,13 +71,20 @@ export function check(context: RuleContext): RawFinding[] {
     noun: "transaction",
     verb: "committed or rolled back",
     remedy: "call rollback() in a catch block that rethrows, or use the managed transaction(callback) form",
-    spec: { methods: new Set(["commit", "rollback"]), argumentMethods: new Set(), setupMethods: new Set(), closers },
+    spec: {
+      methods: new Set(["commit", "rollback"]),
+      argumentMethods: new Set(),
+      helperPattern: /commit|rollback/i,
+      setupMethods: new Set(),
+      closers,
+    },
     requireAwait: true,
     fixRelease: null,
   };
   const runnerSpec = {
     methods: new Set(["commitTransaction", "rollbackTransaction", "abortTransaction"]),
     argumentMethods: new Set<string>(),
+    helperPattern: /commit|rollback|abort/i,
     setupMethods: new Set<string>(),
     closers,
   };
