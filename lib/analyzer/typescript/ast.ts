@@ -140,11 +140,28 @@ function propertyNameText(name: ts.PropertyName): string {
   return "<computed>";
 }
 
-/** Calls `visit` for every descendant; returning false stops descending into that node. */
+/**
+ * Calls `visit` for every descendant in source order; returning false stops descending
+ * into that node. Iterative: generated code nests thousands of levels deep
+ * (`a + b + c + ...`), which would overflow the call stack of a recursive walk.
+ */
 export function walk(node: ts.Node, visit: (node: ts.Node) => boolean | undefined): void {
-  node.forEachChild((child) => {
-    if (visit(child) !== false) walk(child, visit);
-  });
+  const stack: ts.Node[] = [];
+  const children: ts.Node[] = [];
+  const collect = (child: ts.Node): undefined => {
+    children.push(child);
+    return undefined; // a truthy return would stop forEachChild
+  };
+  const pushChildren = (parent: ts.Node): void => {
+    children.length = 0;
+    parent.forEachChild(collect);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  };
+  pushChildren(node);
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (visit(current) !== false) pushChildren(current);
+  }
 }
 
 /** Identifiers named `name` inside `node` that refer to a variable (not property names). */

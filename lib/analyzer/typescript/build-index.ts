@@ -81,7 +81,13 @@ export function buildTypeScriptIndex(files: readonly SourceInput[], options?: An
     if (!target) continue;
     const path = resolver.resolve("", `./${target.replace(/^\.\//, "")}`);
     const text = path ? byPath.get(path) : undefined;
-    if (path && text !== undefined) index.exports[path] = exportedNames(parseSource(path, text));
+    if (path && text !== undefined) {
+      try {
+        index.exports[path] = exportedNames(parseSource(path, text));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error; // unparseable: no rewrite fix to it
+      }
+    }
   }
   return index;
 }

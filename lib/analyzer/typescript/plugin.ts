@@ -24,21 +24,36 @@ export const typescriptPlugin: LanguagePlugin<TypeScriptIndex> = {
   },
   analyzeFile(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOptions): FileAnalysis {
     if (isIndexOnlyFile(file.path)) return { findings: [] };
-    const bare = parseSource(file.path, file.text, false);
-    const error = syntaxError(bare);
-    if (error) return { findings: [], error };
-    const rules = typescriptRules.filter((rule) => options.enabledRules.has(rule.meta.id) && rule.applies(file.text));
-    const checkImports = options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
-    if (rules.length === 0 && !checkImports) return { findings: [] };
-    const sourceFile = withParents(bare);
-    const context: RuleContext = { path: file.path, text: file.text, sourceFile, index, options };
-    const findings: RawFinding[] = [];
-    for (const rule of rules) findings.push(...rule.check(context));
-    if (checkImports) findings.push(...checkForbiddenImports(context));
-    return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
+    try {
+      return analyze(file, index, options);
+    } catch (error) {
+      // Thousands of nested blocks exhaust the stack, in TypeScript's own parser too;
+      // report the file and let the scan go on.
+      if (error instanceof RangeError) return { findings: [], error: `not analyzed: ${error.message} (code nested too deeply)` };
+      throw error;
+    }
   },
   parseOnly(file: SourceInput): void {
     if (isIndexOnlyFile(file.path)) return;
-    parseOnlySource(file.path, file.text);
+    try {
+      parseOnlySource(file.path, file.text);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
   },
 };
+
+function analyze(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOptions): FileAnalysis {
+  const bare = parseSource(file.path, file.text, false);
+  const error = syntaxError(bare);
+  if (error) return { findings: [], error };
+  const rules = typescriptRules.filter((rule) => options.enabledRules.has(rule.meta.id) && rule.applies(file.text));
+  const checkImports = options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
+  if (rules.length === 0 && !checkImports) return { findings: [] };
+  const sourceFile = withParents(bare);
+  const context: RuleContext = { path: file.path, text: file.text, sourceFile, index, options };
+  const findings: RawFinding[] = [];
+  for (const rule of rules) findings.push(...rule.check(context));
+  if (checkImports) findings.push(...checkForbiddenImports(context));
+  return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
+}

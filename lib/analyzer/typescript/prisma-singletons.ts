@@ -25,8 +25,12 @@ export function findPrismaSingletons(files: readonly SourceInput[]): PrismaSingl
   const found: PrismaSingleton[] = [];
   for (const file of files) {
     if (!file.text.includes("PrismaClient")) continue; // cheap filter: most files never parse here
-    const sourceFile = parseSource(file.path, file.text);
-    for (const exportName of exportedSingletons(sourceFile)) found.push({ path: file.path, exportName });
+    try {
+      const sourceFile = parseSource(file.path, file.text);
+      for (const exportName of exportedSingletons(sourceFile)) found.push({ path: file.path, exportName });
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error; // nested too deeply to parse: not a singleton module
+    }
   }
   return found;
 }

@@ -43,6 +43,16 @@ describe("typescript plugin: parsing", () => {
     expect(() => typescriptPlugin.parseOnly({ path: "package.json", text: "{" })).not.toThrow();
   });
 
+  it("survives generated code nested thousands of levels deep", () => {
+    const chain = `const pool = new Pool();\nexport async function f() {\n  const client = await pool.connect();\n  const x = ${Array.from({ length: 20_000 }, (_, i) => `a${i}`).join(" + ")};\n  await client.query(x);\n  client.release();\n}\n`;
+    expect(lines(chain)).toEqual(["pool-client-not-released:3"]);
+    const nested = `const pool = new Pool();\nexport async function f() {\n  const client = await pool.connect();\n${"if (a) {\n".repeat(3000)}client.release();\n${"}\n".repeat(3000)}}\n`;
+    const result = analyze(nested);
+    expect(result.findings).toEqual([]);
+    expect(result.error).toMatch(/^not analyzed: .*nested too deeply/);
+    expect(() => typescriptPlugin.parseOnly({ path: "deep.ts", text: nested })).not.toThrow();
+  });
+
   it("runs only the enabled rules", () => {
     const text = "const pool = new Pool();\nexport async function f() {\n  const client = await pool.connect();\n  return 1;\n}\n";
     expect(lines(text)).toEqual(["pool-client-not-released:3"]);
