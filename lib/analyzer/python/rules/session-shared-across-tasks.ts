@@ -1,0 +1,103 @@
+/**
+ * # session-shared-across-tasks
+ *
+ * ## What it does
+ * Flags one session handed to coroutines that run concurrently: passed into several
+ * awaitables of `asyncio.gather(...)` (including a generator or comprehension that
+ * builds many), or to `asyncio.create_task(...)` / `TaskGroup.create_task(...)` inside a
+ * loop or more than once.
+ *
+ * ## Why is this bad?
+ * An `AsyncSession` is not safe for concurrent use: two tasks interleave on one
+ * connection and SQLAlchemy raises `IllegalStateChangeError` ("Method 'close()' can't
+ * be called here; method '_connection_for_bind()' is already in progress", seed 004),
+ * or worse, transactions mix.
+ *
+ * ## Example
+ * ```python
+ * results = await asyncio.gather(*(self._search(session, repo) for repo in repos))
+ * ```
+ *
+ * ## Use instead
+ * ```python
+ * async def search_one(repo):
+ *     async with session_factory() as session:
+ *         return await self._search(session, repo)
+ *
+ * results = await asyncio.gather(*(search_one(repo) for repo in repos))
+ * ```
+ *
+ * ## Fix safety
+ * No automatic fix: each task needs its own session, which changes transaction scope.
+ *
+ * ## Options
+ * None.
+ */
+import type { RawFinding, RuleMeta } from "../../types.ts";
+import { finding, type PythonRule } from "../context.ts";
+import type { SyntaxNode } from "../parse.ts";
+
+export const meta: RuleMeta = {
+  id: "session-shared-across-tasks",
+  languages: ["python"],
+  defaultSeverity: "error",
+  fix: "none",
+  summary: "One AsyncSession is used by coroutines that run concurrently",
+};
+
+function sessionArguments(call: SyntaxNode): string[] {
+  const args = call.childForFieldName("arguments");
+  if (!args) return [];
+  return args.namedChildren
+    .flatMap((a) => (a.type === "keyword_argument" ? [a.childForFieldName("value")] : [a]))
+    .filter((a): a is SyntaxNode => a !== null && (a.type === "identifier" || a.type === "attribute") && /session/i.test(a.text))
+    .map((a) => a.text);
+}
+
+/** Session names passed into the calls that build the awaitables inside `node`. */
+function sessionsPassed(node: SyntaxNode): string[] {
+  const calls = node.type === "call" ? [node, ...node.descendantsOfType("call")] : node.descendantsOfType("call");
+  return calls.flatMap(sessionArguments);
+}
+
+function insideLoop(node: SyntaxNode): boolean {
+  for (let p = node.parent; p; p = p.parent) {
+    if (p.type === "for_statement" || p.type === "while_statement") return true;
+    if (p.type === "function_definition") return false;
+  }
+  return false;
+}
+
+export const rule: PythonRule = {
+  meta,
+  applies: (text) => /gather|create_task|TaskGroup/.test(text) && /session/i.test(text),
+  check(ctx) {
+    const findings: RawFinding[] = [];
+    const reported = new Set<number>();
+    for (const call of ctx.root.descendantsOfType("call")) {
+      const callee = call.childForFieldName("function")?.text ?? "";
+      const args = call.childForFieldName("arguments");
+      if (!args) continue;
+      if (/(^|\.)gather$/.test(callee)) {
+        const awaitables = args.namedChildren.filter((a) => a.type !== "keyword_argument");
+        const counts = new Map<string, number>();
+        for (const a of awaitables) {
+          const many = a.type === "list_splat" || a.type === "generator_expression" || a.type === "list_comprehension";
+          for (const name of new Set(sessionsPassed(a))) counts.set(name, (counts.get(name) ?? 0) + (many ? 2 : 1));
+        }
+        for (const [name, count] of counts) {
+          if (count < 2 || reported.has(call.id)) continue;
+          reported.add(call.id);
+          findings.push(finding(meta.id, call, `Session \`${name}\` is passed to coroutines that \`gather\` runs concurrently: an AsyncSession cannot be shared between tasks (IllegalStateChangeError); give each task its own session`));
+        }
+        continue;
+      }
+      if (/(^|\.)create_task$/.test(callee) || /(^|\.)ensure_future$/.test(callee)) {
+        const names = sessionsPassed(args);
+        if (names.length === 0 || !insideLoop(call)) continue;
+        findings.push(finding(meta.id, call, `Session \`${names[0]}\` is passed to a task created in a loop: the tasks run concurrently on one AsyncSession (IllegalStateChangeError); give each task its own session`));
+      }
+    }
+    return findings;
+  },
+};
