@@ -290,6 +290,13 @@ interface Guard {
   finallyReleases: boolean;
   /** An enclosing `try` has a `catch` that will see exceptions. */
   caught: boolean;
+  /**
+   * Inside a `catch` block: calls that might throw before the release there
+   * (`await session.abortTransaction(); session.endSession()`) are not reported; the
+   * error path already releases, and a failure while handling a failure is not the bug
+   * this rule is about. A rethrow without release still is.
+   */
+  inCatch?: boolean;
 }
 
 interface Flow {
@@ -310,7 +317,7 @@ function runSequence(statements: readonly ts.Statement[], released: boolean, gua
 }
 
 function noteException(node: ts.Node, guard: Guard, state: Walk): void {
-  if (state.callbackStyle || guard.finallyReleases || guard.caught) return;
+  if (state.callbackStyle || guard.finallyReleases || guard.caught || guard.inCatch) return;
   if (mayThrow(node, state.name, state.spec)) {
     state.problems.push({ kind: "exception", line: lineOfNode(node) });
   }
@@ -423,7 +430,7 @@ function runTry(statement: ts.TryStatement, released: boolean, guard: Guard, sta
   }
   const tryFlow = runSequence(statement.tryBlock.statements, released, { finallyReleases: false, caught: true }, state);
   const before = state.problems.length;
-  const catchFlow = runSequence(statement.catchClause.block.statements, false, guard, state);
+  const catchFlow = runSequence(statement.catchClause.block.statements, false, { ...guard, inCatch: true }, state);
   // A catch that rethrows without releasing is the "exception" problem, not an early exit.
   for (let i = before; i < state.problems.length; i++) {
     const problem = state.problems[i];
