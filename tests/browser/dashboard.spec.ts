@@ -63,7 +63,6 @@ test("the admin signs in and sees the dashboard shell with the demo workspace", 
   }
   await expect(page.getByRole("link", { name: "demo/sample-app" })).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath("dashboard-repositories.png"), fullPage: true });
-  if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: "docs/screenshot.png" });
 
   await nav.getByRole("link", { name: "Findings" }).click();
   await expect(page.getByRole("heading", { name: "Findings", exact: true, level: 1 })).toBeVisible();
@@ -73,9 +72,15 @@ test("the admin signs in and sees the dashboard shell with the demo workspace", 
     await expect(page.locator(`li[data-rule="${rule}"]`).first()).toBeVisible();
   }
   await page.screenshot({ path: testInfo.outputPath("dashboard-findings.png"), fullPage: true });
+  if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: "docs/screenshot.png" });
+
+  await nav.getByRole("link", { name: "Rules" }).click();
+  for (const rule of ["session-not-closed", "pool-client-not-released", "forbidden-import"]) {
+    await expect(page.getByRole("heading", { name: rule, exact: true })).toBeVisible();
+  }
 
   await nav.getByRole("link", { name: "Settings" }).click();
-  await expect(page.getByText(email)).toBeVisible();
+  await expect(page.getByRole("main").getByText(email)).toBeVisible();
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
