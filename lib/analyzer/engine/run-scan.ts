@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { Worker } from "node:worker_threads";
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config/load-config.ts";
 import { applyFileFixes, type DroppedFix } from "../fix/apply-fixes.ts";
 import { plugins } from "../plugins.ts";
@@ -132,40 +133,50 @@ async function analyzeInWorkers(
   jobs: Job[],
   indexes: Record<string, unknown>,
   options: AnalyzeOptions,
-  threads: number,
+  processes: number,
   timeoutMs: number,
   onDone: () => void,
 ): Promise<FileAnalysis[]> {
   const results: FileAnalysis[] = new Array(jobs.length);
-  const workerData = { indexes, options: { config: options.config, enabledRules: [...options.enabledRules] } };
-  const bootstrap = new URL("./worker-bootstrap.mjs", import.meta.url);
+  const init = { type: "init", indexes, config: options.config, enabledRules: [...options.enabledRules] };
+  const bootstrap = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
   let next = 0;
   let finished = 0;
+  const children = new Set<ChildProcess>();
   return new Promise((resolvePromise, reject) => {
+    const finish = () => {
+      for (const child of children) child.disconnect();
+      resolvePromise(results);
+    };
+    const complete = () => {
+      finished++;
+      onDone();
+      if (finished === jobs.length) finish();
+    };
     const start = () => {
-      const worker = new Worker(bootstrap, { workerData });
+      // "advanced" serialization is structured clone: the indexes arrive as they left.
+      const child = fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"] });
+      children.add(child);
       let current = -1;
       let timer: NodeJS.Timeout | undefined;
       const dispatch = () => {
-        if (next >= jobs.length) {
-          void worker.terminate();
-          return;
-        }
+        if (next >= jobs.length) return;
         current = next++;
         const job = jobs[current];
         timer = setTimeout(() => {
           // One pathological file must not hang the scan: report it, replace the worker.
           results[current] = { findings: [], error: `analysis timed out after ${Math.round(timeoutMs / 1000)} s` };
           current = -1;
-          worker.removeAllListeners();
-          void worker.terminate();
+          child.removeAllListeners();
+          children.delete(child);
+          child.kill("SIGKILL");
           complete();
-          start();
+          if (next < jobs.length) start();
         }, timeoutMs);
-        worker.postMessage({ id: current, language: job.language, file: job.file });
+        child.send({ type: "file", id: current, language: job.language, file: job.file });
       };
-      worker.on("message", (message: { ready?: boolean; id?: number; result?: FileAnalysis }) => {
-        if (message.ready) {
+      child.on("message", (message: { type: string; id?: number; result?: FileAnalysis }) => {
+        if (message.type === "ready") {
           dispatch();
           return;
         }
@@ -175,27 +186,26 @@ async function analyzeInWorkers(
         complete();
         dispatch();
       });
-      worker.on("error", (error) => {
+      child.on("exit", (code, signal) => {
         clearTimeout(timer);
+        if (!children.has(child)) return;
+        children.delete(child);
         if (current >= 0) {
-          results[current] = { findings: [], error: `analysis failed: ${error.message}` };
+          results[current] = { findings: [], error: `analysis crashed (${signal ?? `exit code ${code}`})` };
+          current = -1;
           complete();
-          start();
+          if (next < jobs.length) start();
           return;
         }
-        reject(error);
+        if (finished < jobs.length && children.size === 0 && next < jobs.length) reject(new Error("analysis workers exited before the scan finished"));
       });
-    };
-    const complete = () => {
-      finished++;
-      onDone();
-      if (finished === jobs.length) resolvePromise(results);
+      child.send(init);
     };
     if (jobs.length === 0) {
       resolvePromise(results);
       return;
     }
-    for (let i = 0; i < Math.min(threads, jobs.length); i++) start();
+    for (let i = 0; i < Math.min(processes, jobs.length); i++) start();
   });
 }
 

@@ -1,4 +1,4 @@
-// Worker threads do not inherit the parent's TypeScript loader: register tsx here,
+// Worker processes start without a TypeScript loader: register tsx here,
 // then load the real worker.
 import { register } from "tsx/esm/api";
 

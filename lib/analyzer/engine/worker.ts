@@ -1,15 +1,25 @@
-import { parentPort, workerData } from "node:worker_threads";
-import type { AnalyzeOptions, Language, SourceInput } from "../types.ts";
+import type { AnalyzeOptions, FileAnalysis, Language, SourceInput } from "../types.ts";
 import { analyzeOne } from "./analyze.ts";
 
-// A worker analyses files one at a time for the pool in run-scan.ts. The indexes are
-// sent once at start-up; each message is then one file.
-type Init = { indexes: Record<string, unknown>; options: { config: AnalyzeOptions["config"]; enabledRules: string[] } };
-const init = workerData as Init;
-const options: AnalyzeOptions = { config: init.options.config, enabledRules: new Set(init.options.enabledRules) as AnalyzeOptions["enabledRules"] };
+// An analysis worker process for the pool in run-scan.ts. Processes rather than
+// threads: a file that exceeds the time limit may be deep inside native tree-sitter
+// code, and only a process can be killed there safely.
+type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[] };
+type Work = { type: "file"; id: number; language: Language; file: SourceInput };
 
-parentPort?.on("message", (message: { id: number; language: Language; file: SourceInput }) => {
-  const result = analyzeOne(message.language, message.file, init.indexes[message.language], options);
-  parentPort?.postMessage({ id: message.id, result });
+let indexes: Record<string, unknown> = {};
+let options: AnalyzeOptions | null = null;
+
+process.on("message", (message: Init | Work) => {
+  if (message.type === "init") {
+    indexes = message.indexes;
+    options = { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] };
+    process.send?.({ type: "ready" });
+    return;
+  }
+  if (!options) return;
+  const result: FileAnalysis = analyzeOne(message.language, message.file, indexes[message.language], options);
+  process.send?.({ type: "result", id: message.id, result });
 });
-parentPort?.postMessage({ ready: true });
+// The pool closes the channel when the scan is done.
+process.on("disconnect", () => process.exit(0));
