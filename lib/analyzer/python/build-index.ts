@@ -151,7 +151,7 @@ function moduleFacts(file: SourceInput): ModuleFacts {
   const text = file.text;
   // Only modules that mention sessions can bind or re-export a factory; skipping the
   // rest keeps the index pass far below the cost of a second parse of the repository.
-  if (!/[Ss]ession|contextmanager/.test(text)) return facts;
+  if (!/sessionmaker|SessionLocal|session_?factory|session_?maker|async_session|Session\(|contextmanager[\s\S]*[Ss]ession/.test(text)) return facts;
   const tree = parsePython(text);
   const root = tree.rootNode;
   facts.imports = collectImports(root, module, isPackage);

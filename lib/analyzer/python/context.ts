@@ -35,7 +35,22 @@ export type PythonRule = {
 export function createContext(path: string, text: string, tree: Tree, index: PythonIndex, options: AnalyzeOptions): PythonRuleContext {
   const { module, isPackage } = moduleName(path);
   const root = tree.rootNode;
-  return { path, text, lines: text.split("\n"), tree, root, index, options, module, imports: collectImports(root, module, isPackage) };
+  let imports: Record<string, string> | null = null;
+  return {
+    path,
+    text,
+    lines: text.split("\n"),
+    tree,
+    root,
+    index,
+    options,
+    module,
+    // Computed on first use: most files never ask for a call's origin.
+    get imports() {
+      imports ??= collectImports(root, module, isPackage);
+      return imports;
+    },
+  };
 }
 
 export type CallClass = { kind: "factory" | "cm-factory"; async: FactoryKind } | null;
@@ -78,47 +93,21 @@ export function isConfiguredCloser(ctx: PythonRuleContext, callee: string): bool
   return matchesConfigured(ctx.options.config.sessions.closers, callee, qualified);
 }
 
-export type FunctionInfo = { node: SyntaxNode; name: string; qualifiedName: string; isAsync: boolean; isGenerator: boolean; decorators: string[] };
-
-function ownNodesOfType(node: SyntaxNode, types: string[]): SyntaxNode[] {
-  const found: SyntaxNode[] = [];
-  const visit = (n: SyntaxNode) => {
-    for (const child of n.namedChildren) {
-      if (types.includes(child.type)) found.push(child);
-      if (child.type === "function_definition" || child.type === "class_definition" || child.type === "lambda") continue;
-      visit(child);
-    }
-  };
-  visit(node);
-  return found;
-}
-
-export { ownNodesOfType };
-
-/** Every function with its dotted name (Class.method, outer.inner). */
-export function functions(ctx: PythonRuleContext): FunctionInfo[] {
-  const result: FunctionInfo[] = [];
-  for (const fn of ctx.root.descendantsOfType("function_definition")) {
-    const names: string[] = [];
-    for (let p: SyntaxNode | null = fn; p; p = p.parent) {
-      if (p.type === "function_definition" || p.type === "class_definition") names.unshift(p.childForFieldName("name")?.text ?? "?");
-    }
-    const body = fn.childForFieldName("body");
-    const decorators =
-      fn.parent?.type === "decorated_definition"
-        ? fn.parent.namedChildren.filter((c) => c.type === "decorator").map((d) => d.text.replace(/^@/, "").replace(/\(.*$/s, ""))
-        : [];
-    result.push({
-      node: fn,
-      name: names[names.length - 1],
-      qualifiedName: names.join("."),
-      isAsync: isAsyncNode(fn),
-      isGenerator: body ? ownNodesOfType(body, ["yield"]).length > 0 : false,
-      decorators,
-    });
+/** What a rule needs to know about the function around an acquisition. */
+export function describeFunction(fn: SyntaxNode): FunctionInfo {
+  const names: string[] = [];
+  for (let p: SyntaxNode | null = fn; p; p = p.parent) {
+    if (p.type === "function_definition" || p.type === "class_definition") names.unshift(p.childForFieldName("name")?.text ?? "?");
   }
-  return result;
+  const decorators =
+    fn.parent?.type === "decorated_definition"
+      ? fn.parent.namedChildren.filter((c) => c.type === "decorator").map((d) => d.text.replace(/^@/, "").replace(/\(.*$/s, ""))
+      : [];
+  const isGenerator = fn.descendantsOfType("yield").some((y) => enclosingFunction(y)?.id === fn.id);
+  return { node: fn, name: names[names.length - 1], qualifiedName: names.join("."), isAsync: isAsyncNode(fn), isGenerator, decorators };
 }
+
+export type FunctionInfo = { node: SyntaxNode; name: string; qualifiedName: string; isAsync: boolean; isGenerator: boolean; decorators: string[] };
 
 export function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
   for (let p = node.parent; p; p = p.parent) if (p.type === "function_definition") return p;
@@ -151,4 +140,42 @@ export function isReference(id: SyntaxNode): boolean {
   if (parent.type === "attribute" && parent.childForFieldName("attribute")?.id === id.id) return false;
   if (parent.type === "keyword_argument" && parent.childForFieldName("name")?.id === id.id) return false;
   return true;
+}
+
+/**
+ * Nodes of a type that start on lines matching a regular expression. Rules look for
+ * rare constructs; asking tree-sitter only about the lines that can hold them is far
+ * cheaper than walking every node of the file from JavaScript.
+ */
+export function nodesOnMatchingLines(ctx: PythonRuleContext, lineFilter: RegExp, type: string): SyntaxNode[] {
+  const nodes: SyntaxNode[] = [];
+  const seen = new Set<number>();
+  for (let row = 0; row < ctx.lines.length; row++) {
+    if (!lineFilter.test(ctx.lines[row])) continue;
+    for (const node of ctx.root.descendantsOfType(type, { row, column: 0 }, { row: row + 1, column: 0 })) {
+      if (node.startPosition.row !== row || seen.has(node.id)) continue;
+      seen.add(node.id);
+      nodes.push(node);
+    }
+  }
+  return nodes;
+}
+
+const conventionalFactoryCall = "SessionLocal|AsyncSessionLocal|\\w*session_?factory|\\w*[Ss]ession_?[Mm]aker\\w*|async_session|Session|AsyncSession";
+
+/** Lines that may call a session factory: conventional names, names the index knows, config entries and their import aliases. */
+export function factoryCallLines(ctx: PythonRuleContext): RegExp {
+  const names = new Set<string>();
+  for (const facts of Object.values(ctx.index.modules)) {
+    for (const [name, binding] of Object.entries(facts.bindings)) if (binding.kind === "factory") names.add(name);
+  }
+  for (const name of Object.keys(ctx.index.attributeFactories)) names.add(name);
+  for (const entry of ctx.options.config.sessions.factories) names.add(lastSegment(entry));
+  const escaped = [...names].map((n) => n.replace(/[^\w]/g, ""));
+  if (escaped.length > 0) {
+    const aliases = new RegExp(`\\b(?:${escaped.join("|")})\\s+as\\s+(\\w+)`, "g");
+    for (const match of ctx.text.matchAll(aliases)) names.add(match[1]);
+  }
+  const all = [conventionalFactoryCall, ...[...names].map((n) => n.replace(/[^\w]/g, ""))].join("|");
+  return new RegExp(`=\\s*(?:await\\s+)?[\\w.]*\\b(?:${all})\\s*\\(`);
 }

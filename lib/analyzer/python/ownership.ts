@@ -1,5 +1,5 @@
 import type { Fix, TextEdit } from "../types.ts";
-import { isConfiguredCloser, isReference, type PythonRuleContext } from "./context.ts";
+import { isConfiguredCloser, isReference, nodesOnMatchingLines, type PythonRuleContext } from "./context.ts";
 import type { SyntaxNode } from "./parse.ts";
 
 // Lifetime analysis for a resource bound to a local name inside a function:
@@ -41,33 +41,29 @@ const handoffMethods = new Set([
   "insert",
 ]);
 
-/** `name = CALL` / `name = await CALL` / `name: T = CALL` statements inside a function. */
-export function acquisitions(fn: SyntaxNode, isResourceCall: (call: SyntaxNode) => boolean): Acquisition[] {
+/**
+ * `name = CALL` / `name = await CALL` statements inside functions. Candidates come from
+ * one native `descendantsOfType` query per file: walking the tree from JavaScript node
+ * by node costs more than parsing it.
+ */
+export function acquisitions(ctx: PythonRuleContext, lineFilter: RegExp, isResourceCall: (call: SyntaxNode) => boolean): Acquisition[] {
   const found: Acquisition[] = [];
-  const body = fn.childForFieldName("body");
-  if (!body) return found;
-  const visit = (node: SyntaxNode) => {
-    for (const child of node.namedChildren) {
-      if (child.type === "function_definition" || child.type === "class_definition" || child.type === "lambda") continue;
-      if (child.type === "expression_statement" && child.parent?.type === "block") {
-        const assignment = child.namedChildren[0];
-        if (assignment?.type === "assignment") {
-          const left = assignment.childForFieldName("left");
-          let right = assignment.childForFieldName("right");
-          let awaited = false;
-          if (right?.type === "await") {
-            awaited = true;
-            right = right.namedChildren[0] ?? null;
-          }
-          if (left?.type === "identifier" && right?.type === "call" && isResourceCall(right)) {
-            found.push({ name: left.text, statement: child, call: right, awaited, block: child.parent, fn });
-          }
-        }
-      }
-      visit(child);
+  for (const assignment of nodesOnMatchingLines(ctx, lineFilter, "assignment")) {
+    const statement = assignment.parent;
+    if (statement?.type !== "expression_statement" || statement.parent?.type !== "block") continue;
+    const left = assignment.childForFieldName("left");
+    let right = assignment.childForFieldName("right");
+    let awaited = false;
+    if (right?.type === "await") {
+      awaited = true;
+      right = right.namedChildren[0] ?? null;
     }
-  };
-  visit(body);
+    if (left?.type !== "identifier" || right?.type !== "call" || !isResourceCall(right)) continue;
+    let fn: SyntaxNode | null = statement.parent;
+    while (fn && fn.type !== "function_definition" && fn.type !== "class_definition" && fn.type !== "module") fn = fn.parent;
+    if (fn?.type !== "function_definition") continue;
+    found.push({ name: left.text, statement, call: right, awaited, block: statement.parent, fn });
+  }
   return found;
 }
 

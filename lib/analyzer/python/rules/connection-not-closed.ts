@@ -40,7 +40,7 @@
  * `sessions.closers` adds callables that take ownership and close.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { finding, functions, type PythonRule } from "../context.ts";
+import { finding, describeFunction, type PythonRule } from "../context.ts";
 import { acquisitions, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
 import type { SyntaxNode } from "../parse.ts";
 
@@ -79,8 +79,8 @@ export const rule: PythonRule = {
   applies: (text) => /\.(connect|raw_connection|acquire)\(/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const fn of functions(ctx)) {
-      const candidates = acquisitions(fn.node, (call) => kindOf(call, call.parent?.type === "await") !== null);
+    {
+      const candidates = acquisitions(ctx, /\.(connect|raw_connection|acquire)\(/, (call) => kindOf(call, call.parent?.type === "await") !== null);
       for (const acq of candidates) {
         const kind = kindOf(acq.call, acq.awaited);
         if (!kind) continue;

@@ -36,7 +36,7 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { finding, functions, type PythonRule } from "../context.ts";
+import { finding, describeFunction, type PythonRule } from "../context.ts";
 import { acquisitions, lifetime } from "../ownership.ts";
 
 export const meta: RuleMeta = {
@@ -55,10 +55,11 @@ export const rule: PythonRule = {
   applies: (text) => /create_(async_)?engine\(/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const fn of functions(ctx)) {
-      if (exemptFunctionNames.test(fn.name) || fn.decorators.some((d) => memoised.test(d) || /on_event|listens_for|fixture/.test(d))) continue;
-      const creations = acquisitions(fn.node, (call) => /^(\w+\.)*create_(async_)?engine$/.test(call.childForFieldName("function")?.text ?? ""));
+    {
+      const creations = acquisitions(ctx, /create_(async_)?engine\(/, (call) => /^(\w+\.)*create_(async_)?engine$/.test(call.childForFieldName("function")?.text ?? ""));
       for (const acq of creations) {
+        const fn = describeFunction(acq.fn);
+        if (exemptFunctionNames.test(fn.name) || fn.decorators.some((d) => memoised.test(d) || /on_event|listens_for|fixture/.test(d))) continue;
         const life = lifetime(ctx, acq, ["dispose"]);
         if (life.status === "closed" || life.status === "transferred") continue;
         if (life.status === "happy-path-only") continue;

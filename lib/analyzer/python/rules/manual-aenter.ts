@@ -38,7 +38,7 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { classifyCall, finding, type PythonRule } from "../context.ts";
+import { classifyCall, finding, nodesOnMatchingLines, type PythonRule } from "../context.ts";
 import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
@@ -58,10 +58,10 @@ function enclosing(node: SyntaxNode, type: string): SyntaxNode | null {
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => text.includes("__aenter__") || text.includes("__enter__"),
+  applies: (text) => /\.__a?enter__\(\)/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const call of ctx.root.descendantsOfType("call")) {
+    for (const call of nodesOnMatchingLines(ctx, /\.__a?enter__\(\)/, "call")) {
       const fn = call.childForFieldName("function");
       if (fn?.type !== "attribute") continue;
       const method = fn.childForFieldName("attribute")?.text;

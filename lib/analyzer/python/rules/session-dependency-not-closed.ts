@@ -43,7 +43,7 @@
  * `sessions.factories` adds callables that return sessions.
  */
 import type { RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { classifyCall, finding, functions, type PythonRule, type PythonRuleContext } from "../context.ts";
+import { classifyCall, describeFunction, factoryCallLines, finding, type PythonRule, type PythonRuleContext } from "../context.ts";
 import { type Acquisition, acquisitions, indentUnit, lifetime, rewriteRestOfBlock } from "../ownership.ts";
 import type { SyntaxNode } from "../parse.ts";
 
@@ -102,13 +102,14 @@ function fixFor(ctx: PythonRuleContext, acq: Acquisition, yieldNode: SyntaxNode,
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /\byield\b/.test(text),
+  applies: (text) => /\byield\b/.test(text) && /[Ss]ession|factory|maker/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const fn of functions(ctx)) {
+    // @contextmanager-style wrappers are judged the same way: the yield must be protected.
+    for (const acq of acquisitions(ctx, factoryCallLines(ctx), (call) => classifyCall(ctx, call)?.kind === "factory")) {
+      const fn = describeFunction(acq.fn);
       if (!fn.isGenerator) continue;
-      // @contextmanager-style wrappers are judged the same way: the yield must be protected.
-      for (const acq of acquisitions(fn.node, (call) => classifyCall(ctx, call)?.kind === "factory")) {
+      {
         const yieldNode = yieldsName(fn.node, acq.name);
         if (!yieldNode) continue;
         if (closesInFinally(fn.node, acq.name)) continue;

@@ -49,7 +49,7 @@
  * callables that take ownership and close them.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { classifyCall, finding, functions, type PythonRule } from "../context.ts";
+import { classifyCall, describeFunction, factoryCallLines, finding, type PythonRule } from "../context.ts";
 import { acquisitions, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
 
 export const meta: RuleMeta = {
@@ -67,9 +67,10 @@ export const rule: PythonRule = {
   applies: (text) => /[Ss]ession|factory|maker/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const fn of functions(ctx)) {
-      for (const acq of acquisitions(fn.node, (call) => classifyCall(ctx, call)?.kind === "factory")) {
+    for (const acq of acquisitions(ctx, factoryCallLines(ctx), (call) => classifyCall(ctx, call)?.kind === "factory")) {
+      {
         if (acq.awaited) continue;
+        const fn = describeFunction(acq.fn);
         const life = lifetime(ctx, acq, closeMethods);
         // Generators that yield the session belong to session-dependency-not-closed.
         if (life.status === "closed" || life.status === "transferred") continue;

@@ -1,0 +1,174 @@
+// npm run bench:python [-- CORPUS]
+//
+// One run, one corpus (default: Debian's Python 3.11 standard library with its test
+// suite, /usr/lib/python3.11, from the libpython3.11-testsuite package):
+//   1. Poolguard full scan (the CLI, both cores)
+//   2. ast-grep with three structural rules of the same kind (both cores)
+//   3. parse-only with Poolguard's own parser (native tree-sitter), both cores
+// Prints wall time, ratios and the peak memory of each process tree.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const corpus = process.argv[2] ?? "/usr/lib/python3.11";
+
+function ensureCorpus() {
+  if (process.argv[2]) return;
+  if (existsSync(join(corpus, "test", "test_grammar.py"))) return;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot) {
+    console.error("The benchmark corpus needs Debian's Python test suite: sudo apt-get install -y libpython3.11-testsuite");
+    process.exit(1);
+  }
+  console.error("[bench] installing libpython3.11-testsuite from Debian…");
+  execFileSync("apt-get", ["install", "-y", "-qq", "libpython3.11-testsuite"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+}
+
+function pythonFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) continue;
+    if (stat.isDirectory()) out.push(...pythonFiles(path));
+    else if (name.endsWith(".py")) out.push(path);
+  }
+  return out;
+}
+
+/** Resident memory of a process and all its descendants, from /proc. */
+function treeRss(pid: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const ppid = Number(fields[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      rss.set(Number(entry), Number(fields[21]) * 4096);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    total += rss.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+function measure(label: string, command: string, args: string[], cwd = root): Promise<{ label: string; seconds: number; peakMb: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      if (child.pid) peak = Math.max(peak, treeRss(child.pid));
+    }, 50);
+    child.on("exit", (code) => {
+      clearInterval(sampler);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0 && code !== 1) reject(new Error(`${label} exited with ${code}:\n${output.slice(-2000)}`));
+      else resolve({ label, seconds, peakMb: peak / 1024 / 1024, output });
+    });
+  });
+}
+
+const parseOnlyScript = `
+import { readFileSync } from "node:fs";
+import { pythonPlugin } from "${join(root, "lib/analyzer/python/plugin.ts")}";
+const files = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const shard = Number(process.argv[3]);
+const shards = Number(process.argv[4]);
+let parsed = 0;
+for (let i = shard; i < files.length; i += shards) {
+  pythonPlugin.parseOnly({ path: files[i], text: readFileSync(files[i], "utf8") });
+  parsed++;
+}
+console.log(parsed);
+`;
+
+const sgRules = `id: session-assigned-from-factory
+language: python
+rule:
+  pattern: $S = SessionLocal()
+message: session from a factory bound to a name
+severity: warning
+---
+id: manual-aenter
+language: python
+rule:
+  pattern: $X.__aenter__()
+message: manual __aenter__
+severity: warning
+---
+id: engine-in-function
+language: python
+rule:
+  pattern: create_engine($$$)
+  inside:
+    kind: function_definition
+    stopBy: end
+message: engine created inside a function
+severity: warning
+`;
+
+async function main() {
+  ensureCorpus();
+  const files = pythonFiles(corpus);
+  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  const cores = Math.min(2, cpus().length);
+  console.log(`corpus: ${corpus}: ${files.length} .py files, ${(bytes / 1e6).toFixed(1)} MB; ${cores} cores\n`);
+  const scratch = mkdtempSync(join(tmpdir(), "poolguard-bench-"));
+  try {
+    const list = join(scratch, "files.json");
+    writeFileSync(list, JSON.stringify(files));
+    const parseScript = join(scratch, "parse-only.mts");
+    writeFileSync(parseScript, parseOnlyScript);
+    writeFileSync(join(scratch, "sgconfig.yml"), "ruleDirs: [rules]\n");
+    execFileSync("mkdir", ["-p", join(scratch, "rules")]);
+    sgRules.split("---\n").forEach((rule, i) => writeFileSync(join(scratch, "rules", `rule-${i}.yml`), rule));
+
+    const tsx = join(root, "node_modules/.bin/tsx");
+    // Warm the tsx transpile cache and the file system cache once, untimed.
+    await measure("warm-up", process.execPath, [join(root, "bin/poolguard.mjs"), "scan", corpus, "--format", "json", "--fail-on", "never", "--jobs", String(cores)]);
+
+    const scanRun = await measure("poolguard scan", process.execPath, [join(root, "bin/poolguard.mjs"), "scan", corpus, "--format", "json", "--fail-on", "never", "--jobs", String(cores)]);
+    const astGrep = await measure("ast-grep (3 rules)", join(root, "node_modules/.bin/ast-grep"), ["scan", "--config", join(scratch, "sgconfig.yml"), "--threads", String(cores), "--json=compact", corpus], scratch);
+    // Parse-only on both cores: one process per core, each parsing every other file.
+    const parseStarted = performance.now();
+    const shards = await Promise.all(
+      Array.from({ length: cores }, (_, i) => measure(`parse-only shard ${i}`, tsx, [parseScript, list, String(i), String(cores)])),
+    );
+    const parseOnly = { label: "parse-only (tree-sitter)", seconds: (performance.now() - parseStarted) / 1000, peakMb: shards.reduce((n, s) => n + s.peakMb, 0) };
+
+    const report = JSON.parse(scanRun.output.slice(0, scanRun.output.lastIndexOf("}") + 1));
+    const rows = [scanRun, astGrep, parseOnly];
+    console.log("| run | wall time | peak memory |");
+    console.log("|---|---|---|");
+    for (const r of rows) console.log(`| ${r.label} | ${r.seconds.toFixed(2)} s | ${r.peakMb.toFixed(0)} MB |`);
+    console.log("");
+    console.log(`scan / ast-grep:   ${(scanRun.seconds / astGrep.seconds).toFixed(2)}x (target <= 1.5)`);
+    console.log(`scan / parse-only: ${(scanRun.seconds / parseOnly.seconds).toFixed(2)}x (target <= 1.3)`);
+    console.log(`peak memory:       ${scanRun.peakMb.toFixed(0)} MB (target <= 1024)`);
+    console.log(`poolguard: ${report.files_scanned} files analysed, ${report.findings.length} findings, ${report.errors.length} not analysed, ${report.skipped.length} skipped`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+await main();
