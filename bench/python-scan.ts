@@ -7,7 +7,7 @@
 //   3. parse-only with Poolguard's own parser (native tree-sitter), both cores
 // Prints wall time, ratios and the peak memory of each process tree.
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -140,8 +140,8 @@ async function main() {
     const parseScript = join(scratch, "parse-only.mts");
     writeFileSync(parseScript, parseOnlyScript);
     writeFileSync(join(scratch, "sgconfig.yml"), "ruleDirs: [rules]\n");
-    execFileSync("mkdir", ["-p", join(scratch, "rules")]);
-    sgRules.split("---\n").forEach((rule, i) => writeFileSync(join(scratch, "rules", `rule-${i}.yml`), rule));
+    mkdirSync(join(scratch, "rules"));
+    for (const [i, rule] of sgRules.split("---\n").entries()) writeFileSync(join(scratch, "rules", `rule-${i}.yml`), rule);
 
     const tsx = join(root, "node_modules/.bin/tsx");
     // Warm the tsx transpile cache and the file system cache once, untimed.

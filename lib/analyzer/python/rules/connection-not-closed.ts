@@ -40,7 +40,7 @@
  * `sessions.closers` adds callables that take ownership and close.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { finding, describeFunction, type PythonRule } from "../context.ts";
+import { finding, type PythonRule } from "../context.ts";
 import { acquisitions, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
 import type { SyntaxNode } from "../parse.ts";
 
