@@ -464,6 +464,11 @@ export interface LifecycleInput {
   endsWithBlock: boolean;
   callbackStyle?: boolean;
   errorName?: string | null;
+  /**
+   * Names that stand for the resource when it is used (`client` while `name` is the
+   * `done` callback); defaults to `[name]`.
+   */
+  resourceNames?: readonly string[];
 }
 
 /** Returns the first problem with the resource's lifecycle, or null when it is handled. */
@@ -472,7 +477,8 @@ export function checkLifecycle(input: LifecycleInput): Problem | null {
   const ownerBody = isFunctionLike(owner) ? owner.body : owner;
   if (!ownerBody) return null;
   if (ownershipMoves(ownerBody, name, spec)) {
-    return onlyReleasedOnFulfilment(ownerBody, name, spec) ? { kind: "rejection" } : null;
+    if (onlyReleasedOnFulfilment(ownerBody, name, spec)) return { kind: "rejection" };
+    return releasedInResultCallback(owner, ownerBody, name, spec, input.resourceNames ?? [name]);
   }
   if (!releasedAnywhere(ownerBody, name, spec)) return { kind: "never" };
   if (!anchor && !ts.isBlock(ownerBody)) return null; // concise arrow body: the value is returned
@@ -502,6 +508,48 @@ export function checkLifecycle(input: LifecycleInput): Problem | null {
   }
   const path = state.problems.find((problem) => problem.kind === "path");
   return path ?? state.problems[0] ?? null;
+}
+
+/**
+ * `conn.query(sql, (err, rows) => { if (err) return cb(err); conn.release(); cb(null, rows); })`:
+ * the one release sits in the result callback of a call on the resource itself, so that
+ * callback is where every path must release. Classic callback code leaks on exactly that
+ * `if (err) return` branch, and an error there is the normal way to get there (no
+ * exception tracking: callbacks report failures as arguments). Anything less clear-cut
+ * (several releases, the callback nested deeper, the resource handed on) stays trusted.
+ */
+function releasedInResultCallback(
+  owner: FunctionLike | ts.SourceFile,
+  ownerBody: ts.Node,
+  name: string,
+  spec: ReleaseSpec,
+  resourceNames: readonly string[],
+): Problem | null {
+  const releases: ts.CallExpression[] = [];
+  walk(ownerBody, (child) => {
+    if (isReleaseCall(child, name, spec)) releases.push(child as ts.CallExpression);
+    return true;
+  });
+  if (releases.length !== 1) return null;
+  const release = releases[0];
+  const callback = enclosingFunction(release);
+  if (!callback || callback === owner || !callback.body || !ts.isBlock(callback.body)) return null;
+  if (!(ts.isArrowFunction(callback) || ts.isFunctionExpression(callback))) return null;
+  const host = callback.parent;
+  if (!ts.isCallExpression(host) || host.arguments[host.arguments.length - 1] !== callback) return null;
+  const callee = unwrapTypes(host.expression);
+  if (!ts.isPropertyAccessExpression(callee) || !resourceNames.some((resource) => isName(callee.expression, resource))) return null;
+  if (enclosingFunction(host) !== (isFunctionLike(owner) ? owner : null)) return null;
+  // Nothing but that release may move ownership (no hand-off, no storing, no return).
+  for (const resource of new Set([name, ...resourceNames])) {
+    for (const reference of referencesTo(ownerBody, resource)) {
+      if (isInside(reference, release)) continue;
+      if (ts.isPropertyAccessExpression(reference.parent) && reference.parent.expression === reference) continue;
+      if (referenceMovesOwnership(reference, resource, spec, owner)) return null;
+    }
+  }
+  const problem = checkLifecycle({ name, anchor: null, owner: callback, spec, endsWithBlock: true, callbackStyle: true });
+  return problem?.kind === "path" ? problem : null;
 }
 
 /** Exceptions inside an enclosing try/catch (within the owner) are caught there. */

@@ -108,6 +108,7 @@ export function checkCallbackAcquisition(
     endsWithBlock: true,
     callbackStyle: true,
     errorName,
+    resourceNames: [clientParam.name.text],
   });
   if (!problem) return null;
   const callText = call.expression.getText(context.sourceFile);
