@@ -72,6 +72,7 @@ type Job = { language: Language; file: SourceInput };
 
 // Small scans run in this thread: starting workers costs more than it saves.
 const inProcessBelow = 48;
+const inflightPerWorker = 8;
 
 function fileNamesAndExtensions() {
   const extensions = new Set<string>();
@@ -138,11 +139,16 @@ async function analyzeInWorkers(
   onDone: () => void,
 ): Promise<FileAnalysis[]> {
   const results: FileAnalysis[] = new Array(jobs.length);
-  const init = { type: "init", indexes, config: options.config, enabledRules: [...options.enabledRules] };
+  const languages = [...new Set(jobs.map((j) => j.language))];
+  const init = { type: "init", indexes, config: options.config, enabledRules: [...options.enabledRules], languages };
   const bootstrap = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
   let next = 0;
   let finished = 0;
+  // Files handed back by a worker that was killed, to run again first.
+  const retry: number[] = [];
   const children = new Set<ChildProcess>();
+  const remaining = () => retry.length > 0 || next < jobs.length;
+  const take = () => retry.shift() ?? next++;
   return new Promise((resolvePromise, reject) => {
     const finish = () => {
       for (const child of children) child.disconnect();
@@ -155,34 +161,47 @@ async function analyzeInWorkers(
     };
     const start = () => {
       // "advanced" serialization is structured clone: the indexes arrive as they left.
-      const child = fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"] });
+      // --expose-gc: tree-sitter trees live in native memory V8 cannot see, so the
+      // worker collects garbage itself every few megabytes to keep memory flat.
+      const child = fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: ["--expose-gc"] });
       children.add(child);
-      let current = -1;
+      // Several files in flight per worker so it never waits for the next message;
+      // it works through them in order, so the oldest is the one being analysed.
+      const inflight: number[] = [];
       let timer: NodeJS.Timeout | undefined;
-      const dispatch = () => {
-        if (next >= jobs.length) return;
-        current = next++;
-        const job = jobs[current];
+      const armTimer = () => {
+        clearTimeout(timer);
+        if (inflight.length === 0) return;
         timer = setTimeout(() => {
           // One pathological file must not hang the scan: report it, replace the worker.
-          results[current] = { findings: [], error: `analysis timed out after ${Math.round(timeoutMs / 1000)} s` };
-          current = -1;
+          const culprit = inflight.shift() as number;
+          results[culprit] = { findings: [], error: `analysis timed out after ${Math.round(timeoutMs / 1000)} s` };
+          retry.unshift(...inflight.splice(0));
           child.removeAllListeners();
           children.delete(child);
           child.kill("SIGKILL");
           complete();
-          if (next < jobs.length) start();
+          if (remaining()) start();
         }, timeoutMs);
-        child.send({ type: "file", id: current, language: job.language, file: job.file });
+      };
+      const dispatch = () => {
+        while (inflight.length < inflightPerWorker && remaining()) {
+          const id = take();
+          inflight.push(id);
+          const job = jobs[id];
+          child.send({ type: "file", id, language: job.language, file: job.file });
+        }
+        armTimer();
       };
       child.on("message", (message: { type: string; id?: number; result?: FileAnalysis }) => {
         if (message.type === "ready") {
           dispatch();
           return;
         }
-        clearTimeout(timer);
-        if (message.id !== undefined && message.result) results[message.id] = message.result;
-        current = -1;
+        if (message.id === undefined || !message.result) return;
+        results[message.id] = message.result;
+        const at = inflight.indexOf(message.id);
+        if (at >= 0) inflight.splice(at, 1);
         complete();
         dispatch();
       });
@@ -190,14 +209,15 @@ async function analyzeInWorkers(
         clearTimeout(timer);
         if (!children.has(child)) return;
         children.delete(child);
-        if (current >= 0) {
-          results[current] = { findings: [], error: `analysis crashed (${signal ?? `exit code ${code}`})` };
-          current = -1;
+        if (inflight.length > 0) {
+          const culprit = inflight.shift() as number;
+          results[culprit] = { findings: [], error: `analysis crashed (${signal ?? `exit code ${code}`})` };
+          retry.unshift(...inflight.splice(0));
           complete();
-          if (next < jobs.length) start();
+          if (remaining()) start();
           return;
         }
-        if (finished < jobs.length && children.size === 0 && next < jobs.length) reject(new Error("analysis workers exited before the scan finished"));
+        if (finished < jobs.length && children.size === 0 && remaining()) reject(new Error("analysis workers exited before the scan finished"));
       });
       child.send(init);
     };

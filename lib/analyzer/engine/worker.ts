@@ -1,25 +1,59 @@
-import type { AnalyzeOptions, FileAnalysis, Language, SourceInput } from "../types.ts";
-import { analyzeOne } from "./analyze.ts";
+import type { AnalyzeOptions, FileAnalysis, Language, LanguagePlugin, SourceInput } from "../types.ts";
 
 // An analysis worker process for the pool in run-scan.ts. Processes rather than
 // threads: a file that exceeds the time limit may be deep inside native tree-sitter
-// code, and only a process can be killed there safely.
-type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[] };
+// code, and only a process can be killed there safely. Plugins load on demand so a
+// Python-only scan never pays for loading the TypeScript compiler.
+type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[]; languages: Language[] };
 type Work = { type: "file"; id: number; language: Language; file: SourceInput };
 
+const loaders: Record<Language, () => Promise<LanguagePlugin>> = {
+  python: async () => (await import("../python/plugin.ts")).pythonPlugin as LanguagePlugin,
+  typescript: async () => (await import("../typescript/plugin.ts")).typescriptPlugin as LanguagePlugin,
+};
+
+const plugins = new Map<Language, LanguagePlugin>();
 let indexes: Record<string, unknown> = {};
 let options: AnalyzeOptions | null = null;
+let analysedBytes = 0;
+const gcEveryBytes = 4 * 1024 * 1024;
+const queue: Work[] = [];
+let ready = false;
 
-process.on("message", (message: Init | Work) => {
-  if (message.type === "init") {
-    indexes = message.indexes;
-    options = { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] };
-    process.send?.({ type: "ready" });
+function analyze(work: Work): FileAnalysis {
+  const plugin = plugins.get(work.language);
+  if (!plugin || !options) return { findings: [], error: `no plugin loaded for ${work.language}` };
+  try {
+    return plugin.analyzeFile(work.file, indexes[work.language], options);
+  } catch (error) {
+    return { findings: [], error: `analysis failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+function drain() {
+  while (ready && queue.length > 0) {
+    const work = queue.shift() as Work;
+    process.send?.({ type: "result", id: work.id, result: analyze(work) });
+    analysedBytes += work.file.text.length;
+    if (analysedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
+      analysedBytes = 0;
+      globalThis.gc();
+    }
+  }
+}
+
+process.on("message", async (message: Init | Work) => {
+  if (message.type === "file") {
+    queue.push(message);
+    drain();
     return;
   }
-  if (!options) return;
-  const result: FileAnalysis = analyzeOne(message.language, message.file, indexes[message.language], options);
-  process.send?.({ type: "result", id: message.id, result });
+  indexes = message.indexes;
+  options = { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] };
+  for (const language of message.languages) plugins.set(language, await loaders[language]());
+  ready = true;
+  process.send?.({ type: "ready" });
+  drain();
 });
 // The pool closes the channel when the scan is done.
 process.on("disconnect", () => process.exit(0));
