@@ -18,15 +18,17 @@
 //   1. parse-only: the same parser (ts.createSourceFile via ts-morph's bundled TypeScript,
 //      plugin.parseOnly) on the files the engine's discovery returns, 2 worker threads;
 //   2. the full scan through the engine's `scan()` (lib/analyzer/index.ts): discovery,
-//      config, buildIndex, every rule in 2 worker threads, suppressions, fingerprints.
-// It prints times, the scan/parse ratio (target <= 1.5) and the peak RSS of this
-// process plus its child processes (the engine analyses in forked processes), sampled
-// every 50 ms from /proc (target <= 1 GB).
+//      config, buildIndex, every rule in 2 analysis processes, suppressions, fingerprints.
+// Each phase runs in its own fresh process. It prints times, the scan/parse ratio
+// (target <= 1.5) and each phase's peak RSS: the process plus its child processes (the
+// engine analyses in forked processes), sampled every 50 ms from /proc (target <= 1 GB).
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { discoverFiles } from "../lib/analyzer/engine/discover.ts";
+import { discoverFiles, readSource } from "../lib/analyzer/engine/discover.ts";
 import { scan } from "../lib/analyzer/index.ts";
 import { typescriptPlugin } from "../lib/analyzer/typescript/plugin.ts";
 import type { AnalyzeOptions, RuleId, SourceInput } from "../lib/analyzer/types.ts";
@@ -186,44 +188,82 @@ function materializeCorpus(roots: readonly CorpusRoot[]): string {
 
 const CORPUS_MAX_BYTES = 16 * 1024 * 1024;
 
-async function benchmark(roots: readonly CorpusRoot[] | null, directory: string | null): Promise<void> {
-  const workers = Math.min(2, availableParallelism());
+interface PhaseResult {
+  ms: number;
+  peakRss: number;
+  files: number;
+  findings: number;
+  errors: number;
+}
+
+/**
+ * The benchmark: each phase runs in a fresh child process so its peak memory is its own
+ * (RSS never shrinks back, so a scan measured after a parse-only pass in the same
+ * process would carry the parse-only pass's heap).
+ */
+function benchmark(roots: readonly CorpusRoot[] | null, directory: string | null): void {
   const root = directory ?? materializeCorpus(roots ?? []);
-  // The exact files the engine will scan: same discovery, same limits.
+  const sources = discoverSources(root);
+  const bytes = sources.reduce((sum, file) => sum + Buffer.byteLength(file.text), 0);
+  console.log(`corpus: ${root}: ${sources.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
+  const runPhase = (phase: "parse" | "scan"): PhaseResult => {
+    const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--phase", phase, root], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const line = output.trim().split("\n").pop() ?? "";
+    return JSON.parse(line) as PhaseResult;
+  };
+  const parse = runPhase("parse");
+  const result = runPhase("scan");
+  const mbps = (ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(1);
+  console.log(`workers: ${Math.min(2, availableParallelism())}`);
+  console.log(`parse-only:       ${parse.ms.toFixed(0)} ms (${mbps(parse.ms)} MB/s), ${parse.files} files; peak RSS ${(parse.peakRss / 1e6).toFixed(0)} MB`);
+  console.log(
+    `poolguard scan:   ${result.ms.toFixed(0)} ms (${mbps(result.ms)} MB/s) through the engine's scan(): discovery, config, index, workers, suppressions, fingerprints; ${result.files} files, ${result.findings} findings, ${result.errors} errors; peak RSS ${(result.peakRss / 1e6).toFixed(0)} MB (process + analysis child processes)`,
+  );
+  console.log(`ratio scan/parse: ${(result.ms / parse.ms).toFixed(2)} (target <= 1.5)`);
+  console.log(`peak RSS of the scan: ${(result.peakRss / 1e6).toFixed(0)} MB (target <= 1000 MB)`);
+}
+
+/** The exact source files the engine will scan: same discovery, same limits. */
+function discoverSources(root: string): SourceInput[] {
   const extensions = new Set(typescriptPlugin.extensions.filter((entry) => entry.startsWith(".")));
   const fileNames = new Set(typescriptPlugin.extensions.filter((entry) => !entry.startsWith(".")));
   const discovered = discoverFiles(root, { extensions, fileNames, ignoreGlobs: [], maxFileBytes: CORPUS_MAX_BYTES });
-  const files: SourceInput[] = discovered.files.map((file) => ({ path: file.path, text: readFileSync(file.absolutePath, "utf8") }));
-  const sources = files.filter((file) => SOURCE.test(file.path));
-  const bytes = sources.reduce((sum, file) => sum + Buffer.byteLength(file.text), 0);
-  console.log(`corpus: ${root}: ${sources.length} files, ${(bytes / 1e6).toFixed(1)} MB (${discovered.skipped.length} skipped by discovery)`);
+  const sources: SourceInput[] = [];
+  for (const file of discovered.files) {
+    if (!SOURCE.test(file.path)) continue;
+    // The engine also drops minified/generated/binary files after reading them.
+    const read = readSource(file);
+    if ("text" in read) sources.push({ path: file.path, text: read.text });
+  }
+  return sources;
+}
 
+/** One phase in this (fresh) process; prints one JSON line. */
+async function runPhase(phase: "parse" | "scan", root: string): Promise<void> {
+  const workers = Math.min(2, availableParallelism());
   let peakRss = treeRss();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, treeRss());
   }, 50);
-
-  // Warm-up: one small parse-only round so both runs pay the same JIT/worker start-up.
-  await runOnWorkers("parse", sources.slice(0, 50), null, workers);
-
-  const parse = await runOnWorkers("parse", sources, null, workers);
-  const parsePeak = peakRss;
-
-  const config = defaultOptions().config;
-  const scanStart = performance.now();
-  const result = await scan({ root, jobs: workers, config, maxFileBytes: CORPUS_MAX_BYTES });
-  const scanMs = performance.now() - scanStart;
+  let result: Omit<PhaseResult, "peakRss">;
+  if (phase === "parse") {
+    const sources = discoverSources(root);
+    // Warm-up: one small round so the timed run does not pay JIT/worker start-up alone.
+    await runOnWorkers("parse", sources.slice(0, 50), null, workers);
+    const run = await runOnWorkers("parse", sources, null, workers);
+    result = { ms: run.ms, files: sources.length, findings: 0, errors: run.errors };
+  } else {
+    const started = performance.now();
+    const scanned = await scan({ root, jobs: workers, config: defaultOptions().config, maxFileBytes: CORPUS_MAX_BYTES });
+    result = { ms: performance.now() - started, files: scanned.files_scanned, findings: scanned.findings.length, errors: scanned.errors.length };
+  }
   clearInterval(sampler);
   peakRss = Math.max(peakRss, treeRss());
-
-  const mbps = (ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(1);
-  console.log(`workers: ${workers}`);
-  console.log(`parse-only:       ${parse.ms.toFixed(0)} ms (${mbps(parse.ms)} MB/s), ${sources.length} files`);
-  console.log(
-    `poolguard scan:   ${scanMs.toFixed(0)} ms (${mbps(scanMs)} MB/s) through the engine's scan(): discovery, config, index, workers, suppressions, fingerprints; ${result.files_scanned} files, ${result.findings.length} findings, ${result.errors.length} errors`,
-  );
-  console.log(`ratio scan/parse: ${(scanMs / parse.ms).toFixed(2)} (target <= 1.5)`);
-  console.log(`peak RSS, this process + analysis child processes: ${(peakRss / 1e6).toFixed(0)} MB (after parse-only ${(parsePeak / 1e6).toFixed(0)} MB; target <= 1000 MB)`);
+  console.log(JSON.stringify({ ...result, peakRss } satisfies PhaseResult));
 }
 
 /**
@@ -280,6 +320,8 @@ if (isMainThread) {
   const corpusAt = args.indexOf("--corpus");
   const rulesAt = args.indexOf("--rules");
   const rules = rulesAt >= 0 ? (args[rulesAt + 1].split(",") as RuleId[]) : undefined;
-  if (findingsAt >= 0) printFindings(args[findingsAt + 1], rules);
-  else await benchmark(corpusAt >= 0 ? null : defaultCorpus(), corpusAt >= 0 ? args[corpusAt + 1] : null);
+  const phaseAt = args.indexOf("--phase");
+  if (phaseAt >= 0) await runPhase(args[phaseAt + 1] === "scan" ? "scan" : "parse", args[phaseAt + 2]);
+  else if (findingsAt >= 0) printFindings(args[findingsAt + 1], rules);
+  else benchmark(corpusAt >= 0 ? null : defaultCorpus(), corpusAt >= 0 ? args[corpusAt + 1] : null);
 }
