@@ -164,6 +164,31 @@ export function walk(node: ts.Node, visit: (node: ts.Node) => boolean | undefine
   }
 }
 
+/**
+ * Walk only the parts of the tree whose text contains a match of `pattern` (global):
+ * subtrees without one are skipped. A rule looking for `createQueryRunner()` calls then
+ * visits a few spines of the tree instead of every node (most of a matching file is
+ * unrelated code).
+ */
+export function walkNear(sourceFile: ts.SourceFile, pattern: RegExp, visit: (node: ts.Node) => boolean | undefined): void {
+  const offsets: number[] = [];
+  for (const match of sourceFile.text.matchAll(pattern)) offsets.push(match.index);
+  if (offsets.length === 0) return;
+  walk(sourceFile, (node) => (spansOffset(offsets, node.pos, node.end) ? visit(node) : false));
+}
+
+/** Is some offset in [start, end)? `offsets` is sorted. */
+function spansOffset(offsets: readonly number[], start: number, end: number): boolean {
+  let low = 0;
+  let high = offsets.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (offsets[middle] < start) low = middle + 1;
+    else high = middle;
+  }
+  return low < offsets.length && offsets[low] < end;
+}
+
 /** Identifiers named `name` inside `node` that refer to a variable (not property names). */
 export function referencesTo(node: ts.Node, name: string): ts.Identifier[] {
   const found: ts.Identifier[] = [];

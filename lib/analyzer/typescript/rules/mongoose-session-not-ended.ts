@@ -50,7 +50,7 @@
  * `sessions.closers` in the config: functions that take ownership of a session.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { methodCall, walk } from "../ast.ts";
+import { methodCall, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { closerNames } from "../options.ts";
 import { checkAcquisition, type ResourceKind } from "../resource-rule.ts";
@@ -89,7 +89,7 @@ export function check(context: RuleContext): RawFinding[] {
   // MongoDB's session vocabulary are checked.
   if (!MONGO_VOCABULARY.test(context.text)) return [];
   const findings: RawFinding[] = [];
-  walk(context.sourceFile, (node) => {
+  walkNear(context.sourceFile, /startSession/g, (node) => {
     const found = methodCall(node);
     if (found?.method === "startSession") {
       const result = checkAcquisition(context, found.call, kind);

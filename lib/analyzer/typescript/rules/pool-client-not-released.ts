@@ -55,7 +55,7 @@
  */
 import { ts } from "ts-morph";
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { dottedName, methodCall, unwrapTypes, walk } from "../ast.ts";
+import { dottedName, methodCall, unwrapTypes, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { closerNames } from "../options.ts";
 import { checkAcquisition, checkCallbackAcquisition, isCallbackFunction, type ResourceKind } from "../resource-rule.ts";
@@ -101,7 +101,7 @@ export function check(context: RuleContext): RawFinding[] {
     },
   };
   const findings: RawFinding[] = [];
-  walk(context.sourceFile, (node) => {
+  walkNear(context.sourceFile, /\b(?:connect|getConnection|acquire)\b/g, (node) => {
     const found = methodCall(node);
     if (!found || !CHECKOUT_METHODS.has(found.method) || !isPool(found.receiver, pools)) return true;
     const { call } = found;
@@ -123,7 +123,8 @@ export function check(context: RuleContext): RawFinding[] {
 /** Names bound to `new Pool(...)`, `createPool(...)`, `mysql.createPool(...)` in this file. */
 function knownPools(sourceFile: ts.SourceFile): Set<string> {
   const pools = new Set<string>();
-  walk(sourceFile, (node) => {
+  // Only declarations whose text mentions a Pool (`new Pool(`, `createPool(`) can bind one.
+  walkNear(sourceFile, /Pool/g, (node) => {
     let target: string | null = null;
     let value: ts.Expression | undefined;
     if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name)) {

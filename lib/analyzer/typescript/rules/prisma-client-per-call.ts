@@ -52,7 +52,7 @@
 import { posix } from "node:path";
 import { ts } from "ts-morph";
 import type { Fix, RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { enclosingFunction, isVariableReference, nodeRange, positionAt, scopeName, walk } from "../ast.ts";
+import { enclosingFunction, isVariableReference, nodeRange, positionAt, scopeName, walk, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { isPrismaClientConstruction, isSingletonConstruction, type PrismaSingleton } from "../prisma-singletons.ts";
 import { createResolver } from "../resolve.ts";
@@ -71,7 +71,7 @@ export function applies(text: string): boolean {
 
 export function check(context: RuleContext): RawFinding[] {
   const findings: RawFinding[] = [];
-  walk(context.sourceFile, (node) => {
+  walkNear(context.sourceFile, /PrismaClient/g, (node) => {
     if (!isPrismaClientConstruction(node)) return true;
     const fn = enclosingFunction(node);
     const field = fn ? null : instanceField(node);

@@ -49,7 +49,7 @@
  * `sessions.closers` in the config: functions that take ownership of a query runner.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { methodCall, walk } from "../ast.ts";
+import { methodCall, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { closerNames } from "../options.ts";
 import { checkAcquisition, type ResourceKind } from "../resource-rule.ts";
@@ -83,7 +83,7 @@ export function check(context: RuleContext): RawFinding[] {
     fixRelease: (name, _call, isAsync) => (isAsync ? `await ${name}.release();` : null),
   };
   const findings: RawFinding[] = [];
-  walk(context.sourceFile, (node) => {
+  walkNear(context.sourceFile, /createQueryRunner/g, (node) => {
     const found = methodCall(node);
     if (found?.method === "createQueryRunner") {
       const result = checkAcquisition(context, found.call, kind);

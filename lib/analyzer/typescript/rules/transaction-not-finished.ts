@@ -45,7 +45,7 @@
  */
 import { ts } from "ts-morph";
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { methodCall, nodeRange, scopeName, unwrapTypes, walk } from "../ast.ts";
+import { methodCall, nodeRange, scopeName, unwrapTypes, walk, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { checkLifecycle, isUsingDeclaration } from "../lifecycle.ts";
 import { closerNames } from "../options.ts";
@@ -89,7 +89,7 @@ export function check(context: RuleContext): RawFinding[] {
     closers,
   };
   const findings: RawFinding[] = [];
-  walk(context.sourceFile, (node) => {
+  walkNear(context.sourceFile, /[tT]ransaction/g, (node) => {
     const found = methodCall(node);
     if (!found) return true;
     if (found.method === "transaction" && isUnmanagedCall(found.call)) {
