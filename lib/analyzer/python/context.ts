@@ -65,8 +65,9 @@ export function classifyCall(ctx: PythonRuleContext, call: SyntaxNode): CallClas
   const fn = call.childForFieldName("function");
   if (!fn || (fn.type !== "identifier" && fn.type !== "attribute")) return null;
   const callee = fn.text;
-  // sessionmaker(...) makes a factory, not a session.
+  // sessionmaker(...) and create_sessionmaker(...)-style helpers make a factory, not a session.
   if (/^(async_)?(sessionmaker|scoped_session)$|^async_scoped_session$/.test(lastSegment(callee))) return null;
+  if (/^(create|make|get|build|new|init)_\w*(session_?maker|session_?factory)$/i.test(lastSegment(callee))) return null;
   const head = callee.split(".")[0];
   const qualified = ctx.imports[head] ? `${ctx.imports[head]}${callee.slice(head.length)}` : undefined;
   let binding: Binding | null = null;
@@ -77,6 +78,9 @@ export function classifyCall(ctx: PythonRuleContext, call: SyntaxNode): CallClas
   if (matchesConfigured(ctx.options.config.sessions.factories, callee, qualified)) return { kind: "factory", async: kindFromName(callee) };
   const last = lastSegment(callee);
   if ((last === "Session" || last === "AsyncSession") && (qualified ?? ctx.imports[last] ?? "").startsWith("sqlalchemy")) {
+    // Session(bind=connection) borrows a connection someone else owns (Alembic's
+    // op.get_bind(), a test transaction): closing the session returns nothing.
+    if (bindsBorrowedConnection(call)) return null;
     return { kind: "factory", async: last === "AsyncSession" ? "async" : "sync" };
   }
   if (fn.type === "attribute") {
@@ -178,4 +182,12 @@ export function factoryCallLines(ctx: PythonRuleContext): RegExp {
   }
   const all = [conventionalFactoryCall, ...[...names].map((n) => n.replace(/[^\w]/g, ""))].join("|");
   return new RegExp(`=\\s*(?:await\\s+)?[\\w.]*\\b(?:${all})\\s*\\(`);
+}
+
+/** `Session(bind=conn)` / `Session(conn)` where the bind is not an engine. */
+export function bindsBorrowedConnection(call: SyntaxNode): boolean {
+  const args = call.childForFieldName("arguments")?.namedChildren ?? [];
+  const bind = args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "bind")?.childForFieldName("value") ?? (args[0]?.type !== "keyword_argument" ? args[0] : undefined);
+  if (!bind) return false;
+  return !/engine/i.test(bind.text);
 }

@@ -304,3 +304,8 @@ export function redundantCloses(acq: Acquisition, closeMethods: readonly string[
 export function wrapFix(description: string, edits: TextEdit[] | null, safety: Fix["safety"] = "safe"): Fix | null {
   return edits ? { safety, description, edits } : null;
 }
+
+export function isPytestFixture(fn: SyntaxNode): boolean {
+  const parent = fn.parent;
+  return parent?.type === "decorated_definition" && parent.namedChildren.some((d) => d.type === "decorator" && /\bfixture\b/.test(d.text));
+}

@@ -41,7 +41,7 @@
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { finding, type PythonRule } from "../context.ts";
-import { acquisitions, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
+import { acquisitions, isPytestFixture, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
 import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
@@ -86,6 +86,8 @@ export const rule: PythonRule = {
         if (!kind) continue;
         const life = lifetime(ctx, acq, kind.closeMethods, kind.releaseFunctions);
         if (life.status === "closed" || life.status === "transferred") continue;
+        // pytest runs a fixture's code after `yield` as teardown even when the test fails.
+        if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
         const receiver = acq.call.childForFieldName("function")?.childForFieldName("object")?.text ?? "";
         const releaseStatement = new RegExp(`^(await\\s+)?${receiver.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.release\\(\\s*${acq.name}\\s*\\)$`);
         const drop = [

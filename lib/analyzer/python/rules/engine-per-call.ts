@@ -52,7 +52,8 @@ const memoised = /^(functools\.)?(lru_cache|cache|cached_property|cached|asyncco
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /create_(async_)?engine\(/.test(text),
+  // One-off command-line scripts create their engine once per process: not per call.
+  applies: (text) => /create_(async_)?engine\(/.test(text) && !/__name__\s*==\s*["']__main__["']|^\s*(import|from) (typer|click|argparse)\b/m.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
     {

@@ -50,7 +50,7 @@
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { classifyCall, describeFunction, factoryCallLines, finding, type PythonRule } from "../context.ts";
-import { acquisitions, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
+import { acquisitions, isPytestFixture, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
 
 export const meta: RuleMeta = {
   id: "session-not-closed",
@@ -74,6 +74,8 @@ export const rule: PythonRule = {
         const life = lifetime(ctx, acq, closeMethods);
         // Generators that yield the session belong to session-dependency-not-closed.
         if (life.status === "closed" || life.status === "transferred") continue;
+        // pytest runs a fixture's code after `yield` as teardown even when the test fails.
+        if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
         const kind = classifyCall(ctx, acq.call);
         const usesAwait = new RegExp(`await\\s+${acq.name}\\.`).test(fn.node.text);
         const asyncWith = fn.isAsync && (kind?.async === "async" || (kind?.async === "unknown" && usesAwait));

@@ -50,7 +50,7 @@ function sessionArguments(call: SyntaxNode): string[] {
   if (!args) return [];
   return args.namedChildren
     .flatMap((a) => (a.type === "keyword_argument" ? [a.childForFieldName("value")] : [a]))
-    .filter((a): a is SyntaxNode => a !== null && (a.type === "identifier" || a.type === "attribute") && /session/i.test(a.text))
+    .filter((a): a is SyntaxNode => a !== null && (a.type === "identifier" || a.type === "attribute") && /session/i.test(a.text) && !/maker|factory|_cls$|sessions$/i.test(a.text))
     .map((a) => a.text);
 }
 

@@ -55,24 +55,49 @@ function sessionAliases(ctx: PythonRuleContext, withStatement: SyntaxNode): stri
     const value = pattern.namedChildren[0];
     const alias = pattern.childForFieldName("alias")?.namedChildren[0];
     if (!value || alias?.type !== "identifier") continue;
-    const sessionish = /session/i.test(value.text) || /session/i.test(alias.text) || (value.type === "call" && classifyCall(ctx, value) !== null);
+    // The bound name must look like a session, or come straight from a session factory:
+    // `async with create_items(session) as items` is not a session.
+    const sessionish = /session|^sess$|^db$/i.test(alias.text) || (value.type === "call" && classifyCall(ctx, value)?.kind === "factory");
     // `with engine.begin() as conn` and file handles are not sessions.
     if (sessionish) names.push(alias.text);
   }
   return names;
 }
 
-function rebinds(statement: SyntaxNode, name: string): boolean {
-  for (const node of statement.descendantsOfType(["assignment", "for_statement", "as_pattern_target"])) {
-    if (node.type === "as_pattern_target" && node.text === name) return true;
-    const left = node.childForFieldName("left");
-    if (left?.type === "identifier" && left.text === name) return true;
+/** Where `name` gets a new value inside the statement, or null. */
+function bindingPoint(statement: SyntaxNode, name: string): number | null {
+  let point: number | null = null;
+  const earliest = (at: number) => {
+    point = point === null ? at : Math.min(point, at);
+  };
+  for (const node of statement.type === "with_statement" || statement.type === "for_statement" || statement.type === "expression_statement"
+    ? [statement, ...statement.descendantsOfType(["assignment", "for_statement", "as_pattern_target"])]
+    : statement.descendantsOfType(["assignment", "for_statement", "as_pattern_target"])) {
+    if (node.type === "as_pattern_target" && node.text === name) earliest(node.startIndex);
+    // The right-hand side (or iterable) is evaluated before the name is rebound.
+    if (node.type === "assignment" && node.childForFieldName("left")?.text === name) earliest(node.endIndex);
+    if (node.type === "for_statement" && node.childForFieldName("left")?.text === name) earliest(node.childForFieldName("body")?.startIndex ?? node.endIndex);
   }
-  return false;
+  return point;
+}
+
+function rebinds(statement: SyntaxNode, name: string): boolean {
+  return bindingPoint(statement, name) !== null;
 }
 
 function firstUse(statement: SyntaxNode, name: string): SyntaxNode | null {
-  return statement.descendantsOfType("identifier").find((id) => id.text === name && isReference(id)) ?? null;
+  const until = bindingPoint(statement, name) ?? Number.POSITIVE_INFINITY;
+  return (
+    statement.descendantsOfType("identifier").find((id) => {
+      if (id.text !== name || !isReference(id) || id.startIndex >= until) return false;
+      const parent = id.parent;
+      if (parent?.type === "as_pattern_target") return false;
+      // `async with session as session:` re-enters it: the new block manages it again.
+      if (parent?.type === "with_item" || (parent?.type === "as_pattern" && parent.parent?.type === "with_item" && parent.namedChildren[0]?.id === id.id)) return false;
+      if ((parent?.type === "assignment" || parent?.type === "for_statement") && parent.childForFieldName("left")?.id === id.id) return false;
+      return true;
+    }) ?? null
+  );
 }
 
 export const rule: PythonRule = {
@@ -91,7 +116,7 @@ export const rule: PythonRule = {
           const statement = after[i];
           // `x = session.get(...)` uses before it rebinds; a plain rebinding ends the search.
           const u = firstUse(statement, name);
-          if (u && !(u.parent?.type === "assignment" && u.parent.childForFieldName("left")?.id === u.id)) {
+          if (u) {
             use ??= u;
             lastUse = i;
           }
