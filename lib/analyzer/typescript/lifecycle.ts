@@ -31,7 +31,8 @@ export interface ReleaseSpec {
 export type Problem =
   | { kind: "never" }
   | { kind: "exception"; line: number }
-  | { kind: "path"; line: number; how: "return" | "throw" | "end" }
+  /** `inCallback`: the path runs inside a result callback (no try/finally fix can help). */
+  | { kind: "path"; line: number; how: "return" | "throw" | "end"; inCallback?: boolean }
   | { kind: "rejection" };
 
 /** Callables that take ownership of what they are given (no finding once it is passed). */
@@ -549,7 +550,7 @@ function releasedInResultCallback(
     }
   }
   const problem = checkLifecycle({ name, anchor: null, owner: callback, spec, endsWithBlock: true, callbackStyle: true });
-  return problem?.kind === "path" ? problem : null;
+  return problem?.kind === "path" ? { ...problem, inCallback: true } : null;
 }
 
 /** Exceptions inside an enclosing try/catch (within the owner) are caught there. */

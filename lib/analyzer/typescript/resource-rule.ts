@@ -60,7 +60,10 @@ export function checkAcquisition(context: RuleContext, call: ts.CallExpression, 
   });
   if (!problem) return null;
   let fix = null;
-  if (binding.kind === "declared" && kind.fixRelease && problem.kind !== "rejection") {
+  // A release in a result callback runs later: a finally around the caller would
+  // release the client while its query is still running.
+  const releaseIsDeferred = problem.kind === "path" && problem.inCallback === true;
+  if (binding.kind === "declared" && kind.fixRelease && problem.kind !== "rejection" && !releaseIsDeferred) {
     const releaseStatement = kind.fixRelease(binding.name, call, isAsyncFunction(owner));
     if (releaseStatement) {
       fix = tryFinallyFix({

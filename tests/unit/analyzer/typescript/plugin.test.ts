@@ -183,6 +183,17 @@ describe("typescript plugin: path analysis", () => {
     expect(finding.fix).toBeNull();
   });
 
+  it("checks every path of the result callback that holds the only release, and offers no fix there", () => {
+    const leaky = `${header}export async function f(res: any) {\n  const client = await pool.connect();\n  client.query('x', (err: Error | null, rows: unknown) => {\n    if (err) return res.status(500).end();\n    client.release();\n    res.json(rows);\n  });\n}\n`;
+    const [finding] = analyze(leaky).findings;
+    expect(finding.rule).toBe("pool-client-not-released");
+    expect(finding.message).toMatch(/returns at line 6/);
+    // A finally around the caller would release the client before its query finished.
+    expect(finding.fix).toBeNull();
+    const released = leaky.replace("    if (err) return res.status(500).end();\n    client.release();\n", "    client.release();\n    if (err) return res.status(500).end();\n");
+    expect(lines(released)).toEqual([]);
+  });
+
   it("keeps tabs, CRLF line endings and multi-line template literals intact in the fix", () => {
     const text = `${header}export async function f() {\n\tconst client = await pool.connect();\n\tconst sql = \`SELECT *\n  FROM users\`;\n\tconst rows = await client.query(sql);\n\tclient.release();\n\treturn rows;\n}\n`.replace(/\n/g, "\r\n");
     const [finding] = analyze(text).findings;
