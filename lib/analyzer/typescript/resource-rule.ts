@@ -99,6 +99,9 @@ export function checkCallbackAcquisition(
     (reference) => ts.isPropertyAccessExpression(reference.parent) && reference.parent.expression === reference,
   );
   if (!useDone && !usesClient) return null;
+  // `stream.on("end", done)`, `.finally(done)`: the release function itself is handed to
+  // something that calls it later (pg-query-stream's documented shape).
+  if (useDone && doneName && releaseFunctionHandedOn(callback.body, doneName)) return null;
   const name = useDone && doneName ? doneName : clientParam.name.text;
   const spec: ReleaseSpec = useDone
     ? { ...kind.spec, methods: new Set(["()"]) }
@@ -117,6 +120,13 @@ export function checkCallbackAcquisition(
   const callText = call.expression.getText(context.sourceFile);
   const subject = `The ${kind.noun} passed to the \`${callText}()\` callback`;
   return finding(context, call, kind, describe(subject, kind, problem), null);
+}
+
+function releaseFunctionHandedOn(body: ts.Node, doneName: string): boolean {
+  return referencesTo(body, doneName).some((reference) => {
+    const parent = reference.parent;
+    return (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).includes(reference);
+  });
 }
 
 function isAwaited(call: ts.CallExpression): boolean {
