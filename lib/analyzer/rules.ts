@@ -17,7 +17,15 @@ export function listRules(): RuleInfo[] {
   for (const plugin of plugins) {
     for (const meta of plugin.rules) {
       const known = byId.get(meta.id);
-      byId.set(meta.id, known ? { ...known, languages: [...new Set([...known.languages, ...meta.languages])] } : meta);
+      // One rule, one implementation per language (forbidden-import): languages add up,
+      // and the strongest fix either side offers is what the rule can offer.
+      const fixRank = { none: 0, unsafe: 1, safe: 2 } as const;
+      byId.set(
+        meta.id,
+        known
+          ? { ...known, languages: [...new Set([...known.languages, ...meta.languages])], fix: fixRank[meta.fix] > fixRank[known.fix] ? meta.fix : known.fix }
+          : meta,
+      );
     }
   }
   return [...byId.values()]
