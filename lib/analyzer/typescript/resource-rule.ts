@@ -125,7 +125,8 @@ export function checkCallbackAcquisition(
 function releaseFunctionHandedOn(body: ts.Node, doneName: string): boolean {
   return referencesTo(body, doneName).some((reference) => {
     const parent = reference.parent;
-    return (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments ?? []).includes(reference);
+    if (!ts.isCallExpression(parent) && !ts.isNewExpression(parent)) return false;
+    return parent.arguments?.some((argument) => argument === reference) ?? false;
   });
 }
 
