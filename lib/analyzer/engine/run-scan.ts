@@ -130,7 +130,16 @@ function reportFilter(root: string, options: ScanOptions): ((path: string) => bo
   return filters.length > 0 ? (path) => filters.every((f) => f(path)) : null;
 }
 
+function forkWorker(): ChildProcess {
+  const bootstrap = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
+  // "advanced" serialization is structured clone: the indexes arrive as they left.
+  // --expose-gc: tree-sitter trees live in native memory V8 cannot see, so the
+  // worker collects garbage itself every few megabytes to keep memory flat.
+  return fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: ["--expose-gc"] });
+}
+
 async function analyzeInWorkers(
+  prewarmed: ChildProcess[],
   jobs: Job[],
   indexes: Record<string, unknown>,
   options: AnalyzeOptions,
@@ -141,7 +150,6 @@ async function analyzeInWorkers(
   const results: FileAnalysis[] = new Array(jobs.length);
   const languages = [...new Set(jobs.map((j) => j.language))];
   const init = { type: "init", indexes, config: options.config, enabledRules: [...options.enabledRules], languages };
-  const bootstrap = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
   let next = 0;
   let finished = 0;
   // Files handed back by a worker that was killed, to run again first.
@@ -160,10 +168,7 @@ async function analyzeInWorkers(
       if (finished === jobs.length) finish();
     };
     const start = () => {
-      // "advanced" serialization is structured clone: the indexes arrive as they left.
-      // --expose-gc: tree-sitter trees live in native memory V8 cannot see, so the
-      // worker collects garbage itself every few megabytes to keep memory flat.
-      const child = fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: ["--expose-gc"] });
+      const child = prewarmed.pop() ?? forkWorker();
       children.add(child);
       // Several files in flight per worker so it never waits for the next message;
       // it works through them in order, so the oldest is the one being analysed.
@@ -226,6 +231,7 @@ async function analyzeInWorkers(
       return;
     }
     for (let i = 0; i < Math.min(processes, jobs.length); i++) start();
+    for (const spare of prewarmed.splice(0)) spare.kill();
   });
 }
 
@@ -238,6 +244,16 @@ export async function runScan(options: ScanOptions): Promise<FullScanResult> {
   const started = performance.now();
   const root = resolve(options.root);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new ScanUsageError(`${options.root} is not a directory`);
+  const threads = Math.max(1, options.jobs ?? availableParallelism());
+  const prewarmed: ChildProcess[] = [];
+  try {
+    return await scanWith(options, root, started, threads, prewarmed);
+  } finally {
+    for (const child of prewarmed) child.kill();
+  }
+}
+
+async function scanWith(options: ScanOptions, root: string, started: number, threads: number, prewarmed: ChildProcess[]): Promise<FullScanResult> {
   const rules = listRules();
   const config = options.config ?? loadConfig(root, { configPath: options.configPath, knownRules: rules.map((r) => r.id) });
   const enabledRules = new Set(rules.filter((r) => (config.rules[r.id] ?? r.defaultSeverity) !== "off").map((r) => r.id));
@@ -251,6 +267,11 @@ export async function runScan(options: ScanOptions): Promise<FullScanResult> {
     ignoreGlobs: config.ignore,
     maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
   });
+  // Fork the analysis processes as soon as the scan is known to be big enough: their
+  // start-up (Node, loader, parsers) then overlaps with reading and indexing.
+  if (threads > 1 && discovered.files.length >= inProcessBelow) {
+    for (let i = 0; i < threads; i++) prewarmed.push(forkWorker());
+  }
   const skipped = [...discovered.skipped];
   const jobs: Job[] = [];
   for (const file of discovered.files) {
@@ -278,7 +299,6 @@ export async function runScan(options: ScanOptions): Promise<FullScanResult> {
     done++;
     if (options.onProgress && (done === total || done % 25 === 0)) options.onProgress({ filesDone: done, filesTotal: total });
   };
-  const threads = Math.max(1, options.jobs ?? availableParallelism());
   const analyses =
     threads === 1 || total < inProcessBelow
       ? toAnalyze.map((job) => {
@@ -286,7 +306,7 @@ export async function runScan(options: ScanOptions): Promise<FullScanResult> {
           progress();
           return result;
         })
-      : await analyzeInWorkers(toAnalyze, indexes, analyzeOptions, threads, options.fileTimeoutMs ?? 10_000, progress);
+      : await analyzeInWorkers(prewarmed, toAnalyze, indexes, analyzeOptions, threads, options.fileTimeoutMs ?? 10_000, progress);
 
   const findings: Finding[] = [];
   const errors: ScanError[] = [];
