@@ -6,13 +6,14 @@ import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../config/load-config.ts";
 import { applyFileFixes, type DroppedFix } from "../fix/apply-fixes.ts";
-import { plugins } from "../plugins.ts";
+import { loadPlugin, pluginEntries } from "../plugins.ts";
 import { listRules } from "../rules.ts";
 import type {
   AnalyzeOptions,
   FileAnalysis,
   Finding,
   Language,
+  LanguagePlugin,
   PoolguardConfig,
   RawFinding,
   RuleId,
@@ -22,7 +23,7 @@ import type {
   SourceInput,
 } from "../types.ts";
 import { poolguardVersion } from "../version.ts";
-import { analyzeOne, pluginFor } from "./analyze.ts";
+import { analyzeOne } from "./analyze.ts";
 import { discoverFiles, hasBom, readSource } from "./discover.ts";
 import { fingerprintFindings } from "./fingerprint.ts";
 import { parseSuppressions } from "./suppressions.ts";
@@ -78,7 +79,7 @@ function fileNamesAndExtensions() {
   const extensions = new Set<string>();
   const fileNames = new Set<string>();
   const byExtension = new Map<string, Language>();
-  for (const plugin of plugins) {
+  for (const plugin of pluginEntries) {
     for (const entry of plugin.extensions) {
       if (entry.startsWith(".")) {
         extensions.add(entry);
@@ -286,10 +287,16 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   }
 
   const indexes: Record<string, unknown> = {};
-  for (const plugin of plugins) {
-    const files = jobs.filter((j) => j.language === plugin.language).map((j) => j.file);
-    indexes[plugin.language] = plugin.buildIndex(files, analyzeOptions);
+  const languagePlugins = new Map<Language, LanguagePlugin>();
+  for (const language of [...new Set(jobs.map((j) => j.language))].sort()) {
+    const plugin = await loadPlugin(language);
+    languagePlugins.set(language, plugin);
+    indexes[language] = plugin.buildIndex(
+      jobs.filter((j) => j.language === language).map((j) => j.file),
+      analyzeOptions,
+    );
   }
+  const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 
   // Only files that can be reported are analysed; the others fed the index.
   const toAnalyze = reportable ? jobs.filter((j) => reportable(j.file.path)) : jobs;
@@ -302,7 +309,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   const analyses =
     threads === 1 || total < inProcessBelow
       ? toAnalyze.map((job) => {
-          const result = analyzeOne(job.language, job.file, indexes[job.language], analyzeOptions);
+          const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions);
           progress();
           return result;
         })

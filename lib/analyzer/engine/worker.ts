@@ -1,4 +1,6 @@
+import { loadPlugin } from "../plugins.ts";
 import type { AnalyzeOptions, FileAnalysis, Language, LanguagePlugin, SourceInput } from "../types.ts";
+import { analyzeOne } from "./analyze.ts";
 
 // An analysis worker process for the pool in run-scan.ts. Processes rather than
 // threads: a file that exceeds the time limit may be deep inside native tree-sitter
@@ -6,14 +8,6 @@ import type { AnalyzeOptions, FileAnalysis, Language, LanguagePlugin, SourceInpu
 type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[]; languages: Language[] };
 type Work = { type: "file"; id: number; language: Language; file: SourceInput };
 
-const loaders: Record<Language, () => Promise<LanguagePlugin>> = {
-  python: async () => (await import("../python/plugin.ts")).pythonPlugin as LanguagePlugin,
-  typescript: async () => (await import("../typescript/plugin.ts")).typescriptPlugin as LanguagePlugin,
-};
-
-// Loaded when init names the languages the scan needs: loading the TypeScript compiler
-// costs ~0.4 s of CPU that a Python-only scan should not pay.
-const loading: Partial<Record<Language, Promise<LanguagePlugin>>> = {};
 const plugins = new Map<Language, LanguagePlugin>();
 let indexes: Record<string, unknown> = {};
 let options: AnalyzeOptions | null = null;
@@ -25,11 +19,7 @@ let ready = false;
 function analyze(work: Work): FileAnalysis {
   const plugin = plugins.get(work.language);
   if (!plugin || !options) return { findings: [], error: `no plugin loaded for ${work.language}` };
-  try {
-    return plugin.analyzeFile(work.file, indexes[work.language], options);
-  } catch (error) {
-    return { findings: [], error: `analysis failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
+  return analyzeOne(plugin, work.file, indexes[work.language], options);
 }
 
 function drain() {
@@ -52,8 +42,7 @@ process.on("message", async (message: Init | Work) => {
   }
   indexes = message.indexes;
   options = { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] };
-  for (const language of message.languages) loading[language] ??= loaders[language]();
-  for (const language of message.languages) plugins.set(language, await (loading[language] as Promise<LanguagePlugin>));
+  for (const language of message.languages) plugins.set(language, await loadPlugin(language));
   ready = true;
   process.send?.({ type: "ready" });
   drain();

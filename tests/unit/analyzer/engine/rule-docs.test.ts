@@ -9,8 +9,8 @@ describe("rule docs", () => {
     expect(missingHeadings()).toEqual([]);
   });
 
-  it("docs/rules and rule-docs.generated.ts are up to date (run `npm run docs:rules`)", () => {
-    const stale = Object.entries(outputs())
+  it("docs/rules and rule-docs.generated.ts are up to date (run `npm run docs:rules`)", async () => {
+    const stale = Object.entries(await outputs())
       .filter(([path, text]) => !existsSync(path) || readFileSync(path, "utf8") !== text)
       .map(([path]) => relative(process.cwd(), path));
     expect(stale).toEqual([]);
