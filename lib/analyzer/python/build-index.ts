@@ -66,6 +66,14 @@ export function factoryKindOfCall(call: SyntaxNode): FactoryKind | null {
   return factoryCalls[lastSegment(fn.text)] ?? null;
 }
 
+/** The absolute module a `from X import ...` names, resolving `.`/`..` against the importing module. */
+export function importedModule(moduleNode: SyntaxNode, module: string, isPackage: boolean): string {
+  if (moduleNode.type !== "relative_import") return moduleNode.text;
+  const prefix = moduleNode.namedChildren.find((c) => c.type === "import_prefix")?.text ?? ".";
+  const dotted = moduleNode.namedChildren.find((c) => c.type === "dotted_name")?.text ?? "";
+  return resolveRelative(module, isPackage, prefix.length, dotted);
+}
+
 /** Import statements of a module: local name -> fully qualified "module.name" (or module for `import x`). */
 export function collectImports(root: SyntaxNode, module: string, isPackage: boolean): Record<string, string> {
   const imports: Record<string, string> = {};
@@ -84,12 +92,7 @@ export function collectImports(root: SyntaxNode, module: string, isPackage: bool
     }
     const moduleNode = statement.childForFieldName("module_name");
     if (!moduleNode) continue;
-    let from = moduleNode.text;
-    if (moduleNode.type === "relative_import") {
-      const prefix = moduleNode.namedChildren.find((c) => c.type === "import_prefix")?.text ?? ".";
-      const dotted = moduleNode.namedChildren.find((c) => c.type === "dotted_name")?.text ?? "";
-      from = resolveRelative(module, isPackage, prefix.length, dotted);
-    }
+    const from = importedModule(moduleNode, module, isPackage);
     for (const name of statement.childrenForFieldName("name")) {
       if (name.type === "aliased_import") {
         const target = name.childForFieldName("name")?.text ?? "";

@@ -41,7 +41,7 @@
  */
 import picomatch from "picomatch";
 import type { ForbiddenImportConfig, RawFinding, RuleMeta, TextEdit } from "../types.ts";
-import { resolveRelative } from "./build-index.ts";
+import { importedModule, moduleName } from "./build-index.ts";
 import { finding, isReference, type PythonRuleContext } from "./context.ts";
 import type { SyntaxNode } from "./parse.ts";
 
@@ -65,7 +65,7 @@ function moduleMatches(pattern: string, module: string): boolean {
 
 function sites(ctx: PythonRuleContext): ImportSite[] {
   const found: ImportSite[] = [];
-  const isPackage = /(^|\/)__init__\.py$/.test(ctx.path);
+  const { isPackage } = moduleName(ctx.path);
   for (const statement of ctx.root.descendantsOfType(["import_statement", "import_from_statement"])) {
     if (statement.type === "import_statement") {
       for (const name of statement.childrenForFieldName("name")) {
@@ -76,11 +76,7 @@ function sites(ctx: PythonRuleContext): ImportSite[] {
     }
     const moduleNode = statement.childForFieldName("module_name");
     if (!moduleNode) continue;
-    let module = moduleNode.text;
-    if (moduleNode.type === "relative_import") {
-      const prefix = moduleNode.namedChildren.find((c) => c.type === "import_prefix")?.text ?? ".";
-      module = resolveRelative(ctx.module, isPackage, prefix.length, moduleNode.namedChildren.find((c) => c.type === "dotted_name")?.text ?? "");
-    }
+    const module = importedModule(moduleNode, ctx.module, isPackage);
     for (const name of statement.childrenForFieldName("name")) {
       const nameNode = name.type === "aliased_import" ? name.childForFieldName("name") : name;
       const alias = name.type === "aliased_import" ? (name.childForFieldName("alias")?.text ?? null) : null;
@@ -107,14 +103,14 @@ function banned(site: ImportSite, entry: ForbiddenImportConfig): boolean {
   return moduleMatches(entry.from, site.module) || (site.name !== null && moduleMatches(entry.from, full));
 }
 
-function fixFor(ctx: PythonRuleContext, site: ImportSite, entry: ForbiddenImportConfig) {
+function fixFor(ctx: PythonRuleContext, all: readonly ImportSite[], site: ImportSite, entry: ForbiddenImportConfig) {
   if (!entry.use_instead || !site.name || !site.nameNode || site.statement.type !== "import_from_statement") return null;
   const dot = entry.use_instead.lastIndexOf(".");
   const newModule = entry.use_instead.slice(0, dot);
   const newName = entry.use_instead.slice(dot + 1);
   if (dot <= 0 || newModule !== site.module) return null;
   // Already imported under that name: renaming would duplicate it.
-  if (sites(ctx).some((s) => s.statement.type === "import_from_statement" && (s.alias ?? s.name) === newName)) return null;
+  if (all.some((s) => s.statement.type === "import_from_statement" && (s.alias ?? s.name) === newName)) return null;
   const edits: TextEdit[] = [
     {
       path: ctx.path,
@@ -148,13 +144,14 @@ export function checkForbiddenImports(ctx: PythonRuleContext): RawFinding[] {
   const entries = ctx.options.config.forbidden_imports;
   if (entries.length === 0) return [];
   const findings: RawFinding[] = [];
-  for (const site of sites(ctx)) {
+  const all = sites(ctx);
+  for (const site of all) {
     for (const entry of entries) {
       if (!banned(site, entry)) continue;
       if (entry.allow_in?.length && picomatch(entry.allow_in, { dot: true })(ctx.path)) continue;
       const what = site.name ? `\`${site.name}\` from \`${site.module}\`` : `\`${site.module}\``;
       const base = `Importing ${what} is forbidden here by the config (line ${entry.line ?? "?"})`;
-      findings.push(finding(meta.id, site.node, entry.message ? `${base}: ${entry.message}` : entry.use_instead ? `${base}; use \`${entry.use_instead}\`` : base, fixFor(ctx, site, entry)));
+      findings.push(finding(meta.id, site.node, entry.message ? `${base}: ${entry.message}` : entry.use_instead ? `${base}; use \`${entry.use_instead}\`` : base, fixFor(ctx, all, site, entry)));
       break;
     }
   }

@@ -79,40 +79,38 @@ export const rule: PythonRule = {
   applies: (text) => /\.(connect|raw_connection|acquire)\(/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    {
-      const candidates = acquisitions(ctx, /\.(connect|raw_connection|acquire)\(/, (call) => kindOf(call, call.parent?.type === "await") !== null);
-      for (const acq of candidates) {
-        const kind = kindOf(acq.call, acq.awaited);
-        if (!kind) continue;
-        const life = lifetime(ctx, acq, kind.closeMethods, kind.releaseFunctions);
-        if (life.status === "closed" || life.status === "transferred") continue;
-        // pytest runs a fixture's code after `yield` as teardown even when the test fails.
-        if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
-        const receiver = acq.call.childForFieldName("function")?.childForFieldName("object")?.text ?? "";
-        const releaseStatement = new RegExp(`^(await\\s+)?${receiver.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.release\\(\\s*${acq.name}\\s*\\)$`);
-        const drop = [
-          ...redundantCloses(acq, kind.closeMethods),
-          ...acq.block.namedChildren.filter((st) => st.startIndex >= acq.statement.endIndex && releaseStatement.test(st.text.trim())),
-        ];
-        const edits =
-          kind.withStyle === "with" && !acq.awaited
-            ? rewriteRestOfBlock(ctx, acq, { header: `with ${acq.call.text} as ${acq.name}:`, footer: [], drop })
-            : rewriteRestOfBlock(ctx, acq, {
-                header: null,
-                opener: "try:",
-                footer: [
-                  { text: "finally:", extraIndent: 0 },
-                  { text: kind.release(acq.name, receiver), extraIndent: 1 },
-                ],
-                drop,
-              });
-        const fix = wrapFix(kind.withStyle === "with" ? `Use \`with ${acq.call.text} as ${acq.name}:\`` : `Close \`${acq.name}\` in a \`finally\` block`, edits);
-        const message =
-          life.status === "never-closed"
-            ? `${kind.library} connection \`${acq.name}\` from \`${acq.call.text}\` is never closed or released`
-            : `${kind.library} connection \`${acq.name}\` is closed only on the normal path (line ${life.closeLine}): it leaks when an exception is raised`;
-        findings.push(finding(meta.id, acq.statement, message, fix));
-      }
+    const candidates = acquisitions(ctx, /\.(connect|raw_connection|acquire)\(/, (call) => kindOf(call, call.parent?.type === "await") !== null);
+    for (const acq of candidates) {
+      const kind = kindOf(acq.call, acq.awaited);
+      if (!kind) continue;
+      const life = lifetime(ctx, acq, kind.closeMethods, kind.releaseFunctions);
+      if (life.status === "closed" || life.status === "transferred") continue;
+      // pytest runs a fixture's code after `yield` as teardown even when the test fails.
+      if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
+      const receiver = acq.call.childForFieldName("function")?.childForFieldName("object")?.text ?? "";
+      const releaseStatement = new RegExp(`^(await\\s+)?${receiver.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.release\\(\\s*${acq.name}\\s*\\)$`);
+      const drop = [
+        ...redundantCloses(acq, kind.closeMethods),
+        ...acq.block.namedChildren.filter((st) => st.startIndex >= acq.statement.endIndex && releaseStatement.test(st.text.trim())),
+      ];
+      const edits =
+        kind.withStyle === "with" && !acq.awaited
+          ? rewriteRestOfBlock(ctx, acq, { header: `with ${acq.call.text} as ${acq.name}:`, footer: [], drop })
+          : rewriteRestOfBlock(ctx, acq, {
+              header: null,
+              opener: "try:",
+              footer: [
+                { text: "finally:", extraIndent: 0 },
+                { text: kind.release(acq.name, receiver), extraIndent: 1 },
+              ],
+              drop,
+            });
+      const fix = wrapFix(kind.withStyle === "with" ? `Use \`with ${acq.call.text} as ${acq.name}:\`` : `Close \`${acq.name}\` in a \`finally\` block`, edits);
+      const message =
+        life.status === "never-closed"
+          ? `${kind.library} connection \`${acq.name}\` from \`${acq.call.text}\` is never closed or released`
+          : `${kind.library} connection \`${acq.name}\` is closed only on the normal path (line ${life.closeLine}): it leaks when an exception is raised`;
+      findings.push(finding(meta.id, acq.statement, message, fix));
     }
     return findings;
   },

@@ -56,18 +56,16 @@ export const rule: PythonRule = {
   applies: (text) => /create_(async_)?engine\(/.test(text) && !/__name__\s*==\s*["']__main__["']|^\s*(import|from) (typer|click|argparse)\b/m.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    {
-      const creations = acquisitions(ctx, /create_(async_)?engine\(/, (call) => /^(\w+\.)*create_(async_)?engine$/.test(call.childForFieldName("function")?.text ?? ""));
-      for (const acq of creations) {
-        const fn = describeFunction(acq.fn);
-        if (exemptFunctionNames.test(fn.name) || fn.decorators.some((d) => memoised.test(d) || /on_event|listens_for|fixture/.test(d))) continue;
-        const life = lifetime(ctx, acq, ["dispose"]);
-        if (life.status === "closed" || life.status === "transferred") continue;
-        if (life.status === "happy-path-only") continue;
-        findings.push(
-          finding(meta.id, acq.statement, `\`${acq.call.childForFieldName("function")?.text}\` in \`${fn.name}\` creates a new engine and connection pool on every call and never disposes it; create the engine once (module level or app startup)`),
-        );
-      }
+    const creations = acquisitions(ctx, /create_(async_)?engine\(/, (call) => /^(\w+\.)*create_(async_)?engine$/.test(call.childForFieldName("function")?.text ?? ""));
+    for (const acq of creations) {
+      const fn = describeFunction(acq.fn);
+      if (exemptFunctionNames.test(fn.name) || fn.decorators.some((d) => memoised.test(d) || /on_event|listens_for|fixture/.test(d))) continue;
+      const life = lifetime(ctx, acq, ["dispose"]);
+      if (life.status === "closed" || life.status === "transferred") continue;
+      if (life.status === "happy-path-only") continue;
+      findings.push(
+        finding(meta.id, acq.statement, `\`${acq.call.childForFieldName("function")?.text}\` in \`${fn.name}\` creates a new engine and connection pool on every call and never disposes it; create the engine once (module level or app startup)`),
+      );
     }
     return findings;
   },

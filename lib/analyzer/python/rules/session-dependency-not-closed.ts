@@ -109,18 +109,16 @@ export const rule: PythonRule = {
     for (const acq of acquisitions(ctx, factoryCallLines(ctx), (call) => classifyCall(ctx, call)?.kind === "factory")) {
       const fn = describeFunction(acq.fn);
       if (!fn.isGenerator) continue;
-      {
-        const yieldNode = yieldsName(fn.node, acq.name);
-        if (!yieldNode) continue;
-        if (closesInFinally(fn.node, acq.name)) continue;
-        const life = lifetime(ctx, acq, ["close"]);
-        if (life.status === "closed") continue;
-        const generatorExit = fn.node.descendantsOfType("except_clause").some((e) => /GeneratorExit/.test(e.text));
-        const message = generatorExit
-          ? `Dependency \`${fn.name}\` yields session \`${acq.name}\` but its \`except GeneratorExit\` path never closes it: cancelled requests leak a connection; close it in \`finally\``
-          : `Dependency \`${fn.name}\` yields session \`${acq.name}\` without closing it in \`finally\`: when the request ends or is cancelled the connection is not returned to the pool`;
-        findings.push(finding(meta.id, acq.statement, message, fixFor(ctx, acq, yieldNode, fn.isAsync)));
-      }
+      const yieldNode = yieldsName(fn.node, acq.name);
+      if (!yieldNode) continue;
+      if (closesInFinally(fn.node, acq.name)) continue;
+      const life = lifetime(ctx, acq, ["close"]);
+      if (life.status === "closed") continue;
+      const generatorExit = fn.node.descendantsOfType("except_clause").some((e) => /GeneratorExit/.test(e.text));
+      const message = generatorExit
+        ? `Dependency \`${fn.name}\` yields session \`${acq.name}\` but its \`except GeneratorExit\` path never closes it: cancelled requests leak a connection; close it in \`finally\``
+        : `Dependency \`${fn.name}\` yields session \`${acq.name}\` without closing it in \`finally\`: when the request ends or is cancelled the connection is not returned to the pool`;
+      findings.push(finding(meta.id, acq.statement, message, fixFor(ctx, acq, yieldNode, fn.isAsync)));
     }
     return findings;
   },

@@ -68,28 +68,26 @@ export const rule: PythonRule = {
   check(ctx) {
     const findings: RawFinding[] = [];
     for (const acq of acquisitions(ctx, factoryCallLines(ctx), (call) => classifyCall(ctx, call)?.kind === "factory")) {
-      {
-        if (acq.awaited) continue;
-        const fn = describeFunction(acq.fn);
-        const life = lifetime(ctx, acq, closeMethods);
-        // Generators that yield the session belong to session-dependency-not-closed.
-        if (life.status === "closed" || life.status === "transferred") continue;
-        // pytest runs a fixture's code after `yield` as teardown even when the test fails.
-        if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
-        const kind = classifyCall(ctx, acq.call);
-        const usesAwait = new RegExp(`await\\s+${acq.name}\\.`).test(fn.node.text);
-        const asyncWith = fn.isAsync && (kind?.async === "async" || (kind?.async === "unknown" && usesAwait));
-        const header = `${asyncWith ? "async with" : "with"} ${acq.call.text} as ${acq.name}:`;
-        const fix = wrapFix(
-          `Use \`${asyncWith ? "async with" : "with"} ${acq.call.text} as ${acq.name}:\` so the session is closed on every path`,
-          rewriteRestOfBlock(ctx, acq, { header, footer: [], drop: redundantCloses(acq, closeMethods) }),
-        );
-        const message =
-          life.status === "never-closed"
-            ? `Session \`${acq.name}\` from \`${acq.call.text}\` is never closed: its connection stays checked out of the pool; use \`${asyncWith ? "async with" : "with"}\``
-            : `Session \`${acq.name}\` is closed only on the normal path (line ${life.closeLine}): it is not closed when an exception is raised; use \`${asyncWith ? "async with" : "with"}\` or close it in \`finally\``;
-        findings.push(finding(meta.id, acq.statement, message, fix));
-      }
+      if (acq.awaited) continue;
+      const fn = describeFunction(acq.fn);
+      const life = lifetime(ctx, acq, closeMethods);
+      // Generators that yield the session belong to session-dependency-not-closed.
+      if (life.status === "closed" || life.status === "transferred") continue;
+      // pytest runs a fixture's code after `yield` as teardown even when the test fails.
+      if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
+      const kind = classifyCall(ctx, acq.call);
+      const usesAwait = new RegExp(`await\\s+${acq.name}\\.`).test(fn.node.text);
+      const asyncWith = fn.isAsync && (kind?.async === "async" || (kind?.async === "unknown" && usesAwait));
+      const header = `${asyncWith ? "async with" : "with"} ${acq.call.text} as ${acq.name}:`;
+      const fix = wrapFix(
+        `Use \`${asyncWith ? "async with" : "with"} ${acq.call.text} as ${acq.name}:\` so the session is closed on every path`,
+        rewriteRestOfBlock(ctx, acq, { header, footer: [], drop: redundantCloses(acq, closeMethods) }),
+      );
+      const message =
+        life.status === "never-closed"
+          ? `Session \`${acq.name}\` from \`${acq.call.text}\` is never closed: its connection stays checked out of the pool; use \`${asyncWith ? "async with" : "with"}\``
+          : `Session \`${acq.name}\` is closed only on the normal path (line ${life.closeLine}): it is not closed when an exception is raised; use \`${asyncWith ? "async with" : "with"}\` or close it in \`finally\``;
+      findings.push(finding(meta.id, acq.statement, message, fix));
     }
     return findings;
   },
