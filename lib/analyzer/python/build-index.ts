@@ -208,6 +208,20 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
     if (Object.keys(facts.bindings).length > 0 || Object.keys(facts.imports).length > 0) index.modules[facts.module] = facts;
     attributeFactories(file, index.attributeFactories);
   }
+  // Re-exports (`from .core import TenantSession` in a package __init__) need not mention
+  // sessions at all: a second, cheap pass parses only the modules that import a name the
+  // first pass found, whatever it is called.
+  const names = new Set<string>();
+  for (const facts of Object.values(index.modules)) for (const name of Object.keys(facts.bindings)) names.add(name);
+  if (names.size > 0) {
+    const mentions = new RegExp(`\\bimport\\b[^\\n]*\\b(?:${[...names].join("|")})\\b`);
+    for (const file of files) {
+      if (!file.path.endsWith(".py")) continue;
+      const { module, isPackage } = moduleName(file.path);
+      if (index.modules[module] || !mentions.test(file.text)) continue;
+      index.modules[module] = { module, isPackage, bindings: {}, imports: collectImports(parsePython(file.text).rootNode, module, isPackage) };
+    }
+  }
   // Imports carry no facts themselves; drop modules that only import to keep the index small.
   for (const [name, facts] of Object.entries(index.modules)) {
     if (Object.keys(facts.bindings).length === 0 && !Object.values(facts.imports).some((target) => lookupQualified(index, target, 0))) {
