@@ -2,7 +2,7 @@
 export type Role = "owner" | "admin" | "member" | "viewer";
 export type RepositoryProvider = "github" | "local" | "git";
 export type ScanTrigger = "manual" | "schedule" | "push" | "pull_request" | "cli" | "demo";
-export type ScanStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+export type ScanStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "skipped";
 export type FindingStatus = "open" | "fixed" | "ignored";
 export type FixPullRequestState = "open" | "closed" | "merged";
 export type WebhookDeliveryStatus = "received" | "processed" | "failed";
