@@ -1,0 +1,302 @@
+import type { Effect, FlowGraph, NodeId, Ref, Span, TransferReason } from "./graph.ts";
+
+// Resource-state dataflow over one FlowGraph. Values are abstracted by their
+// acquisition site (one abstract value per `acquire` effect). A forward may-analysis
+// tracks, per site, the set of states it can be in on some path reaching each node:
+// owned, released, transferred; and, per variable, the sites it may point to. Every
+// lifecycle rule is a query on the result: leaks (owned at an exit), uses of a value
+// released on every path, and references overwritten while they still own something.
+
+const OWNED = 1;
+const RELEASED = 2;
+const TRANSFERRED = 4;
+
+/** Pseudo-site: the variable may hold something untracked on some path. */
+const UNTRACKED = -1;
+
+type State = {
+  /** variable -> sites it may point to (UNTRACKED included when it may hold anything else). */
+  vars: Map<string, number[]>;
+  /** site -> bitmask of OWNED | RELEASED | TRANSFERRED on the paths that acquired it (absent: not acquired yet). */
+  sites: Map<number, number>;
+  /** child site -> parent site (a parent's release frees its children). */
+  parents: Map<number, number>;
+};
+
+export type SiteReport = {
+  site: number;
+  /** Some path reaches the normal exit (return / end of body) with the value still owned. */
+  leaksOnNormalExit: boolean;
+  /** Some path leaves through an exception with the value still owned. */
+  leaksOnException: boolean;
+  /** Where the only reference was overwritten while the value was certainly owned. */
+  overwrittenAt: Span | null;
+  /** Where it is released on some path (in source order). */
+  releases: Span[];
+  /** Ways ownership left the function on some path. */
+  transfers: TransferReason[];
+  /** The node ids of the exits reached with the value owned (for messages: which return). */
+  leakingExits: { node: NodeId; exceptional: boolean }[];
+};
+
+export type UseAfterRelease = { site: number; use: Span; releasedAt: Span[] };
+
+export type FlowResult = {
+  sites: Map<number, SiteReport>;
+  usesAfterRelease: UseAfterRelease[];
+};
+
+function emptyState(): State {
+  return { vars: new Map(), sites: new Map(), parents: new Map() };
+}
+
+function clone(state: State): State {
+  return { vars: new Map(state.vars), sites: new Map(state.sites), parents: new Map(state.parents) };
+}
+
+function union(a: readonly number[], b: readonly number[]): number[] {
+  if (a === b) return a as number[];
+  const out = [...a];
+  for (const x of b) if (!out.includes(x)) out.push(x);
+  return out.sort((x, y) => x - y);
+}
+
+function join(into: State | undefined, from: State): { state: State; changed: boolean } {
+  if (!into) return { state: clone(from), changed: true };
+  let changed = false;
+  for (const [v, sites] of from.vars) {
+    const existing = into.vars.get(v);
+    // A variable bound on one path only may hold anything on the other.
+    const merged = existing ? union(existing, sites) : union(sites, [UNTRACKED]);
+    if (!existing || merged.length !== existing.length) {
+      into.vars.set(v, merged);
+      changed = true;
+    }
+  }
+  for (const [v, sites] of into.vars) {
+    if (!from.vars.has(v) && !sites.includes(UNTRACKED)) {
+      into.vars.set(v, union(sites, [UNTRACKED]));
+      changed = true;
+    }
+  }
+  for (const [site, bits] of from.sites) {
+    const existing = into.sites.get(site) ?? 0;
+    if ((existing | bits) !== existing) {
+      into.sites.set(site, existing | bits);
+      changed = true;
+    }
+  }
+  for (const [child, parent] of from.parents) {
+    if (!into.parents.has(child)) {
+      into.parents.set(child, parent);
+      changed = true;
+    }
+  }
+  return { state: into, changed };
+}
+
+function sitesOf(state: State, ref: Ref): number[] {
+  if ("temp" in ref) return state.sites.has(ref.temp) ? [ref.temp] : [];
+  return state.vars.get(ref.var) ?? [];
+}
+
+type Recorder = {
+  overwritten(site: number, span: Span | null): void;
+  release(site: number, span: Span): void;
+  transfer(site: number, reason: TransferReason): void;
+  use(sites: number[], state: State, span: Span): void;
+};
+
+function releaseSites(state: State, sites: readonly number[], span: Span, recorder: Recorder | null): void {
+  const targets = new Set(sites.filter((s) => s !== UNTRACKED));
+  // Children follow their parents: dataSource.destroy() releases its query runners.
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [child, parent] of state.parents) {
+      if (targets.has(parent) && !targets.has(child)) {
+        targets.add(child);
+        grew = true;
+      }
+    }
+  }
+  for (const site of targets) {
+    if (!state.sites.has(site)) continue;
+    const bits = state.sites.get(site) ?? 0;
+    // A transferred value stays transferred; an owned one becomes released (strong update:
+    // the abstract site stands for the value this path holds).
+    state.sites.set(site, bits & TRANSFERRED ? TRANSFERRED | (bits & RELEASED) : RELEASED);
+    recorder?.release(site, span);
+  }
+}
+
+function lostReferences(state: State, target: string, span: Span | null, recorder: Recorder | null): void {
+  const old = state.vars.get(target);
+  if (!old) return;
+  for (const site of old) {
+    if (site === UNTRACKED) continue;
+    if (state.sites.get(site) !== OWNED) continue;
+    let referenced = false;
+    for (const [v, sites] of state.vars) if (v !== target && sites.includes(site)) referenced = true;
+    for (const [child, parent] of state.parents) if (parent === site && state.sites.get(child) !== undefined && child !== site) referenced = true;
+    if (referenced) continue;
+    recorder?.overwritten(site, span);
+  }
+}
+
+function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, recorder: Recorder | null, span: Span | null): State {
+  if (effects.length === 0) return state;
+  const next = clone(state);
+  for (const effect of effects) {
+    switch (effect.kind) {
+      case "acquire": {
+        if (skipAcquire) break;
+        if (effect.bind !== null) lostReferences(next, effect.bind, span, recorder);
+        next.sites.set(effect.site, OWNED);
+        next.parents.delete(effect.site);
+        if (effect.bind !== null) next.vars.set(effect.bind, [effect.site]);
+        break;
+      }
+      case "assign": {
+        const sources = effect.source ? sitesOf(next, effect.source) : [];
+        lostReferences(next, effect.target, span, recorder);
+        next.vars.set(effect.target, sources.length > 0 ? [...sources] : [UNTRACKED]);
+        break;
+      }
+      case "release":
+        releaseSites(next, sitesOf(next, effect.ref), effect.span, recorder);
+        break;
+      case "transfer":
+        for (const site of sitesOf(next, effect.ref)) {
+          if (site === UNTRACKED || !next.sites.has(site)) continue;
+          next.sites.set(site, TRANSFERRED);
+          recorder?.transfer(site, effect.reason);
+        }
+        break;
+      case "use":
+        recorder?.use(sitesOf(next, effect.ref), next, effect.span);
+        break;
+      case "parent": {
+        const parents = sitesOf(next, effect.parent).filter((s) => s !== UNTRACKED);
+        if (parents.length !== 1) break;
+        for (const child of sitesOf(next, effect.child)) if (child !== UNTRACKED) next.parents.set(child, parents[0]);
+        break;
+      }
+    }
+  }
+  return next;
+}
+
+/** Run the dataflow to a fixpoint and report every site's fate. */
+export function analyzeResources(graph: FlowGraph): FlowResult {
+  const inStates = new Map<NodeId, State>();
+  inStates.set(graph.entry, emptyState());
+  const work: NodeId[] = [graph.entry];
+  const queued = new Set<NodeId>(work);
+  let steps = 0;
+  const limit = graph.nodes.length * 64 + 1000;
+  while (work.length > 0 && steps++ < limit) {
+    const id = work.shift() as NodeId;
+    queued.delete(id);
+    const node = graph.nodes[id];
+    const input = inStates.get(id) ?? emptyState();
+    const normal = apply(input, node.effects, false, null, node.span);
+    const exceptional = node.succ.some((e) => e.kind === "exception") ? apply(input, node.effects, true, null, node.span) : normal;
+    for (const edge of node.succ) {
+      const out = edge.kind === "exception" ? exceptional : normal;
+      const { state, changed } = join(inStates.get(edge.to), out);
+      inStates.set(edge.to, state);
+      if (changed && !queued.has(edge.to)) {
+        work.push(edge.to);
+        queued.add(edge.to);
+      }
+    }
+  }
+
+  // Replay every node once on its fixpoint input, recording what happens.
+  const sites = new Map<number, SiteReport>();
+  const report = (site: number): SiteReport => {
+    let r = sites.get(site);
+    if (!r) {
+      r = { site, leaksOnNormalExit: false, leaksOnException: false, overwrittenAt: null, releases: [], transfers: [], leakingExits: [] };
+      sites.set(site, r);
+    }
+    return r;
+  };
+  const usesAfterRelease: UseAfterRelease[] = [];
+  const recorder: Recorder = {
+    overwritten(site, span) {
+      const r = report(site);
+      r.overwrittenAt ??= span;
+    },
+    release(site, span) {
+      const r = report(site);
+      if (!r.releases.some((s) => s.start.line === span.start.line && s.start.column === span.start.column)) r.releases.push(span);
+    },
+    transfer(site, reason) {
+      const r = report(site);
+      if (!r.transfers.includes(reason)) r.transfers.push(reason);
+    },
+    use(useSites, state, span) {
+      if (useSites.length === 0 || useSites.includes(UNTRACKED)) return;
+      if (!useSites.every((s) => state.sites.get(s) === RELEASED)) return;
+      for (const site of useSites) usesAfterRelease.push({ site, use: span, releasedAt: [] });
+    },
+  };
+  for (const node of graph.nodes) {
+    const input = inStates.get(node.id);
+    if (!input) continue; // unreachable
+    for (const effect of node.effects) if (effect.kind === "acquire") report(effect.site);
+    apply(input, node.effects, false, recorder, node.span);
+  }
+  for (const [exitId, exceptional] of [
+    [graph.exit, false],
+    [graph.raiseExit, true],
+  ] as const) {
+    const state = inStates.get(exitId);
+    if (!state) continue;
+    for (const [site, bits] of state.sites) {
+      if (!(bits & OWNED)) continue;
+      const r = report(site);
+      if (exceptional) r.leaksOnException = true;
+      else r.leaksOnNormalExit = true;
+      r.leakingExits.push({ node: exitId, exceptional });
+    }
+  }
+  for (const use of usesAfterRelease) use.releasedAt = sites.get(use.site)?.releases ?? [];
+  for (const r of sites.values()) r.releases.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column);
+  // A use reported once per position (a node replay can see the same use twice through aliases).
+  const seen = new Set<string>();
+  const uniqueUses = usesAfterRelease.filter((u) => {
+    const key = `${u.site}:${u.use.start.line}:${u.use.start.column}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { sites, usesAfterRelease: uniqueUses };
+}
+
+/** The verdict most rules want for one site. */
+export type Verdict =
+  | { kind: "ok" }
+  /** The only reference was overwritten while it still owned the value (a loop re-acquiring, `s = f(); s = f()`). */
+  | { kind: "overwritten"; at: Span }
+  | {
+      kind: "leak";
+      /** Leaks on a normal way out (return / end of body). */
+      normal: boolean;
+      /** Leaks when an exception is raised. */
+      exception: boolean;
+      /** Where it is released on the paths that do release it (empty: never). */
+      releases: Span[];
+      /** It is handed away on some other path. */
+      transferred: boolean;
+    };
+
+export function verdictFor(result: FlowResult, site: number): Verdict {
+  const r = result.sites.get(site);
+  if (!r) return { kind: "ok" };
+  if (r.overwrittenAt) return { kind: "overwritten", at: r.overwrittenAt };
+  if (!r.leaksOnNormalExit && !r.leaksOnException) return { kind: "ok" };
+  return { kind: "leak", normal: r.leaksOnNormalExit, exception: r.leaksOnException, releases: r.releases, transferred: r.transfers.length > 0 };
+}
