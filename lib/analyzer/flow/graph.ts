@@ -334,9 +334,8 @@ export class GraphBuilder {
     const dispatch = parts.handlers.length > 0 ? this.node("dispatch", [], null, "except") : null;
     // Body
     this.frames = dispatch !== null ? [...withFinally, { kind: "try", exceptionTarget: dispatch }] : [...withFinally];
-    body: {
-      parts.body();
-      if (this.current === null) break body;
+    parts.body();
+    if (this.current !== null) {
       this.frames = [...withFinally];
       if (parts.orElse) parts.orElse();
       normalExit();
