@@ -67,3 +67,22 @@ export async function setFindingStatus(id: string, input: { status: FindingStatu
   });
   return finding;
 }
+
+/**
+ * One page of findings for the API: ordered by id so a cursor (the last id of the
+ * previous page) is stable while scans add or close findings. `path` matches a file or
+ * a folder prefix.
+ */
+export async function listFindingsPage(filter: FindingFilter & { path?: string; take: number; cursor?: string }) {
+  const rows = await db().finding.findMany({
+    where: {
+      ...where(filter),
+      ...(filter.path ? { OR: [{ path: filter.path }, { path: { startsWith: `${filter.path.replace(/\/$/, "")}/` } }] } : {}),
+      ...(filter.cursor ? { id: { gt: filter.cursor } } : {}),
+    },
+    orderBy: { id: "asc" },
+    take: filter.take + 1,
+  });
+  const page = rows.slice(0, filter.take).map((f) => ({ ...f, status: f.status as FindingStatus, severity: f.severity as Severity, fix: parseJson<Fix | null>(f.fix, null) }));
+  return { items: page, nextCursor: rows.length > filter.take ? (page.at(-1)?.id ?? null) : null };
+}

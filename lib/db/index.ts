@@ -10,3 +10,5 @@ export * from "./scans.ts";
 export * from "./types.ts";
 export * from "./users.ts";
 export * from "./webhook-deliveries.ts";
+export * from "./api-tokens.ts";
+export * from "./schedules.ts";

@@ -42,6 +42,7 @@ CREATE TABLE "new_Scan" (
     "leaseOwner" TEXT,
     "leaseExpiresAt" DATETIME,
     "cancelRequestedAt" DATETIME,
+    "runAfter" DATETIME,
     "queueKey" TEXT,
     "runningKey" TEXT,
     "idempotencyKey" TEXT,

@@ -9,6 +9,7 @@ ADD COLUMN     "idempotencyKey" TEXT,
 ADD COLUMN     "leaseExpiresAt" TIMESTAMP(3),
 ADD COLUMN     "leaseOwner" TEXT,
 ADD COLUMN     "queueKey" TEXT,
+ADD COLUMN     "runAfter" TIMESTAMP(3),
 ADD COLUMN     "runningKey" TEXT;
 
 -- CreateTable
