@@ -103,6 +103,25 @@ export interface ForbiddenImportConfig {
   line?: number;
 }
 
+/** A protocol a resource supports, which a safe fix may rely on. */
+export type ResourceProtocol = "with" | "async-with" | "using" | "await-using" | "try-finally";
+
+/** One `resources:` entry: a callable that acquires a resource and how it is released. */
+export interface ResourceConfig {
+  /** Qualified callable returning the resource: "myapp.db.open_session" (Python) or "lib/db#openClient" (TS). */
+  acquire: string;
+  /** Method names on the resource (`close`), or qualified functions taking it as first argument, that release it. */
+  release: string[];
+  /** The rule that reports a leak (default: session-not-closed / pool-client-not-released). */
+  rule?: RuleId;
+  /** The acquiring call must be awaited. */
+  awaited?: boolean;
+  /** Protocols the resource supports (default: none, so no safe `with` fix). */
+  protocols?: ResourceProtocol[];
+  /** Line in the config file where this entry starts (for messages). */
+  line?: number;
+}
+
 export interface PoolguardConfig {
   forbidden_imports: ForbiddenImportConfig[];
   sessions: {
@@ -111,6 +130,8 @@ export interface PoolguardConfig {
   };
   rules: Partial<Record<RuleId, RuleLevel>>;
   ignore: string[];
+  /** Users' own acquire/release pairs (`resources:`); read as library models by the lifecycle rules. */
+  resources?: ResourceConfig[];
   /** Path of the file it was read from, relative to the root; null when defaults. */
   source: string | null;
 }

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import type { ForbiddenImportConfig, PoolguardConfig, RuleId, RuleLevel } from "../types.ts";
+import type { ForbiddenImportConfig, PoolguardConfig, ResourceConfig, ResourceProtocol, RuleId, RuleLevel } from "../types.ts";
 
 // Where a repository's config is looked up, in order (after an explicit --config).
 export const configFileNames = ["poolguard.yml", ".poolguard.yml", ".github/poolguard.yml"] as const;
 
 const ruleLevels: readonly RuleLevel[] = ["off", "info", "warning", "error"];
+const resourceProtocols: readonly ResourceProtocol[] = ["with", "async-with", "using", "await-using", "try-finally"];
 
 /** A config problem, always naming the file, the key and the line. */
 export class ConfigError extends Error {
@@ -22,7 +23,7 @@ export class ConfigError extends Error {
 }
 
 export function defaultConfig(): PoolguardConfig {
-  return { forbidden_imports: [], sessions: { factories: [], closers: [] }, rules: {}, ignore: [], source: null };
+  return { forbidden_imports: [], sessions: { factories: [], closers: [] }, rules: {}, ignore: [], resources: [], source: null };
 }
 
 export function findConfigFile(root: string, explicit?: string): string | null {
@@ -102,7 +103,10 @@ export function parseConfig(text: string, file: string, knownRules: readonly Rul
         if (!ruleLevels.includes(normalized as RuleLevel)) fail(`rules.${entry.name}`, entry.value ?? entry.keyNode, "expected off, info, warning or error");
         config.rules[entry.name as RuleId] = normalized as RuleLevel;
       }
-    } else fail(name, keyNode, "unknown key (expected forbidden_imports, sessions, rules or ignore)");
+    } else if (name === "resources") {
+      if (!isSeq(value)) fail("resources", value ?? keyNode, "expected a list of entries (acquire, release)");
+      config.resources = (value as unknown as { items: unknown[] }).items.map((item, i) => resource(`resources[${i}]`, item as Node));
+    } else fail(name, keyNode, "unknown key (expected forbidden_imports, sessions, resources, rules or ignore)");
   }
   return config;
 
@@ -127,6 +131,40 @@ export function parseConfig(text: string, file: string, knownRules: readonly Rul
       } else fail(`${key}.${name}`, keyNode, "unknown key (expected from, names, allow_in, use_instead, message, allow_type_imports)");
     }
     if (!sawFrom) fail(`${key}.from`, node, "missing (the module or path to ban)");
+    return entry;
+  }
+
+  /** A user's acquire/release pair: `{ acquire, release, rule?, awaited?, protocols? }`. */
+  function resource(key: string, node: Node): ResourceConfig {
+    const entry: ResourceConfig = { acquire: "", release: [], line: lineOf(node) };
+    let sawAcquire = false;
+    let sawRelease = false;
+    for (const { name, keyNode, value } of mapEntries(key, node)) {
+      if (name === "acquire") {
+        if (!isScalar(value) || typeof value.value !== "string" || value.value === "") fail(`${key}.acquire`, value ?? keyNode, "expected a non-empty string (the callable that returns the resource)");
+        entry.acquire = (value as { value: string }).value;
+        sawAcquire = true;
+      } else if (name === "release") {
+        entry.release = isScalar(value) && typeof value.value === "string" && value.value !== "" ? [value.value] : stringList(`${key}.release`, value);
+        if (entry.release.length === 0) fail(`${key}.release`, value, "expected at least one method name or function");
+        sawRelease = true;
+      } else if (name === "rule") {
+        const rule = isScalar(value) ? value.value : undefined;
+        if (typeof rule !== "string" || !knownRules.includes(rule as RuleId) || rule === "forbidden-import") fail(`${key}.rule`, value ?? keyNode, "expected a lifecycle rule id");
+        entry.rule = rule as RuleId;
+      } else if (name === "awaited") {
+        if (!isScalar(value) || typeof value.value !== "boolean") fail(`${key}.awaited`, value ?? keyNode, "expected true or false");
+        entry.awaited = (value as { value: boolean }).value;
+      } else if (name === "protocols") {
+        const protocols = stringList(`${key}.protocols`, value);
+        protocols.forEach((p, i) => {
+          if (!resourceProtocols.includes(p as ResourceProtocol)) fail(`${key}.protocols[${i}]`, (value as unknown as { items: Node[] }).items[i], `expected one of ${resourceProtocols.join(", ")}`);
+        });
+        entry.protocols = protocols as ResourceProtocol[];
+      } else fail(`${key}.${name}`, keyNode, "unknown key (expected acquire, release, rule, awaited, protocols)");
+    }
+    if (!sawAcquire) fail(`${key}.acquire`, node, "missing (the callable that returns the resource)");
+    if (!sawRelease) fail(`${key}.release`, node, "missing (method names or functions that release it)");
     return entry;
   }
 }
