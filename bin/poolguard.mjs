@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// The CLI runs Poolguard's TypeScript sources through tsx's loader.
-import { register } from "tsx/esm/api";
+// In a checkout the CLI runs its TypeScript sources through tsx (always current, no
+// build step); an installed package has no sources and runs the bundle that
+// scripts/build-cli.mjs wrote into dist/ when it was packed.
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../lib/cli/main.ts");
-const code = await main(process.argv.slice(2), {
-  stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
-  isTty: Boolean(process.stdout.isTTY),
-  env: process.env,
-});
-process.exitCode = code;
+const sources = new URL("../lib/cli/bin.ts", import.meta.url);
+if (existsSync(sources)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(sources.href);
+} else {
+  await import("../dist/cli.mjs");
+}

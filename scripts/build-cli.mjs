@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Builds the installable CLI into dist/: lib/cli and lib/analyzer bundled to plain
+// JavaScript with esbuild, so an installed package needs neither tsx nor the web app.
+// Runs on `npm pack` / `npm publish` and when npm installs Poolguard from a git URL
+// (both through `prepare`), and by hand with `npm run build:cli`.
+//
+// Only the packages that cannot or should not be bundled stay external (the native
+// tree-sitter modules and ts-morph, which carries its own TypeScript compiler); they
+// are the package's `dependencies`. Everything else the analyzer imports is bundled,
+// so the web app's packages can live in devDependencies and never reach users.
+//
+//   node scripts/build-cli.mjs [--outdir DIR]
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+
+const root = resolve(import.meta.dirname, "..");
+const { values } = parseArgs({ options: { outdir: { type: "string" } } });
+const outdir = resolve(values.outdir ?? join(root, "dist"));
+
+export const externalPackages = ["tree-sitter", "tree-sitter-python", "ts-morph"];
+
+const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+const missing = externalPackages.filter((name) => !manifest.dependencies?.[name]);
+if (missing.length > 0) {
+  console.error(`build-cli: ${missing.join(", ")} must be in package.json "dependencies" (the installed CLI loads them at run time)`);
+  process.exit(1);
+}
+
+let esbuild;
+try {
+  esbuild = await import("esbuild");
+} catch {
+  console.error("build-cli: esbuild is not installed; run `npm install` in the checkout first");
+  process.exit(1);
+}
+
+rmSync(outdir, { recursive: true, force: true });
+try {
+  await esbuild.build({
+  absWorkingDir: root,
+  // cli.mjs is the program; worker-bootstrap.mjs is the analysis process that
+  // lib/analyzer/engine/run-scan.ts forks from the same folder.
+  entryPoints: { cli: "lib/cli/bin.ts", "worker-bootstrap": "lib/analyzer/engine/worker.ts" },
+  outdir,
+  bundle: true,
+  // Splitting keeps the language plugins in their own chunks, loaded only when a scan
+  // has files of that language (listing rules never loads a parser).
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.9",
+  outExtension: { ".js": ".mjs" },
+  external: externalPackages,
+  // CommonJS packages bundled into ES modules call require() for Node's built-ins:
+  // give every chunk a real one.
+  banner: { js: 'import { createRequire as __poolguardRequire } from "node:module"; const require = __poolguardRequire(import.meta.url);' },
+  legalComments: "linked",
+  logLevel: "warning",
+  });
+} catch {
+  // esbuild has already printed what it could not build.
+  console.error("build-cli: the CLI bundle could not be built");
+  process.exit(1);
+}
+if (!existsSync(join(outdir, "cli.mjs")) || !existsSync(join(outdir, "worker-bootstrap.mjs"))) {
+  console.error("build-cli: esbuild did not write cli.mjs and worker-bootstrap.mjs");
+  process.exit(1);
+}
+console.log(`built the CLI into ${outdir}`);
