@@ -63,7 +63,7 @@ export async function enqueueScan(input: {
   commitSha?: string | null;
   pullRequestNumber?: number | null;
   idempotencyKey?: string | null;
-}): Promise<{ scan: ReturnType<typeof present>; created: boolean }> {
+}) {
   const queueKey = scanQueueKey(input.repositoryId, input.commitSha);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -78,7 +78,7 @@ export async function enqueueScan(input: {
           queueKey,
         },
       });
-      return { scan: present(scan), created: true };
+      return { scan: present(scan), created: true as boolean };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const existing =
@@ -101,7 +101,7 @@ export async function listQueuedScans(take = 20, now = new Date()) {
     },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
     take,
-    select: { id: true, repositoryId: true },
+    select: { id: true, repositoryId: true, createdAt: true, attempts: true },
   });
   return rows;
 }
@@ -197,10 +197,19 @@ export async function recoverExpiredScans(now = new Date()): Promise<{ requeued:
 }
 
 /** Put a scan this runner holds back in the queue, to run again after `runAfter`. */
-export async function requeueScan(id: string, owner: string, runAfter: Date, error: string): Promise<boolean> {
+export async function requeueScan(id: string, owner: string, runAfter: Date, error: string, { refundAttempt = false } = {}): Promise<boolean> {
   const done = await db().scan.updateMany({
     where: { id, status: "running", leaseOwner: owner },
-    data: { status: "queued", runningKey: null, leaseOwner: null, leaseExpiresAt: null, filesDone: 0, runAfter, error },
+    data: {
+      status: "queued",
+      runningKey: null,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      filesDone: 0,
+      runAfter,
+      error,
+      ...(refundAttempt ? { attempts: { decrement: 1 } } : {}),
+    },
   });
   return done.count === 1;
 }

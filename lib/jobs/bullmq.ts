@@ -1,0 +1,168 @@
+import { DelayedError, type Job, Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { listEnabledSchedules, listQueuedScans, recordScheduleRun, recoverExpiredScans } from "../db/index.ts";
+import type { Dispatcher, JobContext, Logger } from "./context.ts";
+import { nextRun } from "./cron.ts";
+import * as fireSchedule from "./fire-schedule.ts";
+import { backoffMs, jobNames, type LeaseTiming, queueName, retryPolicy } from "./policy.ts";
+import * as scanRepository from "./scan-repository.ts";
+
+// BullMQ on Redis. Jobs carry only ids; the scan rows stay the source of truth, so a
+// job delivered twice (a stalled job re-run, a sweeper re-dispatch) is harmless: only
+// one runner can claim a queued scan and only the lease holder can complete it.
+
+function connection(url: string) {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+}
+
+const defaultJobOptions = {
+  attempts: retryPolicy.attempts,
+  backoff: { type: "exponential", delay: retryPolicy.backoffMs },
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
+};
+
+let sharedQueue: { url: string; queue: Queue } | null = null;
+
+/** The queue used to add jobs (web app and workers), one per process. */
+export function bullQueue(url = process.env.REDIS_URL ?? ""): Queue {
+  if (sharedQueue?.url === url) return sharedQueue.queue;
+  const queue = new Queue(queueName, { connection: connection(url), defaultJobOptions });
+  sharedQueue = { url, queue };
+  return queue;
+}
+
+export async function closeBullQueue() {
+  const current = sharedQueue;
+  sharedQueue = null;
+  await current?.queue.close();
+}
+
+export const bullDispatcher: Dispatcher = {
+  async dispatchScan(scanId, attempts, delayMs = 0) {
+    await bullQueue().add(
+      jobNames.scanRepository,
+      { scanId },
+      { jobId: scanRepository.idempotencyKey({ scanId }, attempts), delay: delayMs > 0 ? delayMs : undefined },
+    );
+  },
+};
+
+export function schedulerId(repositoryId: string) {
+  return `schedule-${repositoryId}`;
+}
+
+/** Keep BullMQ's job scheduler for a repository in line with its stored schedule. */
+export async function syncBullSchedule(repositoryId: string, schedule: { cron: string | null; enabled: boolean }) {
+  const queue = bullQueue();
+  if (!schedule.enabled || !schedule.cron) {
+    await queue.removeJobScheduler(schedulerId(repositoryId));
+    return;
+  }
+  await queue.upsertJobScheduler(
+    schedulerId(repositoryId),
+    { pattern: schedule.cron, tz: "UTC" },
+    { name: jobNames.fireSchedule, data: { repositoryId }, opts: { attempts: retryPolicy.attempts, backoff: defaultJobOptions.backoff } },
+  );
+}
+
+/** Every stored schedule as a job scheduler; schedulers of removed schedules go away. */
+export async function syncAllBullSchedules() {
+  const queue = bullQueue();
+  const schedules = await listEnabledSchedules();
+  const wanted = new Set(schedules.map((s) => schedulerId(s.repositoryId)));
+  for (const s of schedules) await syncBullSchedule(s.repositoryId, s);
+  for (const existing of await queue.getJobSchedulers(0, -1)) {
+    const id = (existing as { key?: string; id?: string }).key ?? (existing as { id?: string }).id;
+    if (id?.startsWith("schedule-") && !wanted.has(id)) await queue.removeJobScheduler(id);
+  }
+}
+
+export type BullRunner = { stop: () => Promise<void> };
+
+export async function startBullRunner(options: {
+  owner: string;
+  concurrency: number;
+  timing: LeaseTiming;
+  log: Logger;
+  analyzerJobs?: number;
+}): Promise<BullRunner> {
+  const url = process.env.REDIS_URL ?? "";
+  const controller = new AbortController();
+  const ctx: JobContext = {
+    owner: options.owner,
+    leaseMs: options.timing.leaseMs,
+    heartbeatMs: options.timing.heartbeatMs,
+    signal: controller.signal,
+    dispatcher: bullDispatcher,
+    log: options.log,
+    analyzerJobs: options.analyzerJobs,
+  };
+  const retryLater = async (job: Job, token: string | undefined, delayMs: number) => {
+    await job.moveToDelayed(Date.now() + delayMs, token);
+    throw new DelayedError();
+  };
+  const worker = new Worker(
+    queueName,
+    async (job, token) => {
+      if (job.name === jobNames.scanRepository) {
+        const result = await scanRepository.handle(job.data, ctx);
+        if (result.kind === "busy") await retryLater(job, token, 1000 + Math.floor(Math.random() * 1000));
+        if (result.kind === "held") await retryLater(job, token, Math.max(250, result.until.getTime() - Date.now() + 100));
+        return result;
+      }
+      if (job.name === jobNames.fireSchedule) {
+        const { repositoryId } = fireSchedule.payloadSchema.parse(job.data);
+        // The slot this run belongs to: when BullMQ meant it to run.
+        const dueAt = new Date(job.timestamp + (job.opts.delay ?? 0)).toISOString();
+        const result = await fireSchedule.handle({ repositoryId, dueAt }, ctx);
+        const schedule = (await listEnabledSchedules()).find((s) => s.repositoryId === repositoryId);
+        await recordScheduleRun(repositoryId, new Date(dueAt), schedule?.cron ? nextRun(schedule.cron) : null);
+        return result;
+      }
+      throw new Error(`unknown job ${job.name}`);
+    },
+    {
+      connection: connection(url),
+      concurrency: options.concurrency,
+      lockDuration: options.timing.leaseMs,
+      stalledInterval: options.timing.leaseMs,
+      // The database decides when a scan has been interrupted too often.
+      maxStalledCount: 10,
+      settings: { backoffStrategy: (attemptsMade: number) => backoffMs(attemptsMade) },
+    },
+  );
+  worker.on("failed", (job, error) => options.log.error("job failed", { job: job?.name, jobId: job?.id, error: error.message }));
+  worker.on("error", (error) => options.log.error("worker error", { error: error.message }));
+
+  await syncAllBullSchedules();
+
+  // Sweeper: scans queued in the database with no job (the process that queued them
+  // died before adding the job, or recovery re-queued them) get one. Duplicates are
+  // harmless (see above).
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      await recoverExpiredScans();
+      const stale = new Date(Date.now() - options.timing.leaseMs);
+      for (const scan of await listQueuedScans(200)) {
+        if (scan.createdAt < stale || scan.attempts > 0) await bullDispatcher.dispatchScan(scan.id, scan.attempts);
+      }
+    } catch (error) {
+      options.log.error("sweep failed", { error: (error as Error).message });
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweeper = setInterval(sweep, options.timing.leaseMs);
+  return {
+    async stop() {
+      clearInterval(sweeper);
+      controller.abort();
+      await worker.close();
+      await closeBullQueue();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { ScanResult } from "../analyzer/types.ts";
+
+export type AnalyzerRun = { result: ScanResult; snippets: Map<string, string> };
+
+export class ScanStoppedError extends Error {
+  constructor(
+    message: string,
+    readonly reason: "cancelled" | "timeout",
+  ) {
+    super(message);
+    this.name = "ScanStoppedError";
+  }
+}
+
+/** Where the child's entry lives (overridable for bundlers that move files). */
+function bootstrapPath(): string {
+  return process.env.POOLGUARD_ANALYZER_CHILD ?? fileURLToPath(new URL("./analyzer-child-bootstrap.mjs", import.meta.url));
+}
+
+function stop(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }, 2000).unref();
+}
+
+/**
+ * Analyze ROOT in a child process. Resolves with the result; rejects with
+ * ScanStoppedError when `signal` aborts or `timeLimitMs` passes (the child is killed),
+ * or with an Error when the analyzer fails or the child dies.
+ */
+export function analyzeInChild(options: {
+  root: string;
+  jobs?: number;
+  timeLimitMs: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: { filesDone: number; filesTotal: number }) => void;
+}): Promise<AnalyzerRun> {
+  return new Promise((resolvePromise, reject) => {
+    if (options.signal?.aborted) {
+      reject(new ScanStoppedError("the scan was cancelled", "cancelled"));
+      return;
+    }
+    const child = fork(bootstrapPath(), [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: ["--expose-gc"] });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      stop(child);
+      settle(() => reject(new ScanStoppedError("the scan was cancelled", "cancelled")));
+    };
+    const timer = setTimeout(() => {
+      stop(child);
+      settle(() => reject(new ScanStoppedError(`the scan took longer than its time limit (${Math.round(options.timeLimitMs / 1000)} s)`, "timeout")));
+    }, options.timeLimitMs);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("message", (message: { type: string; [key: string]: unknown }) => {
+      if (message.type === "ready") child.send({ type: "scan", root: options.root, jobs: options.jobs });
+      else if (message.type === "progress") options.onProgress?.({ filesDone: message.filesDone as number, filesTotal: message.filesTotal as number });
+      else if (message.type === "result") {
+        settle(() => resolvePromise({ result: message.result as ScanResult, snippets: new Map(message.snippets as [string, string][]) }));
+        child.disconnect();
+      } else if (message.type === "error") {
+        settle(() => reject(new Error(message.message as string)));
+        child.disconnect();
+      }
+    });
+    child.on("error", (error) => settle(() => reject(error)));
+    child.on("exit", (code, signal) => settle(() => reject(new Error(`the analyzer stopped unexpectedly (${signal ?? `exit code ${code}`})`))));
+  });
+}

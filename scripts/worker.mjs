@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// `npm run worker`: run scan and schedule jobs in this process. With REDIS_URL set it
+// takes jobs from BullMQ; without, it polls the database (DATABASE_URL) for queued
+// scans and due schedules. Run as many as you like, on any machine that reaches the
+// database (and Redis). `npm start` runs one next to the web app unless
+// POOLGUARD_WEB_ONLY=1.
+//
+//   POOLGUARD_WORKER_CONCURRENCY  scans at once in this process (default 1)
+//   POOLGUARD_ANALYZER_JOBS       analysis processes per scan (default: one per core)
+//   POOLGUARD_LEASE_SECONDS       how soon a dead worker's scan is taken over (default 30)
+//   POOLGUARD_SCAN_TIME_LIMIT_SECONDS  per-scan time limit (default 1800)
+import { register } from "tsx/esm/api";
+
+register();
+const { startRunner } = await import("../lib/jobs/index.ts");
+const { disconnectDatabase } = await import("../lib/db/index.ts");
+
+const analyzerJobs = Number(process.env.POOLGUARD_ANALYZER_JOBS) || undefined;
+const runner = await startRunner({ analyzerJobs });
+console.log(JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: "worker started", transport: runner.transport, runner: runner.owner }));
+
+let stopping = false;
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  console.log(JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: "worker stopping", signal }));
+  // Running scans are handed back to the queue at once (not counted as interrupted).
+  await runner.stop();
+  await disconnectDatabase();
+  process.exit(0);
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
