@@ -1,0 +1,135 @@
+// Runs a fix the way a user does: a small program in a temp directory, `poolguard scan
+// --format json` to see the finding and its fix, `poolguard scan --fix` to apply it, then
+// both the original and the fixed program against a real database. The harness knows
+// nothing of the analyzer's internals: only the CLI and its JSON contract.
+import { execFileSync, spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+const root = join(import.meta.dirname, "../../..");
+const programs = import.meta.dirname;
+const cli = join(root, "bin/poolguard.mjs");
+
+export type Position = { line: number; column: number };
+export type Edit = { path: string; start: Position; end: Position; text: string };
+export type Fix = { safety: "safe" | "unsafe"; description: string; edits: Edit[] };
+export type Finding = { rule: string; path: string; line: number; message: string; suppressed: boolean; fix: Fix | null };
+export type ScanJson = { findings: Finding[]; errors: { path: string; message: string }[] };
+
+export type Workspace = { dir: string; file: string; original: string; remove: () => void };
+
+/** Copy `program` (and the support files it imports) from tests/support/fix-programs into a fresh directory. */
+export function workspace(program: string, support: string[] = []): Workspace {
+  const dir = mkdtempSync(join(tmpdir(), "poolguard-fix-"));
+  for (const name of [program, ...support]) {
+    const target = join(dir, name.split("/").pop() ?? name);
+    mkdirSync(dirname(target), { recursive: true });
+    copyFileSync(join(programs, name), target);
+  }
+  const file = join(dir, program.split("/").pop() ?? program);
+  return { dir, file, original: readFileSync(file, "utf8"), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function poolguard(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: "utf8", timeout: 120_000 });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function scanJson(dir: string): ScanJson {
+  const result = poolguard(["scan", dir, "--format", "json", "--fail-on", "never"], root);
+  if (result.status !== 0) throw new Error(`poolguard scan exited ${result.status}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as ScanJson;
+}
+
+/** `poolguard scan DIR --fix`: safe fixes only, written in place. */
+export function applySafeFixes(dir: string): string {
+  const result = poolguard(["scan", dir, "--fix", "--fail-on", "never"], root);
+  if (result.status !== 0) throw new Error(`poolguard scan --fix exited ${result.status}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Apply a fix's edits (1-based lines and columns) to a text, last edit first. */
+export function applyEdits(text: string, edits: Edit[]): string {
+  const lineStarts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === "\n") lineStarts.push(i + 1);
+  const offset = (p: Position) => lineStarts[p.line - 1] + p.column - 1;
+  const sorted = [...edits].sort((a, b) => offset(b.start) - offset(a.start));
+  let out = text;
+  for (const e of sorted) out = out.slice(0, offset(e.start)) + e.text + out.slice(offset(e.end));
+  return out;
+}
+
+/** Original lines (1-based) that a fix's edits touch. */
+export function touchedLines(edits: Edit[]): Set<number> {
+  const lines = new Set<number>();
+  for (const e of edits) for (let l = e.start.line; l <= e.end.line; l++) lines.add(l);
+  return lines;
+}
+
+/** Original lines (1-based) that are not kept byte-identical in `fixed` (longest common subsequence of lines). */
+export function changedLines(original: string, fixed: string): number[] {
+  const a = original.split("\n");
+  const b = fixed.split("\n");
+  const lcs: number[][] = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    }
+  }
+  const changed: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length) {
+    if (j < b.length && a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (j < b.length && lcs[i][j + 1] >= lcs[i + 1][j]) {
+      j++;
+    } else {
+      changed.push(i + 1);
+      i++;
+    }
+  }
+  return changed;
+}
+
+/** Lines (1-based, inclusive) of a top-level Python `def`/`async def` or TypeScript/JavaScript function. */
+export function functionLines(text: string, name: string): { start: number; end: number } {
+  const lines = text.split("\n");
+  const header = new RegExp(`^(async\\s+)?(def|function)\\s+${name}\\b|^(export\\s+)?(async\\s+)?function\\s+${name}\\b`);
+  const start = lines.findIndex((l) => header.test(l));
+  if (start < 0) throw new Error(`no top-level function ${name}`);
+  let end = start + 1;
+  while (end < lines.length && (lines[end] === "" || /^\s/.test(lines[end]) || /^[})]/.test(lines[end]))) {
+    end++;
+    if (/^[})]/.test(lines[end - 1])) break;
+  }
+  while (end > start + 1 && lines[end - 1].trim() === "") end--;
+  return { start: start + 1, end };
+}
+
+export type ProgramRun = Record<string, unknown>;
+
+/** Run a program; its last stdout line is one JSON object of measurements. */
+export function runProgram(command: string, args: string[], env: Record<string, string>, cwd: string): ProgramRun {
+  const result = spawnSync(command, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", timeout: 60_000 });
+  if (result.error) throw result.error;
+  const lines = result.stdout.trim().split("\n");
+  const last = lines[lines.length - 1] ?? "";
+  if (result.status !== 0 || !last.startsWith("{")) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+  }
+  return JSON.parse(last) as ProgramRun;
+}
+
+export const python = "/usr/bin/python3";
+
+export function pyCompile(file: string): void {
+  execFileSync(python, ["-m", "py_compile", file], { stdio: "pipe" });
+}
+
+export function writeText(path: string, text: string): void {
+  writeFileSync(path, text);
+}
