@@ -78,7 +78,11 @@ export interface Finding {
   fingerprint: string;
   suppressed: boolean;
   fix: Fix | null;
+  /** Present only when there is one: "test" marks findings in test code (config `tests:`). */
+  tags?: FindingTag[];
 }
+
+export type FindingTag = "test";
 
 export interface ScanError {
   path: string;
@@ -132,8 +136,17 @@ export interface PoolguardConfig {
   ignore: string[];
   /** Users' own acquire/release pairs (`resources:`); read as library models by the lifecycle rules. */
   resources?: ResourceConfig[];
+  /** Test code (`tests:`): which files, and the severity their findings get. Default in load-config.ts. */
+  tests?: TestsConfig;
   /** Path of the file it was read from, relative to the root; null when defaults. */
   source: string | null;
+}
+
+export interface TestsConfig {
+  /** Globs (repository-relative) of test files; they replace the conventional defaults. */
+  paths: string[];
+  /** Severity of every finding in test files; "off" drops them. */
+  severity: RuleLevel;
 }
 
 /** A file handed to a language plugin. `path` is repository-relative. */

@@ -14,6 +14,8 @@ import {
   scan,
   type Severity,
 } from "../analyzer/index.ts";
+import { changedLinesSince, touchesChangedLines } from "./changed-lines.ts";
+import { fileFixPatch } from "./fix-diff.ts";
 
 // Exit codes: 0 nothing at/above --fail-on, 1 findings, 2 usage or config error.
 export type ExitCode = 0 | 1 | 2;
@@ -21,15 +23,19 @@ export type ExitCode = 0 | 1 | 2;
 const usage = `poolguard ${poolguardVersion}: database session and connection lifecycle checks
 
 Usage:
-  poolguard scan [ROOT] [PATH...] [--only PATH]... [--changed-since GIT_REF] [--config FILE]
-                 [--format text|json|sarif] [--output FILE] [--fix] [--unsafe-fixes]
-                 [--baseline FILE] [--fail-on info|warning|error|never] [--jobs N]
+  poolguard scan [ROOT] [PATH...] [--only PATH]... [--changed-since GIT_REF [--changed-files]]
+                 [--config FILE] [--format text|json|sarif] [--output FILE]
+                 [--fix [--unsafe-fixes] [--diff]] [--baseline FILE]
+                 [--fail-on info|warning|error|never] [--jobs N]
   poolguard rules [--format text|json]
   poolguard --version
 
 PATHs after ROOT are the same as --only (so pre-commit can pass staged files).
-Exit status: 0 no findings at or above --fail-on (default warning), 1 findings, 2 usage or config error.
-Docs: docs/cli.md`;
+--changed-since reports findings on lines changed since GIT_REF; with --changed-files,
+every finding in a changed file. --fix --diff prints the fixes as a patch, writing nothing.
+Exit status: 0 no findings at or above --fail-on (default warning), 1 findings,
+2 the scan could not run (usage, configuration or internal error).
+Docs: https://github.com/poolguard/poolguard/blob/main/docs/cli.md`;
 
 class UsageError extends Error {}
 
@@ -59,11 +65,13 @@ async function runScanCommand(args: string[], io: Io): Promise<ExitCode> {
     options: {
       only: { type: "string", multiple: true },
       "changed-since": { type: "string" },
+      "changed-files": { type: "boolean", default: false },
       config: { type: "string" },
       format: { type: "string", default: "text" },
       output: { type: "string" },
       fix: { type: "boolean", default: false },
       "unsafe-fixes": { type: "boolean", default: false },
+      diff: { type: "boolean", default: false },
       baseline: { type: "string" },
       "fail-on": { type: "string", default: "warning" },
       jobs: { type: "string" },
@@ -78,6 +86,9 @@ async function runScanCommand(args: string[], io: Io): Promise<ExitCode> {
   const only = [...(values.only ?? []), ...paths];
   const fixMode: FixMode = values["unsafe-fixes"] ? "unsafe" : values.fix ? "safe" : "none";
   if (values["unsafe-fixes"] && !values.fix) throw new UsageError("--unsafe-fixes needs --fix");
+  if (values.diff && !values.fix) throw new UsageError("--diff needs --fix (it prints the fixes instead of writing them)");
+  if (values["changed-files"] && !values["changed-since"]) throw new UsageError("--changed-files needs --changed-since");
+  const patches: string[] = [];
 
   const result: FullScanResult = await scan({
     root,
@@ -86,9 +97,16 @@ async function runScanCommand(args: string[], io: Io): Promise<ExitCode> {
     configPath: values.config,
     jobs,
     fix: fixMode,
-    writeFixes: fixMode !== "none",
+    writeFixes: fixMode !== "none" && !values.diff,
+    onFixedFile: values.diff ? (path, before, after) => patches.push(fileFixPatch(path, before, after)) : undefined,
     onProgress: format === "text" || !io.isTty ? undefined : ({ filesDone, filesTotal }) => io.stderr(`\rscanned ${filesDone}/${filesTotal} files`),
   });
+
+  // The scan reported every finding in the changed files; keep those on changed lines.
+  if (values["changed-since"] && !values["changed-files"]) {
+    const changed = changedLinesSince(result.root, values["changed-since"]);
+    result.findings = result.findings.filter((f) => touchesChangedLines(changed, f));
+  }
 
   if (values.baseline) {
     if (!existsSync(values.baseline)) {
@@ -103,11 +121,16 @@ async function runScanCommand(args: string[], io: Io): Promise<ExitCode> {
 
   const color = format === "text" && io.isTty && !io.env.NO_COLOR;
   const document = format === "json" ? formatJson(result) : format === "sarif" ? formatSarif(result) : formatText(result, { color });
-  if (values.output) {
+  if (values.diff) {
+    // The patch owns stdout; the report goes only where --output says.
+    io.stdout(patches.join(""));
+    if (values.output) writeFileSync(values.output, document);
+    io.stderr(formatFixSummary(result).replace(/^Fixed/, "Would fix"));
+  } else if (values.output) {
     writeFileSync(values.output, document);
     if (format !== "text") io.stderr(`wrote ${format.toUpperCase()} to ${values.output}\n`);
   } else io.stdout(document);
-  if (result.fixes && format !== "text") io.stderr(formatFixSummary(result));
+  if (result.fixes && format !== "text" && !values.diff) io.stderr(formatFixSummary(result));
   for (const error of result.errors) if (format !== "text") io.stderr(`could not analyse ${error.path}: ${error.message}\n`);
 
   if (failOn === "never") return 0;

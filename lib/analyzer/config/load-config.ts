@@ -1,12 +1,31 @@
 import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
-import type { ForbiddenImportConfig, PoolguardConfig, ResourceConfig, ResourceProtocol, RuleId, RuleLevel } from "../types.ts";
+import type { ForbiddenImportConfig, PoolguardConfig, ResourceConfig, ResourceProtocol, RuleId, RuleLevel, TestsConfig } from "../types.ts";
 
 // Where a repository's config is looked up, in order (after an explicit --config).
 export const configFileNames = ["poolguard.yml", ".poolguard.yml", ".github/poolguard.yml"] as const;
 
 const ruleLevels: readonly RuleLevel[] = ["off", "info", "warning", "error"];
+
+/**
+ * Conventional test locations (pytest, unittest, Jest, Vitest, Mocha). Findings there
+ * carry a "test" tag and, by default, severity info: CI gates on production code.
+ */
+export const defaultTestPaths: readonly string[] = [
+  "**/tests/**",
+  "**/test/**",
+  "**/__tests__/**",
+  "**/*_test.py",
+  "**/test_*.py",
+  "**/conftest.py",
+  "**/*.{spec,test}.{ts,tsx,mts,cts,js,jsx,mjs,cjs}",
+];
+
+export function defaultTestsConfig(): TestsConfig {
+  return { paths: [...defaultTestPaths], severity: "info" };
+}
+
 const resourceProtocols: readonly ResourceProtocol[] = ["with", "async-with", "using", "await-using", "try-finally"];
 
 /** A config problem, always naming the file, the key and the line. */
@@ -106,9 +125,26 @@ export function parseConfig(text: string, file: string, knownRules: readonly Rul
     } else if (name === "resources") {
       if (!isSeq(value)) fail("resources", value ?? keyNode, "expected a list of entries (acquire, release)");
       config.resources = (value as unknown as { items: unknown[] }).items.map((item, i) => resource(`resources[${i}]`, item as Node));
-    } else fail(name, keyNode, "unknown key (expected forbidden_imports, sessions, resources, rules or ignore)");
+    } else if (name === "tests") {
+      config.tests = tests(value, keyNode);
+    } else fail(name, keyNode, "unknown key (expected forbidden_imports, sessions, resources, rules, tests or ignore)");
   }
   return config;
+
+  /** `tests: { paths: [globs], severity: info | warning | error | off }`; each key optional. */
+  function tests(value: Node | null, keyNode: Node): TestsConfig {
+    const result = defaultTestsConfig();
+    for (const entry of mapEntries("tests", value ?? keyNode)) {
+      if (entry.name === "paths") result.paths = stringList("tests.paths", entry.value);
+      else if (entry.name === "severity") {
+        const level = isScalar(entry.value) ? entry.value.value : undefined;
+        const normalized = level === false ? "off" : level;
+        if (!ruleLevels.includes(normalized as RuleLevel)) fail("tests.severity", entry.value ?? entry.keyNode, "expected off, info, warning or error");
+        result.severity = normalized as RuleLevel;
+      } else fail(`tests.${entry.name}`, entry.keyNode, "unknown key (expected paths or severity)");
+    }
+    return result;
+  }
 
   function forbiddenImport(key: string, node: Node): ForbiddenImportConfig {
     const entry: ForbiddenImportConfig = { from: "", line: lineOf(node) };

@@ -4,7 +4,8 @@ import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { loadConfig } from "../config/load-config.ts";
+import picomatch from "picomatch";
+import { defaultTestsConfig, loadConfig } from "../config/load-config.ts";
 import { applyFileFixes, type DroppedFix } from "../fix/apply-fixes.ts";
 import { loadPlugin, pluginEntries } from "../plugins.ts";
 import { listRules } from "../rules.ts";
@@ -43,6 +44,8 @@ export type ScanOptions = {
   fix?: FixMode;
   /** Write fixed files to disk (the CLI's --fix). Otherwise fixes are only computed. */
   writeFixes?: boolean;
+  /** Called with each file's text before and after its fixes (the CLI's --fix --diff). */
+  onFixedFile?: (path: string, before: string, after: string) => void;
   maxFileBytes?: number;
   fileTimeoutMs?: number;
   onProgress?: (progress: { filesDone: number; filesTotal: number }) => void;
@@ -136,7 +139,11 @@ function forkWorker(): ChildProcess {
   // "advanced" serialization is structured clone: the indexes arrive as they left.
   // --expose-gc: tree-sitter trees live in native memory V8 cannot see, so the
   // worker collects garbage itself every few megabytes to keep memory flat.
-  return fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: ["--expose-gc"] });
+  const child = fork(bootstrap, [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"], execArgv: ["--expose-gc"] });
+  // A send to a process that just died fails with an "error" event; the "exit" handler
+  // reports the files it held, so the event itself must not crash the scan.
+  child.on("error", () => {});
+  return child;
 }
 
 async function analyzeInWorkers(
@@ -169,7 +176,9 @@ async function analyzeInWorkers(
       if (finished === jobs.length) finish();
     };
     const start = () => {
-      const child = prewarmed.pop() ?? forkWorker();
+      let child = prewarmed.pop() ?? forkWorker();
+      // A spare that died before it was used would never report its exit: start afresh.
+      while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.pop() ?? forkWorker();
       children.add(child);
       // Several files in flight per worker so it never waits for the next message;
       // it works through them in order, so the oldest is the one being analysed.
@@ -299,7 +308,11 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 
   // Only files that can be reported are analysed; the others fed the index.
-  const toAnalyze = reportable ? jobs.filter((j) => reportable(j.file.path)) : jobs;
+  // Test code (config `tests:`) is tagged and gets its own severity; "off" leaves it unreported.
+  const testsConfig = config.tests ?? defaultTestsConfig();
+  const isTestFile = testsConfig.paths.length > 0 ? picomatch(testsConfig.paths, { dot: true }) : () => false;
+  const reported = (path: string) => (!reportable || reportable(path)) && !(testsConfig.severity === "off" && isTestFile(path));
+  const toAnalyze = jobs.filter((j) => reported(j.file.path));
   const total = toAnalyze.length;
   let done = 0;
   const progress = () => {
@@ -317,7 +330,8 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
 
   const findings: Finding[] = [];
   const errors: ScanError[] = [];
-  const warnings: ScanWarning[] = [];
+  // Notes from reading the repository's import policies (parts that are not literal).
+  const warnings: ScanWarning[] = [...(config.notes ?? [])];
   const knownIds = new Set<string>(rules.map((r) => r.id));
   const severityOf = (rule: RuleId) => {
     const level = config.rules[rule];
@@ -346,6 +360,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
         fixSummary.files.push({ path: job.file.path, fixed: outcome.fixed.map((f) => ({ rule: f.rule, line: f.start.line })) });
         text = outcome.text;
         analysis = reanalyze(text);
+        options.onFixedFile?.(job.file.path, job.file.text, text);
         if (options.writeFixes) {
           const absolute = join(root, job.file.path);
           writeFileSync(absolute, hasBom(absolute) && !text.startsWith("\uFEFF") ? `\uFEFF${text}` : text);
@@ -359,10 +374,11 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     }
     const raw: RawFinding[] = analysis.findings.filter((f) => enabledRules.has(f.rule));
     const fingerprints = fingerprintFindings(job.file.path, lines, raw);
+    const inTests = isTestFile(job.file.path);
     raw.forEach((f, n) => {
       findings.push({
         rule: f.rule,
-        severity: severityOf(f.rule),
+        severity: inTests && testsConfig.severity !== "off" ? testsConfig.severity : severityOf(f.rule),
         message: f.message,
         path: job.file.path,
         line: f.start.line,
@@ -372,6 +388,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
         fingerprint: fingerprints[n],
         suppressed: suppressions.isSuppressed(f.rule, f.start.line),
         fix: f.fix,
+        ...(inTests ? { tags: ["test" as const] } : {}),
       });
     });
   }

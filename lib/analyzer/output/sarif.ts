@@ -64,6 +64,8 @@ export function formatSarif(result: FullScanResult): string {
             poolguardFingerprint: createHash("sha256").update(finding.fingerprint).digest("hex").slice(0, 16),
           },
           ...(finding.suppressed ? { suppressions: [{ kind: "inSource" }] } : {}),
+          // Code scanning filters on result tags: "test" marks findings in test code.
+          ...(finding.tags?.length ? { properties: { tags: finding.tags } } : {}),
           ...(finding.fix
             ? {
                 fixes: [
