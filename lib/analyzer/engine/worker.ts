@@ -49,3 +49,11 @@ process.on("message", async (message: Init | Work) => {
 });
 // The pool closes the channel when the scan is done.
 process.on("disconnect", () => process.exit(0));
+// A failure outside one file's analysis ends this process with one line, not a stack
+// trace in the user's log; the pool reports the files it held as not analysed.
+const die = (error: unknown) => {
+  process.stderr.write(`poolguard: an analysis process failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(70);
+};
+process.on("uncaughtException", die);
+process.on("unhandledRejection", die);
