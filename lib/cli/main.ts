@@ -16,6 +16,7 @@ import {
 } from "../analyzer/index.ts";
 import { changedLinesSince, touchesChangedLines } from "./changed-lines.ts";
 import { fileFixPatch } from "./fix-diff.ts";
+import { prUsage, runPrCommand } from "./pr.ts";
 
 // Exit codes: 0 nothing at/above --fail-on, 1 findings, 2 usage or config error.
 export type ExitCode = 0 | 1 | 2;
@@ -28,6 +29,7 @@ Usage:
                  [--fix [--unsafe-fixes] [--diff]] [--baseline FILE]
                  [--fail-on info|warning|error|never] [--jobs N]
   poolguard rules [--format text|json]
+  ${prUsage}
   poolguard --version
 
 PATHs after ROOT are the same as --only (so pre-commit can pass staged files).
@@ -168,6 +170,7 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
     }
     if (command === "scan") return await runScanCommand(rest, io);
     if (command === "rules") return runRulesCommand(rest, io);
+    if (command === "pr") return await runPrCommand(rest, io);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof ConfigError) {
