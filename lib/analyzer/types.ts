@@ -98,6 +98,8 @@ export interface ForbiddenImportConfig {
   /** Python dotted module or TS specifier / repository path; "pkg.*" bans a subtree. */
   from: string;
   names?: string[];
+  /** Globs: when given, the ban applies only to files matching them (and not matching `allow_in`). */
+  in?: string[];
   allow_in?: string[];
   use_instead?: string;
   message?: string;
@@ -105,6 +107,66 @@ export interface ForbiddenImportConfig {
   allow_type_imports?: boolean;
   /** Line in the config file where this entry starts (for messages). */
   line?: number;
+  /** Set on bans read from a policy the repository already states (import-linter, ESLint). */
+  policy?: DerivedImportPolicy;
+}
+
+/** Where a derived ban was stated: the file, the line and the tool's own name for it. */
+export interface PolicyOrigin {
+  file: string;
+  line: number;
+  tool: "import-linter" | "eslint";
+  /** import-linter contract name, or the ESLint rule id. */
+  name: string;
+}
+
+/** How a derived ban matches, in the terms of the tool that states it. */
+export type DerivedImportPolicy =
+  | {
+      kind: "import-linter-forbidden";
+      origin: PolicyOrigin;
+      /** Importers: these modules (and, with as_packages, their submodules); `*` and `**` wildcards. */
+      source_modules: string[];
+      forbidden_modules: string[];
+      ignore_imports: { importer: string; imported: string }[];
+      as_packages: boolean;
+      root_packages: string[];
+    }
+  | {
+      kind: "eslint-restricted-import";
+      origin: PolicyOrigin;
+      /** Exactly this specifier (`paths[].name`), gitignore-style `group` patterns, or a `regex`. */
+      name?: string;
+      group?: string[];
+      regex?: string;
+      case_sensitive: boolean;
+      import_names?: string[];
+      allow_import_names?: string[];
+      import_name_pattern?: string;
+      allow_import_name_pattern?: string;
+      allow_type_imports: boolean;
+    }
+  | {
+      kind: "eslint-restricted-path";
+      origin: PolicyOrigin;
+      /** Importing files: repository paths (a folder contains its files) or globs. */
+      target: string[];
+      /** What they may not import: repository paths or globs, minus `except`. */
+      from: string[];
+      except: string[];
+    };
+
+/** Which of the repository's own import policies are read into bans (config `import_policies`). */
+export interface ImportPoliciesConfig {
+  import_linter: boolean;
+  eslint: boolean;
+}
+
+/** Something skipped while reading a policy file (not an error): shown as a scan warning. */
+export interface ConfigNote {
+  path: string;
+  line: number;
+  message: string;
 }
 
 /** A protocol a resource supports, which a safe fix may rely on. */
@@ -136,6 +198,10 @@ export interface PoolguardConfig {
   ignore: string[];
   /** Users' own acquire/release pairs (`resources:`); read as library models by the lifecycle rules. */
   resources?: ResourceConfig[];
+  /** Default: both on. */
+  import_policies?: ImportPoliciesConfig;
+  /** Notes from reading import policies (parts that could not be read statically). */
+  notes?: ConfigNote[];
   /** Test code (`tests:`): which files, and the severity their findings get. Default in load-config.ts. */
   tests?: TestsConfig;
   /** Path of the file it was read from, relative to the root; null when defaults. */

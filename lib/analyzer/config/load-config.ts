@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import type { ForbiddenImportConfig, PoolguardConfig, ResourceConfig, ResourceProtocol, RuleId, RuleLevel, TestsConfig } from "../types.ts";
+import { readImportPolicies } from "./import-policies.ts";
 
 // Where a repository's config is looked up, in order (after an explicit --config).
 export const configFileNames = ["poolguard.yml", ".poolguard.yml", ".github/poolguard.yml"] as const;
@@ -64,9 +65,13 @@ export function findConfigFile(root: string, explicit?: string): string | null {
  */
 export function loadConfig(root: string, options: { configPath?: string; knownRules: readonly RuleId[] }): PoolguardConfig {
   const path = findConfigFile(root, options.configPath);
-  if (!path) return defaultConfig();
-  const display = relative(root, path).startsWith("..") ? path : relative(root, path).replaceAll("\\", "/");
-  return parseConfig(readFileSync(path, "utf8"), display, options.knownRules);
+  const display = path && (relative(root, path).startsWith("..") ? path : relative(root, path).replaceAll("\\", "/"));
+  const config = path && display ? parseConfig(readFileSync(path, "utf8"), display, options.knownRules) : defaultConfig();
+  // Bans the repository already states (import-linter contracts, ESLint rules) join the config's own.
+  const policies = readImportPolicies(root, config.import_policies ?? { import_linter: true, eslint: true });
+  config.forbidden_imports.push(...policies.bans);
+  if (policies.notes.length > 0) config.notes = [...(config.notes ?? []), ...policies.notes];
+  return config;
 }
 
 export function parseConfig(text: string, file: string, knownRules: readonly RuleId[]): PoolguardConfig {
@@ -127,7 +132,9 @@ export function parseConfig(text: string, file: string, knownRules: readonly Rul
       config.resources = (value as unknown as { items: unknown[] }).items.map((item, i) => resource(`resources[${i}]`, item as Node));
     } else if (name === "tests") {
       config.tests = tests(value, keyNode);
-    } else fail(name, keyNode, "unknown key (expected forbidden_imports, sessions, resources, rules, tests or ignore)");
+    } else if (name === "import_policies") {
+      config.import_policies = importPolicies(value, keyNode);
+    } else fail(name, keyNode, "unknown key (expected forbidden_imports, import_policies, sessions, resources, rules, tests or ignore)");
   }
   return config;
 
@@ -159,12 +166,16 @@ export function parseConfig(text: string, file: string, knownRules: readonly Rul
         sawFrom = true;
       } else if (name === "names") entry.names = stringList(`${key}.names`, value);
       else if (name === "allow_in") entry.allow_in = stringList(`${key}.allow_in`, value);
+      else if (name === "in") {
+        entry.in = stringList(`${key}.in`, value);
+        if (entry.in.length === 0) fail(`${key}.in`, value, "expected at least one glob (leave the key out to ban everywhere)");
+      }
       else if (name === "use_instead") entry.use_instead = scalarString();
       else if (name === "message") entry.message = scalarString();
       else if (name === "allow_type_imports") {
         if (!isScalar(value) || typeof value.value !== "boolean") fail(`${key}.allow_type_imports`, value ?? keyNode, "expected true or false");
         entry.allow_type_imports = (value as { value: boolean }).value;
-      } else fail(`${key}.${name}`, keyNode, "unknown key (expected from, names, allow_in, use_instead, message, allow_type_imports)");
+      } else fail(`${key}.${name}`, keyNode, "unknown key (expected from, names, in, allow_in, use_instead, message, allow_type_imports)");
     }
     if (!sawFrom) fail(`${key}.from`, node, "missing (the module or path to ban)");
     return entry;
@@ -202,5 +213,17 @@ export function parseConfig(text: string, file: string, knownRules: readonly Rul
     if (!sawAcquire) fail(`${key}.acquire`, node, "missing (the callable that returns the resource)");
     if (!sawRelease) fail(`${key}.release`, node, "missing (method names or functions that release it)");
     return entry;
+  }
+
+  /** `import_policies: false` or `{ import_linter: bool, eslint: bool }` (each defaults to true). */
+  function importPolicies(value: Node | null, keyNode: Node) {
+    const policies = { import_linter: true, eslint: true };
+    if (isScalar(value) && typeof value.value === "boolean") return { import_linter: value.value, eslint: value.value };
+    for (const entry of mapEntries("import_policies", value ?? keyNode)) {
+      if (entry.name !== "import_linter" && entry.name !== "eslint") fail(`import_policies.${entry.name}`, entry.keyNode, "unknown key (expected import_linter or eslint)");
+      if (!isScalar(entry.value) || typeof entry.value.value !== "boolean") fail(`import_policies.${entry.name}`, entry.value ?? entry.keyNode, "expected true or false");
+      policies[entry.name as "import_linter" | "eslint"] = (entry.value as { value: boolean }).value;
+    }
+    return policies;
   }
 }

@@ -43,9 +43,11 @@
  * type import is usually the first step towards a value import.
  */
 import { posix } from "node:path";
+import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
 import { ts } from "ts-morph";
-import type { Fix, ForbiddenImportConfig, RawFinding, RuleMeta, TextEdit } from "../types.ts";
+import { describeOrigin } from "../config/import-policies.ts";
+import type { DerivedImportPolicy, Fix, ForbiddenImportConfig, RawFinding, RuleMeta, TextEdit } from "../types.ts";
 import { isVariableReference, nodeRange, scopeName, walk } from "./ast.ts";
 import type { TypeScriptIndex } from "./build-index.ts";
 import type { RuleContext } from "./context.ts";
@@ -63,6 +65,8 @@ export const forbiddenImportRuleMeta: RuleMeta = {
 interface Target {
   /** Repository module (path without extension and /index) when the specifier resolves. */
   module: string | null;
+  /** The repository file it resolves to. */
+  file: string | null;
   specifier: string;
 }
 
@@ -73,7 +77,7 @@ export function checkForbiddenImports(context: RuleContext): RawFinding[] {
   const findings: RawFinding[] = [];
   for (const site of collectImports(context.sourceFile)) {
     const resolved = resolver.resolve(context.path, site.specifier);
-    const target: Target = { module: resolved ? moduleOfPath(resolved) : null, specifier: site.specifier };
+    const target: Target = { module: resolved ? moduleOfPath(resolved) : null, file: resolved, specifier: site.specifier };
     for (const entry of entries) {
       if (!matches(entry, target, site, context.path)) continue;
       findings.push({
@@ -90,6 +94,10 @@ export function checkForbiddenImports(context: RuleContext): RawFinding[] {
 }
 
 function describe(entry: ForbiddenImportConfig, site: ImportSite): string {
+  if (entry.policy) {
+    const base = `Import of "${site.specifier}" is forbidden here by ${describeOrigin(entry.policy.origin)}`;
+    return entry.message ? `${base}: ${entry.message}` : base;
+  }
   const where = entry.line ? ` (forbidden_imports entry at line ${entry.line})` : "";
   const base = `Import of "${site.specifier}" is forbidden here${where}`;
   const reason = entry.message ? `: ${entry.message}` : "";
@@ -119,6 +127,11 @@ function moduleMatches(from: string, candidate: string): boolean {
 }
 
 function matches(entry: ForbiddenImportConfig, target: Target, site: ImportSite, path: string): boolean {
+  if (entry.in?.length && !picomatch(entry.in, { dot: true })(path)) return false;
+  if (entry.policy) {
+    if (entry.allow_in?.length && picomatch(entry.allow_in, { dot: true })(path)) return false;
+    return matchesPolicy(entry.policy, target, site, path);
+  }
   if (site.typeOnly && entry.allow_type_imports) return false;
   const hit =
     (target.module !== null && moduleMatches(entry.from, target.module)) ||
@@ -132,6 +145,51 @@ function matches(entry: ForbiddenImportConfig, target: Target, site: ImportSite,
   }
   const allowed = entry.allow_in ?? [];
   return !(allowed.length > 0 && picomatch(allowed, { dot: true })(path));
+}
+
+type EslintImportPolicy = Extract<DerivedImportPolicy, { kind: "eslint-restricted-import" }>;
+
+const groupMatchers = new WeakMap<EslintImportPolicy, Ignore>();
+
+/** ESLint's own semantics: the specifier as written, gitignore-style groups, case-insensitive unless told. */
+function matchesPolicy(policy: DerivedImportPolicy, target: Target, site: ImportSite, path: string): boolean {
+  if (policy.kind === "import-linter-forbidden") return false; // Python only
+  if (policy.kind === "eslint-restricted-path") {
+    if (!target.file || !policy.target.some((zone) => withinPath(zone, path))) return false;
+    if (!policy.from.some((zone) => withinPath(zone, target.file as string))) return false;
+    return !policy.except.some((zone) => withinPath(zone, target.file as string));
+  }
+  const specifier = site.specifier.trim();
+  if (policy.name !== undefined && specifier !== policy.name) return false;
+  if (policy.regex !== undefined && !new RegExp(policy.regex, policy.case_sensitive ? "u" : "iu").test(specifier)) return false;
+  if (policy.group) {
+    let matcher = groupMatchers.get(policy);
+    if (!matcher) {
+      matcher = ignore({ allowRelativePaths: true, ignorecase: !policy.case_sensitive }).add(policy.group);
+      groupMatchers.set(policy, matcher);
+    }
+    if (!matcher.ignores(specifier)) return false;
+  }
+  if (site.typeOnly && policy.allow_type_imports) return false;
+  const limited = policy.import_names || policy.allow_import_names || policy.import_name_pattern || policy.allow_import_name_pattern;
+  if (!limited) return true;
+  // With name limits, a side-effect import imports no name; a namespace import takes them all.
+  if (ts.isImportDeclaration(site.node) && !site.node.importClause) return false;
+  if (site.names.includes("*")) return true;
+  return site.names.some(
+    (name) =>
+      (policy.import_names?.includes(name) ?? false) ||
+      (policy.allow_import_names !== undefined && !policy.allow_import_names.includes(name)) ||
+      (policy.import_name_pattern !== undefined && new RegExp(policy.import_name_pattern, "u").test(name)) ||
+      (policy.allow_import_name_pattern !== undefined && !new RegExp(policy.allow_import_name_pattern, "u").test(name)),
+  );
+}
+
+/** import/no-restricted-paths: a folder contains its files; a glob matches them. */
+function withinPath(zone: string, file: string): boolean {
+  if (/[*?[\]{}!]/.test(zone)) return picomatch(zone, { dot: true })(file);
+  const base = zone.replace(/\/+$/, "");
+  return base === "" || file === base || file.startsWith(`${base}/`) || moduleOfPath(file) === normalizeModule(base);
 }
 
 function rewriteFix(context: RuleContext, site: ImportSite, entry: ForbiddenImportConfig, resolver: Resolver): Fix | null {
@@ -164,9 +222,15 @@ function rewriteFix(context: RuleContext, site: ImportSite, entry: ForbiddenImpo
   if (!named || !ts.isNamedImports(named) || named.elements.length !== 1 || statement.importClause?.name) return null;
   const element = named.elements[0];
   const { local } = site.bindings[0];
+  // The repository's config declares this rewrite as the fix: safe when it is provably
+  // complete (the replacement module is read and exports the name, and every use of the
+  // old name is a plain reference that the rename covers).
+  const exportsName = exported !== undefined && (exported.includes(newName) || exported.includes("*"));
+  let exact = exportsName;
   if (element.propertyName) {
     edits.push({ path: context.path, ...nodeRange(context.sourceFile, element.propertyName), text: newName });
   } else {
+    exact &&= !declaredOrExportedElsewhere(context.sourceFile, local, element.name);
     if (nameInUse(context.sourceFile, newName)) return null;
     edits.push({ path: context.path, ...nodeRange(context.sourceFile, element.name), text: newName });
     walk(context.sourceFile, (node) => {
@@ -182,10 +246,44 @@ function rewriteFix(context: RuleContext, site: ImportSite, entry: ForbiddenImpo
     });
   }
   return {
-    safety: "unsafe",
+    safety: exact ? "safe" : "unsafe",
     description: `Import ${newName} from ${specifier} instead of ${local} from ${site.specifier}`,
     edits,
   };
+}
+
+/**
+ * Uses a rename cannot cover: another declaration of the name (a parameter, a local, a
+ * class member's binding) and `export { name }`, which would change what the file exports.
+ */
+function declaredOrExportedElsewhere(sourceFile: ts.SourceFile, name: string, importName: ts.Node): boolean {
+  let found = false;
+  walk(sourceFile, (node) => {
+    if (found) return false;
+    if (!ts.isIdentifier(node) || node.text !== name || node === importName) return true;
+    const parent = node.parent;
+    if (ts.isExportSpecifier(parent)) found = true;
+    else if (
+      (ts.isVariableDeclaration(parent) ||
+        ts.isParameter(parent) ||
+        ts.isFunctionDeclaration(parent) ||
+        ts.isFunctionExpression(parent) ||
+        ts.isClassDeclaration(parent) ||
+        ts.isClassExpression(parent) ||
+        ts.isBindingElement(parent) ||
+        ts.isImportSpecifier(parent) ||
+        ts.isImportClause(parent) ||
+        ts.isNamespaceImport(parent) ||
+        ts.isImportEqualsDeclaration(parent) ||
+        ts.isEnumDeclaration(parent) ||
+        ts.isModuleDeclaration(parent)) &&
+      parent.name === node
+    ) {
+      found = true;
+    }
+    return !found;
+  });
+  return found;
 }
 
 function nameInUse(sourceFile: ts.SourceFile, name: string): boolean {
