@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 gc.disable()
 
@@ -50,8 +51,14 @@ def open_files(path):
     return count
 
 
-def extra_threads():
-    return threading.active_count() - 1
+def extra_threads(grace=1.0):
+    """Threads other than the main one still running after `grace` seconds (a closed
+    aiosqlite connection's thread stops within 0.1 s; an unclosed one runs forever)."""
+    deadline = time.monotonic() + grace
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    return sum(1 for t in threading.enumerate() if t.is_alive() and t is not threading.main_thread())
 
 
 def report(**values):
