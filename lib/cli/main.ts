@@ -29,6 +29,8 @@ Usage:
                  [--fix [--unsafe-fixes] [--diff]] [--baseline FILE]
                  [--fail-on info|warning|error|never] [--jobs N]
   poolguard rules [--format text|json]
+  poolguard scan ... --upload URL   (send the results to a Poolguard server; token in POOLGUARD_TOKEN)
+  poolguard admin create-token [--org SLUG] [--role admin|member|viewer] [--name NAME]
   ${prUsage}
   poolguard --version
 
@@ -77,6 +79,7 @@ async function runScanCommand(args: string[], io: Io): Promise<ExitCode> {
       baseline: { type: "string" },
       "fail-on": { type: "string", default: "warning" },
       jobs: { type: "string" },
+      upload: { type: "string" },
     },
   });
   const format = values.format ?? "text";
@@ -135,6 +138,12 @@ async function runScanCommand(args: string[], io: Io): Promise<ExitCode> {
   if (result.fixes && format !== "text" && !values.diff) io.stderr(formatFixSummary(result));
   for (const error of result.errors) if (format !== "text") io.stderr(`could not analyse ${error.path}: ${error.message}\n`);
 
+  if (values.upload) {
+    const { uploadScanResult } = await import("./upload.ts");
+    const partial = only.length > 0 || Boolean(values["changed-since"]) || Boolean(values.baseline);
+    await uploadScanResult(values.upload, result, { partial, env: io.env, stderr: io.stderr });
+  }
+
   if (failOn === "never") return 0;
   const failing = result.findings.some((f) => !f.suppressed && severityRank[f.severity] >= severityRank[failOn]);
   return failing ? 1 : 0;
@@ -170,6 +179,7 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
     }
     if (command === "scan") return await runScanCommand(rest, io);
     if (command === "rules") return runRulesCommand(rest, io);
+    if (command === "admin") return await (await import("./admin.ts")).runAdminCommand(rest, io);
     if (command === "pr") return await runPrCommand(rest, io);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {

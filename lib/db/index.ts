@@ -12,3 +12,5 @@ export * from "./users.ts";
 export * from "./webhook-deliveries.ts";
 export * from "./api-tokens.ts";
 export * from "./schedules.ts";
+export * from "./findings-view.ts";
+export * from "./repository-pages.ts";

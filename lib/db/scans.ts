@@ -214,6 +214,29 @@ export async function requeueScan(id: string, owner: string, runAfter: Date, err
   return done.count === 1;
 }
 
+/**
+ * A scan whose results arrive from outside (a CLI upload): created running under the
+ * uploader's own lease, then completed with completeScan(..., { owner }).
+ */
+export async function startUploadedScan(input: { repositoryId: string; owner: string; commitSha?: string | null; branch?: string | null }) {
+  const now = new Date();
+  return db().scan.create({
+    data: {
+      repositoryId: input.repositoryId,
+      trigger: "cli",
+      status: "running",
+      commitSha: input.commitSha ?? null,
+      branch: input.branch ?? null,
+      leaseOwner: input.owner,
+      // Long enough to store any upload; should the server die meanwhile, recovery
+      // re-queues it as an ordinary scan of the repository.
+      leaseExpiresAt: new Date(now.getTime() + 10 * 60_000),
+      attempts: 1,
+      startedAt: now,
+    },
+  });
+}
+
 export async function markScanRunning(id: string) {
   return db().scan.update({ where: { id }, data: { status: "running", startedAt: new Date(), queueKey: null } });
 }
