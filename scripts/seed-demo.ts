@@ -1,5 +1,6 @@
-// Creates the first admin and the demo workspace, scans the demo repository and prints
-// how to sign in. Idempotent: later runs re-scan and print a fresh one-time link.
+// Creates the first admin and the demo workspace, scans the demo repository once and
+// prints how to sign in. Idempotent: later runs (every `npm start`) add no scan when the
+// demo repository already has a successful one, and print a fresh one-time link.
 // Run by `npm start`; `npx tsx scripts/seed-demo.ts --base-url http://127.0.0.1:3000`.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { generatePassword, hashPassword } from "../lib/auth/password.ts";
 import { createSignInLink } from "../lib/auth/sign-in-link.ts";
 import {
   completeScan,
+  countScans,
   countUsers,
   createOrganization,
   createRepository,
@@ -49,6 +51,10 @@ async function ensureDemoRepository(ownerUserId: string) {
 async function scanDemo(repositoryId: string) {
   if (!existsSync(join(root, "lib", "analyzer", "index.ts"))) {
     console.log("[seed] the analyzer is not built into this checkout: demo scan skipped");
+    return;
+  }
+  if ((await countScans({ repositoryId, status: "succeeded" })) > 0) {
+    console.log("[seed] the demo repository is already scanned");
     return;
   }
   const analyzer = await import("../lib/analyzer/index.ts");

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: build when needed, migrate, seed the demo workspace, serve on 127.0.0.1.
+// `npm start`: build when needed, migrate, seed the demo workspace, serve on 127.0.0.1,
+// and run one job worker (scans, schedules) beside the web server unless
+// POOLGUARD_WEB_ONLY=1 (then run `npm run worker` elsewhere).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -76,7 +78,20 @@ const server = spawn(process.execPath, [join(root, "node_modules/next/dist/bin/n
   stdio: "inherit",
 });
 console.log(`[start] Poolguard is starting on ${baseUrl}`);
+// The worker is its own process: a scan's memory and CPU never slow the web server, and
+// the same program scales out with `npm run worker` on other machines.
+const worker =
+  process.env.POOLGUARD_WEB_ONLY === "1" ? null : spawn(process.execPath, [join(root, "scripts/worker.mjs")], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => server.kill(signal));
+  process.on(signal, () => {
+    server.kill(signal);
+    worker?.kill(signal);
+  });
 }
-server.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+worker?.on("exit", (code, signal) => {
+  if (server.exitCode === null && !signal) console.error(`[start] the job worker exited (code ${code}); scans wait until it runs again`);
+});
+server.on("exit", (code, signal) => {
+  worker?.kill("SIGTERM");
+  process.exit(code ?? (signal ? 0 : 1));
+});
