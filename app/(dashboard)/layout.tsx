@@ -9,30 +9,32 @@ export default async function DashboardLayout({ children }: { children: ReactNod
   const { user, organization } = await requireUser();
   return (
     <div className="min-h-screen">
-      <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl items-center gap-6 px-6 py-3">
+      <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3 sm:px-6">
           <span className="text-lg font-semibold tracking-tight">
             <span aria-hidden="true">◉ </span>Poolguard
           </span>
-          <nav aria-label="Main" className="flex gap-1">
+          <div className="ml-auto flex min-w-0 items-center gap-3 text-sm text-slate-600 sm:order-last dark:text-slate-400">
+            <span className="hidden truncate md:inline" title={user.email}>
+              {organization?.name ?? "No organization"} · {user.email}
+            </span>
+            <form action={signOut}>
+              <button type="submit" className="button-secondary px-2 py-1">
+                Sign out
+              </button>
+            </form>
+          </div>
+          <nav aria-label="Main" className="-mx-1 flex w-full gap-1 overflow-x-auto sm:w-auto">
             <NavLink href="/repositories">Repositories</NavLink>
             <NavLink href="/findings">Findings</NavLink>
             <NavLink href="/rules">Rules</NavLink>
             <NavLink href="/settings">Settings</NavLink>
           </nav>
-          <div className="ml-auto flex items-center gap-3 text-sm text-slate-600">
-            <span>
-              {organization?.name ?? "No organization"} · {user.email}
-            </span>
-            <form action={signOut}>
-              <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-100">
-                Sign out
-              </button>
-            </form>
-          </div>
         </div>
       </header>
-      <main className="mx-auto max-w-6xl px-6 py-8">{children}</main>
+      <main id="main" className="mx-auto max-w-6xl px-4 py-6 sm:px-6 sm:py-8">
+        {children}
+      </main>
     </div>
   );
 }

@@ -8,14 +8,14 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   if (await currentUser()) redirect("/repositories");
   const { error } = await searchParams;
   return (
-    <main className="flex min-h-screen items-center justify-center px-4">
-      <div className="w-full max-w-sm rounded-xl border border-slate-200 bg-white p-8 shadow-sm">
+    <main id="main" className="flex min-h-screen items-center justify-center px-4">
+      <div className="card w-full max-w-sm p-6 shadow-sm sm:p-8">
         <h1 className="text-2xl font-semibold">Sign in to Poolguard</h1>
-        <p className="mt-1 mb-6 text-sm text-slate-600">
+        <p className="muted mt-1 mb-6 text-sm">
           The first start printed the admin&apos;s email, password and a one-time link in the server console.
         </p>
         {error === "link" ? (
-          <p role="alert" className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">
+          <p role="alert" className="mb-4 rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800 dark:bg-amber-950 dark:text-amber-300">
             That sign-in link is invalid, expired or already used. Restart the server for a fresh link.
           </p>
         ) : null}

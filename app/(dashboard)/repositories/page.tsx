@@ -14,11 +14,12 @@ export default async function RepositoriesPage() {
       {repositories.length === 0 ? (
         <EmptyState title="No repositories yet">
           Add a local path or connect GitHub (see the README&apos;s GitHub App setup). Until then, scan any checkout with{" "}
-          <code className="rounded bg-slate-100 px-1">npm run poolguard -- scan path/to/repo</code>.
+          <code className="code-inline">npm run poolguard -- scan path/to/repo</code>.
         </EmptyState>
       ) : (
-        <table className="w-full overflow-hidden rounded-xl border border-slate-200 bg-white text-sm">
-          <thead className="bg-slate-100 text-left text-slate-600">
+        <div className="card overflow-x-auto">
+        <table className="w-full min-w-[36rem] text-sm">
+          <thead className="bg-slate-100 text-left text-slate-600 dark:text-slate-400 dark:bg-slate-800 dark:text-slate-300">
             <tr>
               <th className="px-4 py-2">Repository</th>
               <th className="px-4 py-2">Source</th>
@@ -28,14 +29,14 @@ export default async function RepositoriesPage() {
           </thead>
           <tbody>
             {repositories.map((repository) => (
-              <tr key={repository.id} className="border-t border-slate-100">
+              <tr key={repository.id} className="border-t border-slate-100 dark:border-slate-800">
                 <td className="px-4 py-3 font-medium">
-                  <Link href={`/repositories/${repository.id}`} className="text-sky-700 hover:underline">
+                  <Link href={`/repositories/${repository.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
                     {repository.name}
                   </Link>
                 </td>
-                <td className="px-4 py-3 text-slate-600">{repository.provider}</td>
-                <td className="px-4 py-3 text-slate-600">
+                <td className="px-4 py-3 text-slate-600 dark:text-slate-400">{repository.provider}</td>
+                <td className="px-4 py-3 text-slate-600 dark:text-slate-400">
                   {repository.latestScan ? `${repository.latestScan.status}, ${repository.latestScan.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never scanned"}
                 </td>
                 <td className="px-4 py-3">
@@ -47,6 +48,7 @@ export default async function RepositoriesPage() {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );

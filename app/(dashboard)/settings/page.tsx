@@ -17,15 +17,15 @@ export default async function SettingsPage() {
   return (
     <section>
       <h1 className="mb-6 text-2xl font-semibold">Settings</h1>
-      <dl className="divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white text-sm">
+      <dl className="divide-y divide-slate-100 dark:divide-slate-800 card text-sm">
         {rows.map(([term, value]) => (
-          <div key={term} className="flex gap-6 px-4 py-3">
-            <dt className="w-40 font-medium text-slate-600">{term}</dt>
-            <dd className="font-mono text-xs leading-5">{value}</dd>
+          <div key={term} className="flex flex-col gap-1 px-4 py-3 sm:flex-row sm:gap-6">
+            <dt className="w-40 font-medium text-slate-600 dark:text-slate-400">{term}</dt>
+            <dd className="font-mono text-xs leading-5 break-all">{value}</dd>
           </div>
         ))}
       </dl>
-      <p className="mt-4 text-sm text-slate-600">
+      <p className="mt-4 text-sm text-slate-600 dark:text-slate-400">
         Repository settings (schedules, fix pull requests) and GitHub App connection arrive with the GitHub layer.
       </p>
     </section>

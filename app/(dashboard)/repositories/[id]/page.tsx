@@ -15,25 +15,25 @@ export default async function RepositoryPage({ params }: { params: Promise<{ id:
   return (
     <section>
       <h1 className="text-2xl font-semibold">{repository.name}</h1>
-      <p className="mt-1 mb-6 text-sm text-slate-600">
+      <p className="mt-1 mb-6 text-sm text-slate-600 dark:text-slate-400">
         {repository.provider === "local" ? `Local path ${repository.localPath}` : repository.provider} ·{" "}
-        <Link href={`/findings?repository=${repository.id}`} className="text-sky-700 hover:underline">
+        <Link href={`/findings?repository=${repository.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
           open findings
         </Link>
       </p>
       <h2 className="mb-3 text-lg font-semibold">Scans</h2>
       {scans.length === 0 ? (
         <EmptyState title="Not scanned yet">
-          Scan it from the command line with <code className="rounded bg-slate-100 px-1">npm run poolguard -- scan {repository.localPath ?? "."}</code>.
+          Scan it from the command line with <code className="code-inline">npm run poolguard -- scan {repository.localPath ?? "."}</code>.
         </EmptyState>
       ) : (
-        <ul className="divide-y divide-slate-100 rounded-xl border border-slate-200 bg-white text-sm">
+        <ul className="divide-y divide-slate-100 dark:divide-slate-800 card text-sm">
           {scans.map((scan) => (
-            <li key={scan.id} className="flex gap-4 px-4 py-3">
+            <li key={scan.id} className="flex flex-wrap gap-x-4 gap-y-1 px-4 py-3">
               <span className="w-24 font-medium">{scan.status}</span>
-              <span className="w-24 text-slate-600">{scan.trigger}</span>
-              <span className="text-slate-600">{scan.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC</span>
-              <span className="ml-auto">
+              <span className="w-24 text-slate-600 dark:text-slate-400">{scan.trigger}</span>
+              <span className="text-slate-600 dark:text-slate-400">{scan.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC</span>
+              <span className="sm:ml-auto">
                 {scan.findingsCount} findings in {scan.filesScanned} files{scan.durationMs != null ? `, ${scan.durationMs} ms` : ""}
               </span>
             </li>

@@ -1,0 +1,170 @@
+import type { Fix, Severity } from "../analyzer/types.ts";
+import { recordAuditEvent } from "./audit.ts";
+import { db } from "./client.ts";
+import { type FindingStatus, parseJson } from "./types.ts";
+
+// What the dashboard's findings table and finding page read and write. Every query is
+// scoped to one organization: a finding of another organization is "not found", never
+// "forbidden", so its existence does not leak.
+
+export type IgnoreReason = "false-positive" | "wont-fix" | "test-code";
+export const ignoreReasons: readonly IgnoreReason[] = ["false-positive", "wont-fix", "test-code"];
+
+export type FindingSort = "severity" | "path" | "newest" | "rule";
+export const findingSorts: readonly FindingSort[] = ["severity", "path", "newest", "rule"];
+
+export type FindingSearch = {
+  organizationId: string;
+  repositoryId?: string;
+  status?: FindingStatus;
+  rule?: string;
+  severity?: Severity;
+  /** A file, or a folder prefix. */
+  path?: string;
+  /** Only findings first seen at or after this time. */
+  since?: Date;
+  sort?: FindingSort;
+  page?: number;
+  pageSize?: number;
+};
+
+function whereOf(search: FindingSearch) {
+  const path = search.path?.replace(/^\/+/, "").replace(/\/+$/, "");
+  return {
+    repository: { organizationId: search.organizationId },
+    ...(search.repositoryId ? { repositoryId: search.repositoryId } : {}),
+    ...(search.status ? { status: search.status } : {}),
+    ...(search.rule ? { rule: search.rule } : {}),
+    ...(search.severity ? { severity: search.severity } : {}),
+    ...(path ? { OR: [{ path }, { path: { startsWith: `${path}/` } }] } : {}),
+    ...(search.since ? { createdAt: { gte: search.since } } : {}),
+  };
+}
+
+// Severity is a string column whose alphabetical order is not its rank, so the
+// severity sort is done per severity in searchFindings; the others are plain orderBy.
+function orderOf(sort: Exclude<FindingSort, "severity">) {
+  switch (sort) {
+    case "path":
+      return [{ path: "asc" as const }, { line: "asc" as const }, { id: "asc" as const }];
+    case "newest":
+      return [{ createdAt: "desc" as const }, { id: "asc" as const }];
+    case "rule":
+      return [{ rule: "asc" as const }, { path: "asc" as const }, { line: "asc" as const }, { id: "asc" as const }];
+  }
+}
+
+const severityOrder: Severity[] = ["error", "warning", "info"];
+
+function shape<T extends { status: string; severity: string; fix: string | null }>(f: T) {
+  return { ...f, status: f.status as FindingStatus, severity: f.severity as Severity, fix: parseJson<Fix | null>(f.fix, null) };
+}
+
+/** One page of the findings table with the total count, filtered and sorted on the server. */
+export async function searchFindings(search: FindingSearch) {
+  const pageSize = Math.min(Math.max(search.pageSize ?? 50, 1), 200);
+  const page = Math.max(search.page ?? 1, 1);
+  const where = whereOf(search);
+  const sort = search.sort ?? "severity";
+  const include = { repository: { select: { id: true, name: true } } };
+  const total = await db().finding.count({ where });
+  if (sort !== "severity") {
+    const rows = await db().finding.findMany({ where, include, orderBy: orderOf(sort), skip: (page - 1) * pageSize, take: pageSize });
+    return { items: rows.map(shape), total, page, pageSize };
+  }
+  // By severity: the page is cut from the severities in order, each sorted by path.
+  const counts = await Promise.all(severityOrder.map((severity) => db().finding.count({ where: { ...where, severity } })));
+  const items = [];
+  let skip = (page - 1) * pageSize;
+  let take = pageSize;
+  for (let i = 0; i < severityOrder.length && take > 0; i++) {
+    if (search.severity && search.severity !== severityOrder[i]) continue;
+    if (skip >= counts[i]) {
+      skip -= counts[i];
+      continue;
+    }
+    const rows = await db().finding.findMany({
+      where: { ...where, severity: severityOrder[i] },
+      include,
+      orderBy: [{ path: "asc" }, { line: "asc" }, { id: "asc" }],
+      skip,
+      take,
+    });
+    items.push(...rows.map(shape));
+    take -= rows.length;
+    skip = 0;
+  }
+  return { items, total, page, pageSize };
+}
+
+/** Rules that have findings in the organization, for the filter list. */
+export async function listFindingRules(organizationId: string): Promise<string[]> {
+  const rows = await db().finding.findMany({ where: { repository: { organizationId } }, distinct: ["rule"], select: { rule: true }, orderBy: { rule: "asc" } });
+  return rows.map((r) => r.rule);
+}
+
+/** A finding with its repository, status history and fix pull requests; null when it is not in the organization. */
+export async function getFindingInOrganization(id: string, organizationId: string) {
+  const f = await db().finding.findFirst({
+    where: { id, repository: { organizationId } },
+    include: {
+      repository: true,
+      firstSeenScan: { select: { id: true, createdAt: true, commitSha: true } },
+      lastSeenScan: { select: { id: true, createdAt: true, commitSha: true } },
+      fixedInScan: { select: { id: true, createdAt: true } },
+      fixPullRequests: { include: { fixPullRequest: true } },
+    },
+  });
+  if (!f) return null;
+  const events = await db().auditEvent.findMany({
+    where: { organizationId, targetType: "finding", targetId: id },
+    include: { actor: { select: { email: true, name: true } } },
+    orderBy: { createdAt: "asc" },
+  });
+  return {
+    ...shape(f),
+    history: events.map((e) => ({ id: e.id, action: e.action, at: e.createdAt, actor: e.actor?.email ?? null, data: parseJson<Record<string, unknown>>(e.data, {}) })),
+    pullRequests: f.fixPullRequests.map((link) => link.fixPullRequest),
+  };
+}
+
+/**
+ * Triage several findings at once: ignore with a reason (and an optional comment), or
+ * reopen. Only findings of the organization are touched; returns how many changed.
+ */
+export async function triageFindings(input: {
+  organizationId: string;
+  ids: readonly string[];
+  status: "ignored" | "open";
+  reason?: IgnoreReason | null;
+  comment?: string | null;
+  actorUserId: string;
+}): Promise<number> {
+  if (input.status === "ignored" && !input.reason) throw new Error("ignoring a finding needs a reason");
+  if (input.reason && !ignoreReasons.includes(input.reason)) throw new Error(`unknown reason "${input.reason}"`);
+  const comment = input.comment?.trim().slice(0, 2000) || null;
+  const targets = await db().finding.findMany({
+    where: { id: { in: [...input.ids] }, repository: { organizationId: input.organizationId }, status: input.status === "ignored" ? { not: "ignored" } : "ignored" },
+    select: { id: true, rule: true, path: true },
+  });
+  if (targets.length === 0) return 0;
+  await db().finding.updateMany({
+    where: { id: { in: targets.map((t) => t.id) } },
+    data: {
+      status: input.status,
+      ignoredReason: input.status === "ignored" ? input.reason : null,
+      ignoredById: input.status === "ignored" ? input.actorUserId : null,
+    },
+  });
+  for (const t of targets) {
+    await recordAuditEvent({
+      organizationId: input.organizationId,
+      actorUserId: input.actorUserId,
+      action: input.status === "ignored" ? "finding.ignored" : "finding.reopened",
+      targetType: "finding",
+      targetId: t.id,
+      data: { reason: input.reason ?? null, comment, rule: t.rule, path: t.path },
+    });
+  }
+  return targets.length;
+}
