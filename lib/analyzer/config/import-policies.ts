@@ -12,6 +12,7 @@ export function readImportPolicies(root: string, enabled: ImportPoliciesConfig):
   const bans: ForbiddenImportConfig[] = [];
   if (enabled.import_linter) bans.push(...importLinterBans(root, notes));
   if (enabled.eslint) bans.push(...eslintBans(root, notes));
+  notes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line));
   return { bans, notes };
 }
 
