@@ -225,7 +225,7 @@ describe("ESLint configs", () => {
         "  tseslint.configs.recommended,",
         "  { rules: { 'no-restricted-imports': ['error', { paths }] } },",
         "  { files: globs(), rules: { 'no-restricted-imports': ['error', 'pg'] } },",
-        "  { rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['lodash/*'], message: `no ${'lodash'}` }] }] } },",
+        "  { rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: ['lodash/*'], message: 'no ' + 'lodash' }] }] } },",
         ");",
         "throw new Error('a config that ran would throw');",
         "",
@@ -236,7 +236,7 @@ describe("ESLint configs", () => {
     expect(notes.map((note) => `${note.line}: ${note.message}`)).toEqual([
       "5: no-restricted-imports: `paths` is not a literal value; this rule entry was not read",
       "6: ESLint import restrictions not read: `files`/`ignores` of this config object are not literal strings",
-      "7: @typescript-eslint/no-restricted-imports: ``no ${'lodash'}`` is not a literal value; this rule entry was not read",
+      "7: @typescript-eslint/no-restricted-imports: `'no ' + 'lodash'` is not a literal value; this rule entry was not read",
     ]);
   });
 
