@@ -6,7 +6,15 @@
  * `allow_in`: `import a.b`, `import a.b as c`, `from a.b import c as d`, relative imports
  * (resolved to absolute module names from the file's path, so `from ..db import
  * async_session` inside `src/routes/` is `src.db`), and `importlib.import_module("a.b")`.
- * `from: "pkg.*"` bans a whole subtree; `names` limits the ban to those names.
+ * `from: "pkg.*"` bans a whole subtree; `names` limits the ban to those names; `in`
+ * limits it to the files it names.
+ *
+ * The repository's import-linter contracts of type `forbidden` (in `.importlinter`,
+ * `setup.cfg` or `pyproject.toml`) are bans too: `source_modules` and their submodules
+ * may not import `forbidden_modules` or theirs (`*`/`**` wildcards, `as_packages`,
+ * `ignore_imports` as import-linter reads them; modules are named from the root package,
+ * so `src/` layouts work). Only direct imports are checked. The finding names the
+ * contract and the line where it is written.
  *
  * ## Why is this bad?
  * The team decided on one sanctioned way to open a session (seed 003: `get_session()`);
@@ -29,15 +37,22 @@
  * ```
  *
  * ## Fix safety
- * With `use_instead: "pkg.module.name"` the fix rewrites the imported name in the
- * `from ... import` statement and renames its uses in the file (unaliased imports);
- * with `use_instead: "pkg.module"` on a module ban it rewrites the module. Unsafe: the
- * replacement is a different function and may behave differently. No fix for `import
- * a.b` statements, `importlib` calls, or when the new name is already imported.
+ * `use_instead` in the repository's own config is the team's declared fix. With
+ * `use_instead: "pkg.module.name"` the fix rewrites the imported name (and the module,
+ * when the statement imports only that name; a relative import stays relative) and
+ * renames its uses in the file. Safe when the rewrite is provably complete: an aliased
+ * import (only the import changes), or a name that only the import binds and that the
+ * file uses as plain references. Unsafe when the name is also a parameter, an
+ * assignment or loop target, appears in a string (`__all__`, `getattr`), or the file is
+ * a package `__init__` that other modules may import it from. A module ban with
+ * `use_instead: "pkg.module"` rewrites the module: unsafe, the new module may not
+ * export the name. No fix for `import a.b` statements, `importlib` calls, when the new
+ * name is already used in the file, or for import-linter contracts.
  *
  * ## Options
- * The `forbidden_imports` list in the config (`from`, `names`, `allow_in`,
- * `use_instead`, `message`).
+ * The `forbidden_imports` list in the config (`from`, `names`, `in`, `allow_in`,
+ * `use_instead`, `message`); `import_policies: { import_linter: false }` stops reading
+ * import-linter contracts.
  */
 import picomatch from "picomatch";
 import { describeOrigin } from "../config/import-policies.ts";

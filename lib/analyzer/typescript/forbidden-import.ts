@@ -10,7 +10,18 @@
  * `from` is a repository path (extension and `/index` optional) or a package
  * specifier (`pg`, `@prisma/client`); `from: "src/lib/db/*"` (or `.*`, `/**`) bans a
  * subtree. With `names`, only imports of those names are flagged (a namespace import,
- * `require()` of the whole module and a side-effect import count as all names).
+ * `require()` of the whole module and a side-effect import count as all names). With
+ * `in`, only the files it names are checked.
+ *
+ * The repository's ESLint rules are bans too, read from its root config
+ * (`eslint.config.{js,mjs,cjs,ts}`, else `.eslintrc.*`, else `package.json`
+ * `eslintConfig`): `no-restricted-imports` and `@typescript-eslint/no-restricted-imports`
+ * (`paths` with `importNames`/`allowImportNames`, `patterns` with `group`/`regex`, matched
+ * against the specifier as written, as ESLint does) and `import/no-restricted-paths`
+ * (`zones` with `target`, `from`, `except`, matched on resolved files), each scoped by
+ * its config object's `files`/`ignores`. JavaScript configs are parsed, never run: only
+ * literal values are read, and a non-literal rule entry is skipped with a warning. The
+ * finding carries the policy's `message` and names the file and line it comes from.
  *
  * ## Why is this bad?
  * The team decided there is one sanctioned way to reach the database (seed 003: a
@@ -28,19 +39,25 @@
  * ```
  *
  * ## Fix safety
- * With `use_instead` the import is rewritten. `use_instead: "src/lib/db"` replaces the
- * module only (the specifier is written relative to the importing file, or through the
- * same alias when the original used one): safe, and offered only when the index has
- * read the replacement module and it exports every name the import uses. `use_instead: "src/lib/db#getPool"`
- * also replaces the banned name and renames its uses in the file: unsafe, because the
- * replacement may behave differently. No fix for `require()`/`import()`, for imports that
- * mix banned and allowed names, or when the new name is already taken in the file.
+ * `use_instead` in the repository's own config is the team's declared fix, and the
+ * import is rewritten in the file's own style (quotes, semicolons). `use_instead:
+ * "src/lib/db"` replaces the module only (the specifier is written relative to the
+ * importing file, or through the same alias when the original used one): safe, and
+ * offered only when the index has read the replacement module and it exports every
+ * name the import uses. `use_instead: "src/lib/db#getPool"` also replaces the banned
+ * name and renames its uses in the file: safe when the replacement module is read and
+ * exports the name and the rename is complete (an aliased import, or a name declared
+ * only by the import); unsafe when the replacement is a package the scan cannot read,
+ * the name is re-exported with `export { }`, or another declaration shares it. No fix
+ * for `require()`/`import()`, for imports that mix banned and allowed names, when the
+ * new name is already taken in the file, or for ESLint policies.
  *
  * ## Options
  * `allow_type_imports: true` on a `forbidden_imports` entry lets type-only imports
  * (`import type`, `export type ... from`, `import { type X }`) through: they vanish at
  * compile time and cannot open connections. By default they are reported, because a
- * type import is usually the first step towards a value import.
+ * type import is usually the first step towards a value import. `in` limits a ban to
+ * some files; `import_policies: { eslint: false }` stops reading ESLint's rules.
  */
 import { posix } from "node:path";
 import ignore, { type Ignore } from "ignore";
