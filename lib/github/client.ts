@@ -26,6 +26,8 @@ export type GitHubClientOptions = {
   apiUrl?: string;
   /** Pause between two write calls (ms). Default 1000, as GitHub recommends. */
   writePauseMs?: number;
+  /** Pause between two writes that notify people (new pull requests, comments, reviews). Default 3000. */
+  notificationPauseMs?: number;
   /** Base of the back-off for 5xx retries (ms; waits base*1, base*4, base*9). Default 1000. */
   retryBaseMs?: number;
   /** How many times a 5xx is retried. Default 3. */
@@ -102,15 +104,21 @@ const silentLog: GitHubLogger = { debug: () => {}, info: () => {}, warn: () => {
 class WriteQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private lastEnd = 0;
-  constructor(private readonly pauseMs: number) {}
-  run<T>(fn: () => Promise<T>): Promise<T> {
+  private lastNotification = 0;
+  constructor(
+    private readonly pauseMs: number,
+    private readonly notificationPauseMs: number,
+  ) {}
+  run<T>(fn: () => Promise<T>, notifies: boolean): Promise<T> {
     const next = this.tail.then(async () => {
-      const wait = this.lastEnd + this.pauseMs - Date.now();
-      if (wait > 0 && this.lastEnd > 0) await new Promise((r) => setTimeout(r, wait));
+      const after = Math.max(this.lastEnd > 0 ? this.lastEnd + this.pauseMs : 0, notifies && this.lastNotification > 0 ? this.lastNotification + this.notificationPauseMs : 0);
+      const wait = after - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       try {
         return await fn();
       } finally {
         this.lastEnd = Date.now();
+        if (notifies) this.lastNotification = this.lastEnd;
       }
     });
     this.tail = next.catch(() => {});
@@ -118,8 +126,10 @@ class WriteQueue {
   }
 }
 
-// The throttling plugin's own write limiter (1 s apart, shared process-wide) is
-// replaced by WriteQueue, which also waits for the previous write to finish.
+// The throttling plugin's own write and notification limiters (1 s and 3 s apart,
+// shared process-wide) are replaced by WriteQueue, which also waits for the previous
+// write to finish and takes its pauses from the options.
+const notifyingWrite = /\/(pulls|issues)(\/[^/]+\/(comments|reviews))?$/;
 const passThroughWriteLimiter = { key: () => ({ schedule: <T>(_options: unknown, fn: () => Promise<T>) => fn() }) };
 
 export type RepositoryInfo = {
@@ -192,7 +202,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   };
   if (options.auth.type === "token") registerSecret(options.auth.token);
   else registerSecret(options.auth.privateKey);
-  const queue = new WriteQueue(options.writePauseMs ?? 1000);
+  const queue = new WriteQueue(options.writePauseMs ?? 1000, options.notificationPauseMs ?? 3000);
   let writes = 0;
   const rateLimitRetries = options.rateLimitRetries ?? 4;
   const maxWait = options.maxRateLimitWaitSeconds ?? 3600;
@@ -231,6 +241,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
       retryAfterBaseValue: options.rateLimitUnitMs ?? 1000,
       fallbackSecondaryRateRetryAfter: 60,
       write: passThroughWriteLimiter,
+      notifications: passThroughWriteLimiter,
     },
     retry: { retries: options.retries ?? 3, retryAfterBaseValue: options.retryBaseMs ?? 1000 },
   } as unknown as ConstructorParameters<typeof PluggedOctokit>[0]);
@@ -239,10 +250,11 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
     const method = String(requestOptions.method).toUpperCase();
     const url = String(requestOptions.url);
     if (method === "GET" || method === "HEAD" || /\/access_tokens$/.test(url)) return request(requestOptions);
+    const notifies = method === "POST" && notifyingWrite.test(new URL(url, "http://github.invalid").pathname);
     return queue.run(async () => {
       writes++;
       return await request(requestOptions);
-    });
+    }, notifies);
   });
 
   const client: GitHubClient = {

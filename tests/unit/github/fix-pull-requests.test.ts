@@ -53,3 +53,99 @@ describe("ensureFixPullRequests", () => {
     expect(h.fake.pulls(h.fullName)).toHaveLength(2);
   });
 });
+
+describe("ensureFixPullRequests when things change", () => {
+  it("rebuilds the branch as one fresh commit on the current base when the findings change", async () => {
+    await run();
+    const before = h.fake.branchSha(h.fullName, "poolguard/fix-session-not-closed");
+    // Someone adds another leaky function on main.
+    const newBase = h.fake.commitFiles(
+      h.fullName,
+      "main",
+      { "jobs/report.py": 'from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute("SELECT 1").all()\n' },
+      { message: "Add report job", author: { name: "Dev", email: "dev@example.test" } },
+    );
+    h.fake.clearLog();
+    const outcomes = await run();
+    expect(outcomes.find((o) => o.branch === "poolguard/fix-session-not-closed")?.action).toBe("updated");
+    expect(outcomes.find((o) => o.branch === "poolguard/fix-connection-not-closed")?.action).toBe("unchanged");
+    const after = h.fake.branchSha(h.fullName, "poolguard/fix-session-not-closed") as string;
+    expect(after).not.toBe(before);
+    const commit = h.fake.repos.get(h.fullName)?.git.readCommit(after);
+    expect(commit?.parents).toEqual([newBase]);
+    expect(h.fake.readFile(h.fullName, after, "jobs/report.py")).toContain("with SessionLocal() as session:");
+    const pull = h.fake.pulls(h.fullName).find((p) => p.head === "poolguard/fix-session-not-closed");
+    expect(pull?.title).toBe("Fix session-not-closed: 3 findings");
+    expect(parseMarker(pull?.body)?.head).toBe(after);
+    expect(h.fake.pulls(h.fullName)).toHaveLength(2);
+    // Only that branch's ref was forced; main untouched.
+    const refWrites = h.fake.writes().filter((w) => w.path.includes("/git/refs"));
+    expect(refWrites.map((w) => [w.method, decodeURIComponent(w.path)])).toEqual([["PATCH", "/repos/acme/shop/git/refs/heads/poolguard/fix-session-not-closed"]]);
+  });
+
+  it("stops touching a branch someone else pushed to, says why once, and records it", async () => {
+    await run();
+    const branch = "poolguard/fix-session-not-closed";
+    const human = h.fake.commitFiles(h.fullName, branch, { "jobs/cleanup.py": "# reviewed by hand\n" }, { message: "Tweak", author: { name: "Reviewer", email: "r@example.test" } });
+    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": "from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute('SELECT 1').all()\n" }, { message: "More", author: { name: "Dev", email: "dev@example.test" } });
+    const outcomes = await run();
+    const outcome = outcomes.find((o) => o.branch === branch);
+    expect(outcome?.action).toBe("skipped-foreign-commits");
+    expect(outcome?.reason).toContain(human.slice(0, 12));
+    expect(h.fake.branchSha(h.fullName, branch)).toBe(human);
+    const pull = h.fake.pulls(h.fullName).find((p) => p.head === branch);
+    const comments = h.fake.repos.get(h.fullName)?.comments.filter((c) => c.issue === pull?.number) ?? [];
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toContain("stopped updating this branch");
+    h.fake.clearLog();
+    await run();
+    expect(h.fake.writeCount()).toBe(0);
+    expect(h.fake.branchSha(h.fullName, branch)).toBe(human);
+  });
+
+  it("does not propose findings again after their pull request was closed without merging, until they change", async () => {
+    await run();
+    const pull = h.fake.pulls(h.fullName).find((p) => p.head === "poolguard/fix-session-not-closed");
+    h.fake.closePullRequest(h.fullName, pull?.number as number);
+    h.fake.clearLog();
+    const again = await run();
+    expect(again.find((o) => o.branch === "poolguard/fix-session-not-closed")?.action).toBe("skipped-closed");
+    expect(h.fake.writeCount()).toBe(0);
+    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": "from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute('SELECT 1').all()\n" }, { message: "More", author: { name: "Dev", email: "dev@example.test" } });
+    const changed = await run();
+    expect(changed.find((o) => o.branch === "poolguard/fix-session-not-closed")?.action).toBe("created");
+    const open = h.fake.pulls(h.fullName).filter((p) => p.head === "poolguard/fix-session-not-closed" && p.state === "open");
+    expect(open).toHaveLength(1);
+    expect(open[0].number).not.toBe(pull?.number);
+  });
+
+  it("keeps at most maxOpen fix pull requests open", async () => {
+    const outcomes = await run({ maxOpen: 1 });
+    expect(outcomes.map((o) => o.action)).toEqual(["created", "skipped-limit"]);
+    expect(outcomes[1].reason).toContain("limit 1");
+    expect(h.fake.pulls(h.fullName).filter((p) => p.state === "open")).toHaveLength(1);
+    expect(h.fake.branches(h.fullName).sort()).toEqual(["main", "poolguard/fix-connection-not-closed"]);
+  });
+
+  it("never writes to a branch it did not create", async () => {
+    h.fake.commitFiles(h.fullName, "poolguard/fix-session-not-closed", { "notes.txt": "mine\n" }, { message: "A person's branch", author: { name: "Dev", email: "dev@example.test" } });
+    const before = h.fake.branchSha(h.fullName, "poolguard/fix-session-not-closed");
+    const outcomes = await run();
+    expect(outcomes.find((o) => o.branch === "poolguard/fix-session-not-closed")?.action).toBe("skipped-foreign-branch");
+    expect(h.fake.branchSha(h.fullName, "poolguard/fix-session-not-closed")).toBe(before);
+    expect(h.fake.pulls(h.fullName).map((p) => p.head)).toEqual(["poolguard/fix-connection-not-closed"]);
+  });
+
+  it("groups per directory or into one pull request per repository, with a custom prefix", async () => {
+    const byDir = await run({ grouping: "directory", branchPrefix: "bots/pg/", dryRun: true });
+    expect(byDir.map((o) => [o.group, o.action, o.findings.length])).toEqual([
+      ["app", "would-create", 2],
+      ["jobs", "would-create", 1],
+    ]);
+    expect(byDir.every((o) => o.branch.startsWith("bots/pg/fix-"))).toBe(true);
+    expect(h.fake.writeCount()).toBe(0);
+    const whole = await run({ grouping: "repository" });
+    expect(whole.map((o) => [o.branch, o.action, o.findings.length])).toEqual([["poolguard/fix-all", "created", 3]]);
+    expect(whole[0].files.map((f) => f.path)).toEqual(["app/users.py", "jobs/cleanup.py"]);
+  });
+});

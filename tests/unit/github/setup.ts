@@ -29,7 +29,7 @@ export async function harness(options: { pathPrefix?: string; files?: Record<str
   const fake = await startFakeGitHub({ pathPrefix: options.pathPrefix });
   fake.createRepository({ owner: "acme", name: "shop", files: options.files ?? leakyRepository });
   const token = fake.personalAccessToken("poolguard-bot");
-  const client = createGitHubClient({ auth: { type: "token", token }, apiUrl: fake.apiUrl, writePauseMs: 5, retryBaseMs: 10 });
+  const client = createGitHubClient({ auth: { type: "token", token }, apiUrl: fake.apiUrl, writePauseMs: 5, notificationPauseMs: 5, retryBaseMs: 10 });
   const dirs: string[] = [];
   return {
     fake,
