@@ -14,3 +14,4 @@ export * from "./api-tokens.ts";
 export * from "./schedules.ts";
 export * from "./findings-view.ts";
 export * from "./repository-pages.ts";
+export * from "./dashboard.ts";

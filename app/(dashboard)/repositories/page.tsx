@@ -1,55 +1,95 @@
 import Link from "next/link";
-import { requireUser } from "../../../lib/auth/session.ts";
-import { listRepositories } from "../../../lib/db/index.ts";
+import { requireMember, roleAtLeast } from "../../../lib/auth/access.ts";
+import { listRepositories, repositoryTrends } from "../../../lib/db/index.ts";
+import { getRepositorySchedule } from "../../../lib/jobs/index.ts";
+import { Sparkline } from "../../components/sparkline.tsx";
 import { EmptyState } from "../empty-state.tsx";
+import { Notice } from "../notice.tsx";
+import { addRepository, scanNow } from "./actions.ts";
 
 export const dynamic = "force-dynamic";
 
-export default async function RepositoriesPage() {
-  const { organization } = await requireUser();
-  const repositories = organization ? await listRepositories(organization.id) : [];
+function when(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export default async function RepositoriesPage({ searchParams }: { searchParams: Promise<{ notice?: string }> }) {
+  const { organization, role } = await requireMember();
+  const { notice } = await searchParams;
+  const repositories = await listRepositories(organization.id);
+  const trends = await repositoryTrends(repositories.map((r) => r.id));
+  const schedules = new Map(await Promise.all(repositories.map(async (r) => [r.id, await getRepositorySchedule(r.id)] as const)));
+  const canScan = roleAtLeast(role, "member");
+  const canAdd = roleAtLeast(role, "admin");
   return (
     <section>
       <h1 className="mb-6 text-2xl font-semibold">Repositories</h1>
       {repositories.length === 0 ? (
         <EmptyState title="No repositories yet">
-          Add a local path or connect GitHub (see the README&apos;s GitHub App setup). Until then, scan any checkout with{" "}
-          <code className="code-inline">npm run poolguard -- scan path/to/repo</code>.
+          {canAdd ? "Add a local checkout or a git URL below, or connect GitHub (see the README's GitHub App setup)." : "Ask an admin of this organization to add one."}
         </EmptyState>
       ) : (
-        <div className="card overflow-x-auto">
-        <table className="w-full min-w-[36rem] text-sm">
-          <thead className="bg-slate-100 text-left text-slate-600 dark:text-slate-400 dark:bg-slate-800 dark:text-slate-300">
-            <tr>
-              <th className="px-4 py-2">Repository</th>
-              <th className="px-4 py-2">Source</th>
-              <th className="px-4 py-2">Last scan</th>
-              <th className="px-4 py-2">Open findings</th>
-            </tr>
-          </thead>
-          <tbody>
-            {repositories.map((repository) => (
-              <tr key={repository.id} className="border-t border-slate-100 dark:border-slate-800">
-                <td className="px-4 py-3 font-medium">
-                  <Link href={`/repositories/${repository.id}`} className="text-sky-700 hover:underline dark:text-sky-400">
+        <ul className="grid gap-3" aria-label="Repositories">
+          {repositories.map((repository) => {
+            const trend = trends.get(repository.id) ?? [];
+            const schedule = schedules.get(repository.id);
+            return (
+              <li key={repository.id} className="card flex flex-col gap-3 p-4 sm:flex-row sm:items-center">
+                <div className="min-w-0 flex-1">
+                  <Link href={`/repositories/${repository.id}`} className="font-medium break-all text-sky-700 hover:underline dark:text-sky-400">
                     {repository.name}
                   </Link>
-                </td>
-                <td className="px-4 py-3 text-slate-600 dark:text-slate-400">{repository.provider}</td>
-                <td className="px-4 py-3 text-slate-600 dark:text-slate-400">
-                  {repository.latestScan ? `${repository.latestScan.status}, ${repository.latestScan.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never scanned"}
-                </td>
-                <td className="px-4 py-3">
-                  <span className="text-red-700">{repository.openFindings.error} errors</span> ·{" "}
-                  <span className="text-amber-700">{repository.openFindings.warning} warnings</span> ·{" "}
-                  <span className="text-sky-700">{repository.openFindings.info} info</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        </div>
+                  <p className="muted mt-1 text-xs">
+                    {repository.provider} · last scan{" "}
+                    {repository.latestScan ? `${repository.latestScan.status}, ${when(repository.latestScan.createdAt)}` : "never"}
+                    {schedule?.enabled && schedule.nextRuns[0] ? ` · next ${when(new Date(schedule.nextRuns[0]))}` : " · no schedule"}
+                  </p>
+                </div>
+                <div className="flex flex-wrap items-center gap-3 text-sm">
+                  <span className="text-red-700 dark:text-red-400">{repository.openFindings.error} errors</span>
+                  <span className="text-amber-700 dark:text-amber-400">{repository.openFindings.warning} warnings</span>
+                  <span className="text-sky-700 dark:text-sky-400">{repository.openFindings.info} info</span>
+                  <Sparkline values={trend.map((p) => p.total)} label={`Open findings after the last ${trend.length} scans`} />
+                  {canScan ? (
+                    <form action={scanNow}>
+                      <input type="hidden" name="repositoryId" value={repository.id} />
+                      <button type="submit" className="button-secondary px-2 py-1">
+                        Scan now
+                      </button>
+                    </form>
+                  ) : null}
+                </div>
+              </li>
+            );
+          })}
+        </ul>
       )}
+      {canAdd ? (
+        <form action={addRepository} className="card mt-6 grid gap-3 p-4 text-sm sm:grid-cols-[10rem_1fr_auto] sm:items-end" aria-labelledby="add-repository">
+          <h2 id="add-repository" className="font-semibold sm:col-span-3">
+            Add a repository
+          </h2>
+          <label className="flex flex-col">
+            Source
+            <select name="provider" className="input mt-1" defaultValue="local">
+              <option value="local">Local path</option>
+              <option value="git">Git URL</option>
+            </select>
+          </label>
+          <label className="flex flex-col">
+            Path or URL
+            <input name="location" required placeholder="/srv/checkouts/app or https://git.example.com/team/app.git" className="input mt-1" />
+          </label>
+          <button type="submit" className="button-primary">
+            Add and scan
+          </button>
+          <p className="muted text-xs sm:col-span-3">
+            Local paths must lie under the folders in <code className="code-inline">POOLGUARD_LOCAL_ROOTS</code>; git URLs are cloned over https or ssh. GitHub
+            repositories appear here once the GitHub App is installed.
+          </p>
+        </form>
+      ) : null}
+      <Notice text={notice} />
     </section>
   );
 }
