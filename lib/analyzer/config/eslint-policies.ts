@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { ts as TS } from "ts-morph";
 import { LineCounter, parseDocument } from "yaml";
 import type { ConfigNote, DerivedImportPolicy, ForbiddenImportConfig } from "../types.ts";
@@ -11,6 +9,7 @@ import {
   lineOfNode,
   parseJsonLiteral,
   property,
+  readPolicyFile,
   stringList,
   stringValue,
   topLevelConstants,
@@ -44,31 +43,24 @@ const mentionsRules = /no-restricted-(imports|paths)/;
 
 export function eslintBans(root: string, notes: ConfigNote[]): ForbiddenImportConfig[] {
   // ESLint uses a flat config when there is one, else the first legacy file, else package.json.
-  const flat = flatConfigNames.find((name) => existsSync(join(root, name)));
-  if (flat) {
-    const text = readFileSync(join(root, flat), "utf8");
-    return mentionsRules.test(text) ? bansFromBlocks(flatBlocks(text, { file: flat, notes }), { file: flat, notes }) : [];
+  for (const name of flatConfigNames) {
+    const text = readPolicyFile(root, name);
+    if (text === null) continue;
+    return mentionsRules.test(text) ? bansFromBlocks(flatBlocks(text, { file: name, notes }), { file: name, notes }) : [];
   }
   for (const name of legacyConfigNames) {
-    const path = join(root, name);
-    if (!existsSync(path)) continue;
+    const text = readPolicyFile(root, name);
+    if (text === null) continue;
     const reader = { file: name, notes };
-    const text = readFileSync(path, "utf8");
     const value = mentionsRules.test(text) ? readLegacyFile(text, name, reader) : null;
     return value ? bansFromBlocks(legacyBlocks(value, reader), reader) : [];
   }
-  const packageJson = join(root, "package.json");
-  if (existsSync(packageJson)) {
-    const text = readFileSync(packageJson, "utf8");
-    if (!text.includes('"eslintConfig"') || !mentionsRules.test(text)) return [];
-    const value = parseJsonLiteral(text, "package.json");
-    const config = property(value ?? undefined, "eslintConfig");
-    if (config?.kind === "object") {
-      const reader = { file: "package.json", notes };
-      return bansFromBlocks(legacyBlocks(config, reader), reader);
-    }
-  }
-  return [];
+  const text = readPolicyFile(root, "package.json");
+  if (text === null || !text.includes('"eslintConfig"') || !mentionsRules.test(text)) return [];
+  const config = property(parseJsonLiteral(text, "package.json") ?? undefined, "eslintConfig");
+  if (config?.kind !== "object") return [];
+  const reader = { file: "package.json", notes };
+  return bansFromBlocks(legacyBlocks(config, reader), reader);
 }
 
 function readLegacyFile(text: string, name: string, reader: Reader): Literal | null {

@@ -1,7 +1,6 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { ConfigNote, ForbiddenImportConfig } from "../types.ts";
+import { readPolicyFile } from "./literal-values.ts";
 
 // import-linter contracts of type `forbidden` (https://import-linter.readthedocs.io):
 // `source_modules` (and their submodules) may not import `forbidden_modules` (and their
@@ -117,9 +116,8 @@ function parseIgnore(line: string): { importer: string; imported: string } | nul
 export function importLinterBans(root: string, notes: ConfigNote[]): ForbiddenImportConfig[] {
   const bans: ForbiddenImportConfig[] = [];
   for (const file of [".importlinter", "setup.cfg", "pyproject.toml"]) {
-    const path = join(root, file);
-    if (!existsSync(path)) continue;
-    const text = readFileSync(path, "utf8");
+    const text = readPolicyFile(root, file);
+    if (text === null) continue;
     const read = file === "pyproject.toml" ? fromPyproject(text, file, notes) : fromIni(text, file);
     if (!read) continue;
     for (const contract of read.contracts) {

@@ -1,4 +1,6 @@
+import { lstatSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import type { ts as TS } from "ts-morph";
 import { isMap, isScalar, isSeq, type LineCounter, type Node } from "yaml";
 
@@ -201,4 +203,20 @@ function propertyKey(name: TS.PropertyName): string | null {
     if (ts.isStringLiteral(inner) || ts.isNoSubstitutionTemplateLiteral(inner)) return inner.text;
   }
   return null;
+}
+
+/**
+ * A policy file at the repository root, or null when it is missing, not a regular file
+ * or a symbolic link (which could lead outside the repository), or larger than 1 MB.
+ */
+export function readPolicyFile(root: string, name: string): string | null {
+  const path = join(root, name);
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return null;
+  }
+  if (!stat.isFile() || stat.size > 1024 * 1024) return null;
+  return readFileSync(path, "utf8");
 }

@@ -122,9 +122,16 @@ function banned(site: ImportSite, entry: ForbiddenImportConfig): boolean {
 type LinterPolicy = Extract<DerivedImportPolicy, { kind: "import-linter-forbidden" }>;
 
 /** import-linter module expressions: `*` is one segment, `**` any number; packages include their submodules. */
+const patterns = new Map<string, RegExp>();
+
 function modulePattern(pattern: string, withSubmodules: boolean): RegExp {
+  const key = `${withSubmodules ? "+" : "="}${pattern}`;
+  const cached = patterns.get(key);
+  if (cached) return cached;
   const parts = pattern.split(".").map((part) => (part === "**" ? "[^.]+(?:\\.[^.]+)*" : part === "*" ? "[^.]+" : part.replace(/[\\^$.|?*+()[\]{}]/g, "\\$&")));
-  return new RegExp(`^${parts.join("\\.")}${withSubmodules ? "(?:\\..+)?" : ""}$`);
+  const compiled = new RegExp(`^${parts.join("\\.")}${withSubmodules ? "(?:\\..+)?" : ""}$`);
+  patterns.set(key, compiled);
+  return compiled;
 }
 
 /**
@@ -283,7 +290,8 @@ function message(site: ImportSite, entry: ForbiddenImportConfig): string {
 }
 
 export function checkForbiddenImports(ctx: PythonRuleContext): RawFinding[] {
-  const entries = ctx.options.config.forbidden_imports;
+  // ESLint's policies are for TypeScript and JavaScript only.
+  const entries = ctx.options.config.forbidden_imports.filter((entry) => !entry.policy || entry.policy.kind === "import-linter-forbidden");
   if (entries.length === 0) return [];
   const findings: RawFinding[] = [];
   const all = sites(ctx);

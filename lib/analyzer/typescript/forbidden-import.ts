@@ -88,7 +88,8 @@ interface Target {
 }
 
 export function checkForbiddenImports(context: RuleContext): RawFinding[] {
-  const entries = context.options.config.forbidden_imports;
+  // import-linter contracts are for Python only.
+  const entries = context.options.config.forbidden_imports.filter((entry) => entry.policy?.kind !== "import-linter-forbidden");
   if (entries.length === 0) return [];
   const resolver = createResolver(context.index);
   const findings: RawFinding[] = [];

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -129,6 +129,16 @@ describe("import-linter contracts", () => {
       'setup.cfg:6: import-linter contract "One": ignore_imports line "this line is not an ignore" not understood; ignored',
       'setup.cfg:22: import-linter contract "Three" has no source_modules or forbidden_modules; not read',
     ]);
+  });
+
+  it("a policy file that is a symbolic link is not read (it could lead outside the repository)", () => {
+    const outside = repo({ "contracts.ini": "[importlinter]\nroot_package = app\n\n[importlinter:contract:x]\nname = X\ntype = forbidden\nsource_modules = app.a\nforbidden_modules = app.b\n" });
+    const linked = repo({});
+    symlinkSync(join(outside, "contracts.ini"), join(linked, ".importlinter"));
+    symlinkSync(join(outside, "contracts.ini"), join(linked, "pyproject.toml"));
+    expect(readImportPolicies(linked, both)).toEqual({ bans: [], notes: [] });
+    const copied = repo({ ".importlinter": "[importlinter]\nroot_package = app\n\n[importlinter:contract:x]\nname = X\ntype = forbidden\nsource_modules = app.a\nforbidden_modules = app.b\n" });
+    expect(readImportPolicies(copied, both).bans).toHaveLength(1);
   });
 
   it("an invalid pyproject.toml is a note, not an error", () => {
