@@ -67,4 +67,5 @@ if (!existsSync(join(outdir, "cli.mjs")) || !existsSync(join(outdir, "worker-boo
   console.error("build-cli: esbuild did not write cli.mjs and worker-bootstrap.mjs");
   process.exit(1);
 }
-console.log(`built the CLI into ${outdir}`);
+// stderr: `npm pack --json` runs this through prepare and its stdout must stay JSON.
+console.error(`built the CLI into ${outdir}`);
