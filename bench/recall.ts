@@ -57,7 +57,7 @@ function usage(message: string): never {
 /** The git dir of a repository's mirror: fetched snapshots (<dir>/repo) or `git clone --bare` output. */
 function gitDir(mirrors: string, repo: string): string | null {
   const base = join(mirrors, repo.replace("/", "+"));
-  for (const candidate of [join(base, "repo"), base, `${base}.git`]) {
+  for (const candidate of [join(base, "repo"), join(base, "repo", ".git"), base, `${base}.git`]) {
     if (existsSync(join(candidate, "HEAD")) && existsSync(join(candidate, "objects"))) return candidate;
   }
   return null;
