@@ -225,7 +225,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
           auth: {
             appId: options.auth.appId,
             privateKey: options.auth.privateKey,
-            installationId: options.auth.installationId,
+            ...(options.auth.installationId !== undefined ? { installationId: options.auth.installationId } : {}),
             cache: options.tokenRefreshMarginMs === undefined ? sharedTokenCache : new InstallationTokenCache(options.tokenRefreshMarginMs),
           },
         };

@@ -138,9 +138,9 @@ export function validate(schema: Schema, value: unknown, at = "$", depth = 0): s
 }
 
 /**
- * Check one response: the operation must exist, document the status code (injected
- * 403/429/5xx faults excepted: GitHub sends those from any endpoint), and the JSON body
- * must match that status's schema.
+ * Check one response: the operation must exist, document the status code (401, 403,
+ * 404 and injected 429/5xx excepted: GitHub sends those from any endpoint, and they
+ * are checked against basic-error), and the JSON body must match that status's schema.
  */
 export function validateResponse(input: { method: string; path: string; status: number; body: unknown; injectedFault?: boolean }): string[] {
   const found = findOperation(input.method, input.path);
@@ -148,9 +148,11 @@ export function validateResponse(input: { method: string; path: string; status: 
   const where = `${input.method} ${found.template} (${found.operation.operationId}) -> ${input.status}`;
   let response = found.operation.responses[String(input.status)] ?? found.operation.responses.default;
   if (!response) {
-    const anywhere = input.injectedFault && (input.status === 403 || input.status === 429 || input.status >= 500);
+    // GitHub answers 401 (bad credentials), 403 (not accessible, rate limits) and 404
+    // (no access) from any endpoint, documented or not; injected faults add 429 and 5xx.
+    const anywhere = input.status === 401 || input.status === 403 || input.status === 404 || (input.injectedFault && (input.status === 429 || input.status >= 500));
     if (!anywhere) return [`${where}: status not documented for this operation`];
-    response = { $ref: "#/components/responses/forbidden" };
+    response = { content: { "application/json": { schema: { $ref: "#/components/schemas/basic-error" } } } };
   }
   if (response.$ref) response = resolveRef<ResponseObject>(response.$ref);
   const schema = response.content?.["application/json"]?.schema;

@@ -717,7 +717,15 @@ export class FakeGitHub {
 
   private listInstallations(ctx: Ctx) {
     this.requireApp(ctx);
-    return { status: 200, body: [...this.installations.values()].map((i) => this.installationJson(i)) };
+    // This operation's description types the account as user AND enterprise (allOf),
+    // so the enterprise-only fields are filled in too.
+    return {
+      status: 200,
+      body: [...this.installations.values()].map((i) => {
+        const json = this.installationJson(i);
+        return { ...json, account: { ...json.account, name: i.account, slug: i.account, created_at: "2020-01-01T00:00:00Z", updated_at: "2020-01-01T00:00:00Z", website_url: null, description: null } };
+      }),
+    };
   }
 
   private getRepoInstallation(ctx: Ctx) {
@@ -1156,7 +1164,6 @@ export class FakeGitHub {
       created_at: c.createdAt,
       updated_at: c.createdAt,
       author_association: "NONE",
-      in_reply_to_id: undefined,
     };
   }
 
