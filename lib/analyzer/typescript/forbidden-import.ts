@@ -272,7 +272,8 @@ function rewriteFix(context: RuleContext, site: ImportSite, entry: ForbiddenImpo
 
 /**
  * Uses a rename cannot cover: another declaration of the name (a parameter, a local, a
- * class member's binding) and `export { name }`, which would change what the file exports.
+ * type), a prop or member of that name, and `export { name }`, which would change what
+ * the file exports.
  */
 function declaredOrExportedElsewhere(sourceFile: ts.SourceFile, name: string, importName: ts.Node): boolean {
   let found = false;
@@ -294,7 +295,18 @@ function declaredOrExportedElsewhere(sourceFile: ts.SourceFile, name: string, im
         ts.isNamespaceImport(parent) ||
         ts.isImportEqualsDeclaration(parent) ||
         ts.isEnumDeclaration(parent) ||
-        ts.isModuleDeclaration(parent)) &&
+        ts.isModuleDeclaration(parent) ||
+        ts.isTypeAliasDeclaration(parent) ||
+        ts.isInterfaceDeclaration(parent) ||
+        ts.isTypeParameterDeclaration(parent) ||
+        // Names the rename walk would touch though they are not the variable: props, members.
+        ts.isJsxAttribute(parent) ||
+        ts.isPropertySignature(parent) ||
+        ts.isMethodSignature(parent) ||
+        ts.isEnumMember(parent) ||
+        ts.isGetAccessorDeclaration(parent) ||
+        ts.isSetAccessorDeclaration(parent) ||
+        ts.isNamedTupleMember(parent)) &&
       parent.name === node
     ) {
       found = true;

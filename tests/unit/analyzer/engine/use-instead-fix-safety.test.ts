@@ -98,6 +98,14 @@ describe("python use_instead fixes", () => {
     ["a parameter of the same name", "from src.db import async_session\n\n\ndef f(async_session=None):\n    return async_session\n"],
     ["the name is rebound", "from src.db import async_session\n\nasync_session = async_session\n"],
     ["a for-loop target of the same name", "from src.db import async_session\n\nfor async_session in []:\n    pass\n"],
+    ["an except ... as target", "from src.db import async_session\n\ntry:\n    pass\nexcept Exception as async_session:\n    pass\n"],
+    ["a with ... as target", "from src.db import async_session\n\nwith open('x') as async_session:\n    pass\n"],
+    ["a walrus target", "from src.db import async_session\n\nif (async_session := 1):\n    pass\n"],
+    ["a comprehension variable", "from src.db import async_session\n\nx = [async_session for async_session in range(3)]\n"],
+    ["a class attribute (reached as self.async_session)", "from src.db import async_session\n\n\nclass A:\n    async_session = None\n"],
+    ["a lambda parameter", "from src.db import async_session\n\nf = lambda async_session: async_session\n"],
+    ["another import binding it", "from src.db import async_session\nimport os as async_session\n"],
+    ["an annotated assignment", "from src.db import async_session\n\nasync_session: int = 3\n"],
   ])("unsafe when the rename cannot be proved complete: %s", async (_name, text) => {
     const { root, fix } = await pythonFix("src/routes/odd.py", text);
     expect(fix?.safety).toBe("unsafe");
@@ -187,8 +195,10 @@ describe("typescript use_instead fixes", () => {
   it.each([
     ["re-exported with export { }", 'import { makeSession } from "../lib/db/legacy";\n\nexport { makeSession };\n'],
     ["a parameter of the same name", 'import { makeSession } from "../lib/db/legacy";\n\nexport const f = (makeSession: () => object) => makeSession();\nexport const g = makeSession;\n'],
+    ["a type member of the same name", 'import { makeSession } from "../lib/db/legacy";\n\nexport type Deps = { makeSession: typeof makeSession };\n'],
+    ["a JSX prop of the same name", 'import { makeSession } from "../lib/db/legacy";\n\nexport const view = <Provider makeSession={makeSession} />;\n'],
   ])("unsafe when the rename cannot be proved complete: %s", async (_name, text) => {
-    const { fix } = await typescriptFix("src/routes/odd.ts", text);
+    const { fix } = await typescriptFix("src/routes/odd.tsx", text);
     expect(fix?.safety).toBe("unsafe");
   });
 
