@@ -73,14 +73,14 @@ async function step(name, command, args, options) {
   summary.push({ name, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, ok: code === 0, seconds: (Date.now() - started) / 1000, checks: true });
 }
 
-async function vitestStage(name, project, env) {
+async function vitestStage(name, project, env, extraArgs = []) {
   log(name);
   const started = Date.now();
   const output = join(resultsDir, `${name.replace(/[^a-z0-9]+/gi, "-")}.json`);
   rmSync(output, { force: true });
   const code = await run(
     "npx",
-    ["vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${output}`],
+    ["vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${output}`, ...extraArgs],
     { env },
   );
   const report = readJson(output);
@@ -187,12 +187,15 @@ async function main() {
     cleanups.push(() => postgres.stop());
     const redis = await startRedis({ log: (m) => console.log(m) });
     cleanups.push(() => redis.stop());
-    const common = { ...baseEnv, REDIS_URL: redis.url };
-    await vitestStage("integration on sqlite", "integration", {
-      ...common,
-      POOLGUARD_TEST_PROVIDER: "sqlite",
-      DATABASE_URL: `file:${join(scratch, "integration.db")}`,
-    });
+    const common = { ...baseEnv, REDIS_URL: redis.url, POOLGUARD_TEST_POSTGRES_URL: postgres.url };
+    // The fix programs (tests/integration/fixes) bring their own SQLite files and use the
+    // PostgreSQL server whatever the app database is: they run once, in the PostgreSQL pass.
+    await vitestStage(
+      "integration on sqlite",
+      "integration",
+      { ...common, POOLGUARD_TEST_PROVIDER: "sqlite", DATABASE_URL: `file:${join(scratch, "integration.db")}` },
+      ["--exclude", "tests/integration/fixes/**"],
+    );
     await vitestStage("integration on postgresql", "integration", {
       ...common,
       POOLGUARD_TEST_PROVIDER: "postgresql",

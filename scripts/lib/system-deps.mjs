@@ -19,12 +19,22 @@ function onPath(command) {
   return spawnSync("sh", ["-c", `command -v ${command}`], { stdio: "ignore" }).status === 0;
 }
 
+/** Debian's own Python modules: the fix programs always run under /usr/bin/python3. */
+function debianPythonHas(module) {
+  return spawnSync("/usr/bin/python3", ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
+}
+
 /** @type {Requirement[]} */
 export const requirements = [
   { name: "chromium", aptPackage: "chromium", present: () => existsSync("/usr/bin/chromium"), why: "browser tests (Playwright drives Debian's Chromium)" },
   { name: "postgresql", aptPackage: "postgresql", present: () => findPostgresBinDir() !== null, why: "integration tests against PostgreSQL" },
   { name: "redis-server", aptPackage: "redis-server", present: () => onPath("redis-server"), why: "integration tests against Redis" },
   { name: "python3", aptPackage: "python3", present: () => onPath("python3"), why: "fix round trips compile fixed Python with py_compile" },
+  { name: "python3-sqlalchemy", aptPackage: "python3-sqlalchemy", present: () => debianPythonHas("sqlalchemy.ext.asyncio"), why: "fix programs run against SQLAlchemy 1.4 (sync and asyncio)" },
+  { name: "python3-greenlet", aptPackage: "python3-greenlet", present: () => debianPythonHas("greenlet"), why: "SQLAlchemy's asyncio extension runs on greenlet" },
+  { name: "python3-aiosqlite", aptPackage: "python3-aiosqlite", present: () => debianPythonHas("aiosqlite"), why: "fix programs run against SQLite through aiosqlite" },
+  { name: "python3-asyncpg", aptPackage: "python3-asyncpg", present: () => debianPythonHas("asyncpg"), why: "fix programs run against PostgreSQL through asyncpg" },
+  { name: "python3-psycopg2", aptPackage: "python3-psycopg2", present: () => debianPythonHas("psycopg2"), why: "fix programs run against PostgreSQL through psycopg2" },
 ];
 
 export function missingRequirements() {

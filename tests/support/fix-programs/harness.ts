@@ -3,7 +3,7 @@
 // both the original and the fixed program against a real database. The harness knows
 // nothing of the analyzer's internals: only the CLI and its JSON contract.
 import { execFileSync, spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -130,6 +130,56 @@ export function pyCompile(file: string): void {
   execFileSync(python, ["-m", "py_compile", file], { stdio: "pipe" });
 }
 
-export function writeText(path: string, text: string): void {
-  writeFileSync(path, text);
+/**
+ * Make the project's packages (pg, typeorm, tsx, typescript) resolvable from a workspace,
+ * as an ES module package. The scanner skips node_modules, so only the program is scanned.
+ */
+export function nodeProject(dir: string): void {
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module", private: true })}\n`);
+}
+
+export const tsx = join(root, "node_modules/.bin/tsx");
+
+/** Type-check a TypeScript program strictly, as a Node ES module. */
+export function typeCheck(file: string, cwd: string): void {
+  const tsc = join(root, "node_modules/.bin/tsc");
+  const args = ["--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--skipLibCheck", "--types", "node", file];
+  const result = spawnSync(tsc, args, { cwd, encoding: "utf8", timeout: 120_000 });
+  if (result.status !== 0) throw new Error(`tsc rejected ${file}:\n${result.stdout}${result.stderr}`);
+}
+
+/** Parse a JavaScript module without running it. */
+export function syntaxCheck(file: string): void {
+  execFileSync(process.execPath, ["--check", file], { stdio: "pipe" });
+}
+
+export type Style = { semicolons: boolean; quote: "'" | '"'; indent: string };
+
+/** The layout conventions of a TypeScript/JavaScript file, as a fix must keep them. */
+export function styleOf(text: string): Style {
+  const code = text.split("\n").filter((l) => l.trim() !== "" && !l.trim().startsWith("//"));
+  const semicolons = code.some((l) => /;\s*$/.test(l));
+  const singles = (text.match(/'/g) ?? []).length;
+  const doubles = (text.match(/"/g) ?? []).length;
+  const widths = code.map((l) => /^( *)/.exec(l)?.[1].length ?? 0).filter((n) => n > 0);
+  const unit = widths.length > 0 ? Math.min(...widths) : 2;
+  return { semicolons, quote: singles > doubles ? "'" : '"', indent: " ".repeat(unit) };
+}
+
+/** Lines of `fixed` that break the original's style: a semicolon where it has none, tabs, or an indent off its unit. */
+export function styleViolations(original: string, fixed: string): string[] {
+  const style = styleOf(original);
+  const originalLines = new Set(original.split("\n"));
+  const problems: string[] = [];
+  for (const line of fixed.split("\n")) {
+    if (originalLines.has(line) || line.trim() === "") continue;
+    if (!style.semicolons && /;\s*$/.test(line)) problems.push(`semicolon added: ${line}`);
+    if (/^\t/.test(line) && !original.includes("\n\t")) problems.push(`tab indent added: ${line}`);
+    const width = /^( *)/.exec(line)?.[1].length ?? 0;
+    if (width % style.indent.length !== 0) problems.push(`indent of ${width} is not a multiple of ${style.indent.length}: ${line}`);
+    const quote = style.quote === '"' ? "'" : '"';
+    if (line.includes(quote) && !original.includes(quote)) problems.push(`other quote style added: ${line}`);
+  }
+  return problems;
 }

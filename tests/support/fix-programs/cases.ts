@@ -1,0 +1,105 @@
+// The fix cases. `executed` cases run in tests/integration/fixes on every integration
+// run. `pending` cases are programs on which a fix labelled safe does not keep its
+// promise today (or the leak is not reported yet): `npx tsx
+// tests/support/fix-programs/check-pending.ts` re-checks them, and each moves to the
+// executed list once the analyzer offers a fix that works or no longer calls it safe.
+import type { FixCase } from "./execute-fix.ts";
+
+const py = (program: string, rule: string, fn: string, database: FixCase["database"], leaks = ["checked_out"]): FixCase => ({
+  program: `python/${program}`,
+  rule,
+  function: fn,
+  database,
+  leaks,
+});
+
+export const pythonCases: FixCase[] = [
+  py("session_not_closed_sync.py", "session-not-closed", "count_rows", "sqlite"),
+  py("session_not_closed_sync.py", "session-not-closed", "count_rows", "postgresql+psycopg2"),
+  py("session_not_closed_async.py", "session-not-closed", "count_rows", "sqlite+aiosqlite"),
+  py("session_not_closed_async.py", "session-not-closed", "count_rows", "postgresql+asyncpg"),
+  py("connection_not_closed_engine.py", "connection-not-closed", "count_rows", "sqlite"),
+  py("connection_not_closed_engine.py", "connection-not-closed", "count_rows", "postgresql+psycopg2"),
+  py("connection_not_closed_raw.py", "connection-not-closed", "count_rows", "sqlite"),
+  py("connection_not_closed_raw.py", "connection-not-closed", "count_rows", "postgresql+psycopg2"),
+  py("connection_not_closed_psycopg2.py", "connection-not-closed", "count_rows", "postgresql+psycopg2", ["server_connections"]),
+  py("connection_not_closed_asyncpg.py", "connection-not-closed", "count_rows", "postgresql+asyncpg", ["server_connections"]),
+  py("connection_not_closed_asyncpg_pool.py", "connection-not-closed", "count_rows", "postgresql+asyncpg"),
+  py("connection_not_closed_aiosqlite.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite", ["open_files", "driver_threads"]),
+  py("session_dependency_async.py", "session-dependency-not-closed", "get_session", "sqlite+aiosqlite"),
+  py("session_dependency_async.py", "session-dependency-not-closed", "get_session", "postgresql+asyncpg"),
+  py("session_dependency_sync.py", "session-dependency-not-closed", "get_db", "sqlite"),
+  py("session_dependency_sync.py", "session-dependency-not-closed", "get_db", "postgresql+psycopg2"),
+  py("session_used_after_close_async.py", "session-used-after-close", "status", "sqlite+aiosqlite"),
+  py("session_used_after_close_async.py", "session-used-after-close", "status", "postgresql+asyncpg"),
+  py("session_used_after_close_sync.py", "session-used-after-close", "summary", "sqlite"),
+  py("session_used_after_close_sync.py", "session-used-after-close", "summary", "postgresql+psycopg2"),
+];
+
+export const typescriptCases: FixCase[] = [
+  { program: "typescript/pool-client-not-released.ts", rule: "pool-client-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
+  { program: "typescript/query-runner-not-released.ts", rule: "query-runner-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
+];
+
+/** What a correct analyzer does with a pending case. */
+export type PendingExpectation =
+  /** Offer a safe fix that works (it passes every check of an executed case). */
+  | "fixed"
+  /** Report the leak if it likes, but never with a fix labelled safe: closing would break the program. */
+  | "not-safe"
+  /** Report nothing: the code is correct. */
+  | "no-finding";
+
+export type PendingCase = FixCase & { expect: PendingExpectation; why: string };
+
+const pending = (program: string, rule: string, fn: string, database: FixCase["database"], leaks = ["checked_out"]): FixCase => ({
+  ...py(program, rule, fn, database, leaks),
+  program: `pending/${program}`,
+});
+
+export const pendingCases: PendingCase[] = [
+  {
+    ...pending("session_not_closed_async_maker.py", "session-not-closed", "count_rows", "sqlite+aiosqlite"),
+    expect: "fixed",
+    why: "`sessionmaker(class_=AsyncSession)` makes AsyncSessions: the fix must be `async with`, not `with` (TypeError)",
+  },
+  {
+    ...pending("session_not_closed_returns_orm_object.py", "session-not-closed", "load_item", "sqlite"),
+    expect: "not-safe",
+    why: "the function returns an ORM object its session loaded; closing the session detaches it and the caller's lazy load raises DetachedInstanceError",
+  },
+  {
+    ...pending("connection_not_closed_returns_cursor.py", "connection-not-closed", "item_cursor", "postgresql+psycopg2", ["server_connections"]),
+    expect: "not-safe",
+    why: "the function returns a cursor of the connection; closing the connection closes the cursor (InterfaceError in the caller)",
+  },
+  {
+    ...pending("connection_not_closed_handed_to_object.py", "connection-not-closed", "open_repository", "postgresql+asyncpg", ["server_connections"]),
+    expect: "not-safe",
+    why: "the connection is handed to a Repository that is returned: the function no longer owns it (InterfaceError: connection is closed)",
+  },
+  {
+    ...pending("session_maker_from_helper.py", "session-not-closed", "count_items", "sqlite"),
+    expect: "no-finding",
+    why: "`maker` is a sessionmaker returned by a helper, not a session; `with maker:` raises TypeError",
+  },
+  {
+    ...pending("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite"),
+    expect: "fixed",
+    why: "`await engine.connect()` on an AsyncEngine is not reported today",
+  },
+  {
+    ...pending("connection_not_closed_sqlite3.py", "connection-not-closed", "count_rows", "sqlite", ["open_files"]),
+    expect: "fixed",
+    why: "`sqlite3.connect()` is not reported today",
+  },
+  {
+    program: "pending/pool-client-no-semicolons.mjs",
+    rule: "pool-client-not-released",
+    function: "listNames",
+    database: "postgresql",
+    leaks: ["checked_out"],
+    expect: "fixed",
+    why: "the fix writes `client.release();` into a file without semicolons",
+  },
+];
