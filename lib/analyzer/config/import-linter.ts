@@ -109,47 +109,53 @@ function parseIgnore(line: string): { importer: string; imported: string } | nul
 }
 
 /**
- * Forbidden contracts of the repository's import-linter configuration, as bans.
- * Every file import-linter itself reads is read (`.importlinter`, `setup.cfg`,
- * `pyproject.toml`); contracts of other types (layers, independence) are not bans.
+ * Forbidden contracts of the repository's import-linter configuration, as bans. Like
+ * import-linter, the first of `setup.cfg`, `.importlinter`, `pyproject.toml` that holds
+ * an import-linter section is the configuration; contracts of other types (layers,
+ * independence) are not bans.
  */
 export function importLinterBans(root: string, notes: ConfigNote[]): ForbiddenImportConfig[] {
-  const bans: ForbiddenImportConfig[] = [];
-  for (const file of [".importlinter", "setup.cfg", "pyproject.toml"]) {
+  for (const file of ["setup.cfg", ".importlinter", "pyproject.toml"]) {
     const text = readPolicyFile(root, file);
     if (text === null) continue;
     const read = file === "pyproject.toml" ? fromPyproject(text, file, notes) : fromIni(text, file);
     if (!read) continue;
-    for (const contract of read.contracts) {
-      const type = contract.fields.type;
-      if (type !== "forbidden") continue;
-      const name = typeof contract.fields.name === "string" && contract.fields.name ? contract.fields.name : (contract.fields.id as string) || "forbidden";
-      const sources = listOf(contract.fields.source_modules);
-      const forbidden = listOf(contract.fields.forbidden_modules);
-      if (sources.length === 0 || forbidden.length === 0) {
-        notes.push({ path: contract.file, line: contract.line, message: `import-linter contract "${name}" has no source_modules or forbidden_modules; not read` });
-        continue;
-      }
-      const ignores: { importer: string; imported: string }[] = [];
-      for (const line of listOf(contract.fields.ignore_imports)) {
-        const parsed = parseIgnore(line);
-        if (parsed) ignores.push(parsed);
-        else notes.push({ path: contract.file, line: contract.line, message: `import-linter contract "${name}": ignore_imports line "${line}" not understood; ignored` });
-      }
-      bans.push({
-        from: forbidden.join(", "),
-        line: contract.line,
-        policy: {
-          kind: "import-linter-forbidden",
-          origin: { file: contract.file, line: contract.line, tool: "import-linter", name },
-          source_modules: sources,
-          forbidden_modules: forbidden,
-          ignore_imports: ignores,
-          as_packages: flag(contract.fields.as_packages, true),
-          root_packages: read.roots,
-        },
-      });
+    return contractBans(read, notes);
+  }
+  return [];
+}
+
+function contractBans(read: { roots: string[]; contracts: RawContract[] }, notes: ConfigNote[]): ForbiddenImportConfig[] {
+  const bans: ForbiddenImportConfig[] = [];
+  for (const contract of read.contracts) {
+    const type = contract.fields.type;
+    if (type !== "forbidden") continue;
+    const name = typeof contract.fields.name === "string" && contract.fields.name ? contract.fields.name : (contract.fields.id as string) || "forbidden";
+    const sources = listOf(contract.fields.source_modules);
+    const forbidden = listOf(contract.fields.forbidden_modules);
+    if (sources.length === 0 || forbidden.length === 0) {
+      notes.push({ path: contract.file, line: contract.line, message: `import-linter contract "${name}" has no source_modules or forbidden_modules; not read` });
+      continue;
     }
+    const ignores: { importer: string; imported: string }[] = [];
+    for (const line of listOf(contract.fields.ignore_imports)) {
+      const parsed = parseIgnore(line);
+      if (parsed) ignores.push(parsed);
+      else notes.push({ path: contract.file, line: contract.line, message: `import-linter contract "${name}": ignore_imports line "${line}" not understood; ignored` });
+    }
+    bans.push({
+      from: forbidden.join(", "),
+      line: contract.line,
+      policy: {
+        kind: "import-linter-forbidden",
+        origin: { file: contract.file, line: contract.line, tool: "import-linter", name },
+        source_modules: sources,
+        forbidden_modules: forbidden,
+        ignore_imports: ignores,
+        as_packages: flag(contract.fields.as_packages, true),
+        root_packages: read.roots,
+      },
+    });
   }
   return bans;
 }
