@@ -9,7 +9,7 @@ import { type FixGrouping, type FixPullRequestOutcome, ensureFixPullRequests, un
 import { redact } from "../github/redact.ts";
 import { downloadSnapshotToDirectory } from "../github/snapshot.ts";
 
-type Io = { stdout: (s: string) => void; stderr: (s: string) => void; env: NodeJS.ProcessEnv };
+type Io = { stdout: (s: string) => void; stderr: (s: string) => void; env: Record<string, string | undefined> };
 
 export const prUsage = `poolguard pr --repo OWNER/NAME [--api-url URL] [--base BRANCH] [--dry-run]
                [--group rule|directory|repository] [--branch-prefix PREFIX] [--max-open N]`;

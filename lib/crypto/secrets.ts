@@ -8,10 +8,13 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
+/** Environment variables (process.env or a plain object in tests). */
+export type Env = Record<string, string | undefined>;
+
 export class SecretKeyError extends Error {}
 
 export type SecretKeyOptions = {
-  env?: NodeJS.ProcessEnv;
+  env?: Env;
   /** Where a generated key is kept (default: data/secret-key under the working directory). */
   keyFile?: string;
   warn?: (message: string) => void;

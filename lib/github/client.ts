@@ -14,6 +14,9 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import { redact, registerSecret } from "./redact.ts";
 
+/** Environment variables (process.env or a plain object in tests). */
+export type Env = Record<string, string | undefined>;
+
 export type GitHubAuth =
   | { type: "token"; token: string }
   | { type: "app"; appId: string | number; privateKey: string; installationId?: number };
@@ -49,7 +52,7 @@ export const defaultApiUrl = "https://api.github.com";
 export class GitHubConfigError extends Error {}
 
 /** Auth from the environment: GITHUB_APP_ID + key for the App, else GITHUB_TOKEN. */
-export function githubAuthFromEnv(env: NodeJS.ProcessEnv = process.env, options: { preferToken?: boolean } = {}): GitHubAuth {
+export function githubAuthFromEnv(env: Env = process.env, options: { preferToken?: boolean } = {}): GitHubAuth {
   const token = env.GITHUB_TOKEN?.trim();
   if (options.preferToken && token) return { type: "token", token };
   if (env.GITHUB_APP_ID) {
@@ -65,7 +68,7 @@ export function githubAuthFromEnv(env: NodeJS.ProcessEnv = process.env, options:
   throw new GitHubConfigError("no GitHub credentials: set GITHUB_TOKEN, or GITHUB_APP_ID with GITHUB_APP_PRIVATE_KEY(_PATH)");
 }
 
-export function apiUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+export function apiUrlFromEnv(env: Env = process.env): string {
   return (env.GITHUB_API_URL?.trim() || defaultApiUrl).replace(/\/+$/, "");
 }
 
@@ -333,6 +336,6 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
 }
 
 /** A client from GITHUB_TOKEN / GITHUB_APP_* and GITHUB_API_URL. */
-export function githubClientFromEnv(env: NodeJS.ProcessEnv = process.env, extra: Partial<GitHubClientOptions> & { preferToken?: boolean } = {}): GitHubClient {
+export function githubClientFromEnv(env: Env = process.env, extra: Partial<GitHubClientOptions> & { preferToken?: boolean } = {}): GitHubClient {
   return createGitHubClient({ apiUrl: apiUrlFromEnv(env), ...extra, auth: extra.auth ?? githubAuthFromEnv(env, { preferToken: extra.preferToken }) });
 }
