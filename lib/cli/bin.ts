@@ -31,7 +31,7 @@ function sameDir(a: string, b: string): boolean {
  * back there: a team's script that runs `poolguard scan .` means its package root,
  * as every npm script does.
  */
-export function userDirectory(env: NodeJS.ProcessEnv, cwd: string): string {
+export function userDirectory(env: Record<string, string | undefined>, cwd: string): string {
   const own = packageRoot();
   if (!env.INIT_CWD || !env.npm_lifecycle_event || !env.npm_package_json || !own) return cwd;
   if (!sameDir(dirname(env.npm_package_json), own) || !sameDir(cwd, own)) return cwd;
