@@ -35,34 +35,62 @@ try {
   process.exit(1);
 }
 
+// The server's parts (lib/db and Prisma, the web app's database drivers) are not in the
+// package. A command that needs them (`poolguard admin`) gets a module that says so
+// when it is loaded, instead of a bundle dragging in a database client.
+const serverOnlyDirs = [join(root, "lib", "db"), join(root, "app")];
+const serverOnlyPackages = /^(@prisma\/|prisma$|better-sqlite3$|pg$|next(\/|$)|react(-dom)?(\/|$)|bullmq$|ioredis$)/;
+const stubbed = new Set();
+const serverOnly = {
+  name: "server-only",
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind === "entry-point") return undefined;
+      const absolute = args.path.startsWith(".") ? resolve(args.resolveDir, args.path) : null;
+      const inServer = absolute !== null && serverOnlyDirs.some((dir) => absolute === dir || absolute.startsWith(`${dir}/`));
+      if (!inServer && !serverOnlyPackages.test(args.path)) return undefined;
+      stubbed.add(`${args.path} (from ${args.importer.slice(root.length + 1)})`);
+      return { path: absolute ?? args.path, namespace: "server-only" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "server-only" }, () => ({
+      // CommonJS, so the importers' named imports stay unchecked: loading it is the error.
+      contents:
+        'module.exports = {};\nthrow new Error("this command runs on a Poolguard server (a checkout of the repository with its database); the poolguard package is the CLI only");',
+      loader: "js",
+    }));
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 try {
   await esbuild.build({
-  absWorkingDir: root,
-  // cli.mjs is the program; worker-bootstrap.mjs is the analysis process that
-  // lib/analyzer/engine/run-scan.ts forks from the same folder.
-  entryPoints: { cli: "lib/cli/bin.ts", "worker-bootstrap": "lib/analyzer/engine/worker.ts" },
-  outdir,
-  bundle: true,
-  // Splitting keeps the language plugins in their own chunks, loaded only when a scan
-  // has files of that language (listing rules never loads a parser).
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20.9",
-  outExtension: { ".js": ".mjs" },
-  external: externalPackages,
-  // CommonJS packages bundled into ES modules call require() for Node's built-ins:
-  // give every chunk a real one.
-  banner: { js: 'import { createRequire as __poolguardRequire } from "node:module"; const require = __poolguardRequire(import.meta.url);' },
-  legalComments: "linked",
-  logLevel: "warning",
+    absWorkingDir: root,
+    // cli.mjs is the program; worker-bootstrap.mjs is the analysis process that
+    // lib/analyzer/engine/run-scan.ts forks from the same folder.
+    entryPoints: { cli: "lib/cli/bin.ts", "worker-bootstrap": "lib/analyzer/engine/worker.ts" },
+    outdir,
+    bundle: true,
+    // Splitting keeps the language plugins in their own chunks, loaded only when a scan
+    // has files of that language (listing rules never loads a parser).
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20.9",
+    outExtension: { ".js": ".mjs" },
+    external: externalPackages,
+    plugins: [serverOnly],
+    // CommonJS packages bundled into ES modules call require() for Node's built-ins:
+    // give every chunk a real one.
+    banner: { js: 'import { createRequire as __poolguardRequire } from "node:module"; const require = __poolguardRequire(import.meta.url);' },
+    legalComments: "linked",
+    logLevel: "warning",
   });
 } catch {
   // esbuild has already printed what it could not build.
   console.error("build-cli: the CLI bundle could not be built");
   process.exit(1);
 }
+if (stubbed.size > 0) console.error(`build-cli: left out of the package (server only): ${[...stubbed].sort().join(", ")}`);
 if (!existsSync(join(outdir, "cli.mjs")) || !existsSync(join(outdir, "worker-bootstrap.mjs"))) {
   console.error("build-cli: esbuild did not write cli.mjs and worker-bootstrap.mjs");
   process.exit(1);
