@@ -12,6 +12,13 @@ export async function upsertFixPullRequest(input: {
   state?: FixPullRequestState;
   headSha?: string | null;
   findingIds: string[];
+  /** Findings named by fingerprint (resolved to this repository's Finding rows; unknown ones are skipped). */
+  findingFingerprints?: string[];
+  findingsFingerprint?: string | null;
+  groupKey?: string | null;
+  url?: string | null;
+  /** Why Poolguard stopped updating the branch; null clears it. */
+  stoppedReason?: string | null;
 }) {
   const data = {
     title: input.title,
@@ -21,6 +28,10 @@ export async function upsertFixPullRequest(input: {
     state: input.state ?? "open",
     headSha: input.headSha ?? null,
     closedAt: input.state && input.state !== "open" ? new Date() : null,
+    ...(input.findingsFingerprint !== undefined ? { findingsFingerprint: input.findingsFingerprint } : {}),
+    ...(input.groupKey !== undefined ? { groupKey: input.groupKey } : {}),
+    ...(input.url !== undefined ? { url: input.url } : {}),
+    ...(input.stoppedReason !== undefined ? { stoppedReason: input.stoppedReason } : {}),
   };
   return db().$transaction(async (tx) => {
     const pr = await tx.fixPullRequest.upsert({
@@ -28,12 +39,27 @@ export async function upsertFixPullRequest(input: {
       create: { repositoryId: input.repositoryId, branch: input.branch, ...data },
       update: data,
     });
+    const ids = new Set(input.findingIds);
+    if (input.findingFingerprints && input.findingFingerprints.length > 0) {
+      const rows = await tx.finding.findMany({ where: { repositoryId: input.repositoryId, fingerprint: { in: [...new Set(input.findingFingerprints)] } }, select: { id: true } });
+      for (const row of rows) ids.add(row.id);
+    }
     await tx.fixPullRequestFinding.deleteMany({ where: { fixPullRequestId: pr.id } });
-    for (const findingId of new Set(input.findingIds)) {
+    for (const findingId of ids) {
       await tx.fixPullRequestFinding.create({ data: { fixPullRequestId: pr.id, findingId } });
     }
     return pr;
   });
+}
+
+export async function getFixPullRequest(repositoryId: string, branch: string) {
+  const row = await db().fixPullRequest.findUnique({
+    where: { repositoryId_branch: { repositoryId, branch } },
+    include: { findings: { select: { findingId: true } } },
+  });
+  if (!row) return null;
+  const { findings, ...pr } = row;
+  return { ...pr, state: pr.state as FixPullRequestState, findingIds: findings.map((f) => f.findingId) };
 }
 
 export async function listFixPullRequests(repositoryId: string) {
