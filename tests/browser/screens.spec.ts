@@ -1,0 +1,144 @@
+import { expect, type Page, test } from "@playwright/test";
+
+// The dashboard's screens at desktop and phone widths, light and dark: each must fit
+// the viewport (no sideways scrolling), and the everyday triage path must work from the
+// keyboard-reachable controls: findings -> a finding -> ignore with a reason -> reopen.
+
+const email = process.env.POOLGUARD_ADMIN_EMAIL ?? "";
+const password = process.env.POOLGUARD_ADMIN_PASSWORD ?? "";
+
+async function signIn(page: Page) {
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/repositories$/);
+}
+
+/** Reopen anything an earlier run left ignored, so each test starts from the seeded state. */
+async function reopenIgnored(page: Page) {
+  await page.goto("/findings?status=ignored");
+  const rows = page.getByRole("list", { name: "Findings" }).getByRole("listitem");
+  const count = await rows.count();
+  if (count === 0) return;
+  for (let i = 0; i < count; i++) await rows.nth(i).getByRole("checkbox").check();
+  await page.getByRole("button", { name: "Reopen selected" }).click();
+  await expect(page.getByRole("status")).toContainText(`Reopened ${count} finding`);
+}
+
+async function fitsViewport(page: Page) {
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  expect(scrollWidth, `page ${page.url()} is wider than the viewport`).toBeLessThanOrEqual(innerWidth);
+}
+
+const layouts = [
+  { name: "desktop-light", viewport: { width: 1280, height: 900 }, colorScheme: "light" as const },
+  { name: "phone-dark", viewport: { width: 375, height: 812 }, colorScheme: "dark" as const },
+  { name: "phone-light", viewport: { width: 375, height: 812 }, colorScheme: "light" as const },
+];
+
+for (const layout of layouts) {
+  test(`every screen fits at ${layout.name}`, async ({ browser }, testInfo) => {
+    const context = await browser.newContext({ viewport: layout.viewport, colorScheme: layout.colorScheme });
+    const page = await context.newPage();
+    await signIn(page);
+    // Dark mode follows the system setting: the page's colours differ from the other scheme's.
+    const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const other = await browser.newContext({ viewport: layout.viewport, colorScheme: layout.colorScheme === "dark" ? "light" : "dark" });
+    const otherPage = await other.newPage();
+    await otherPage.goto("/sign-in");
+    const otherBackground = await otherPage.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await other.close();
+    expect(background).not.toBe(otherBackground);
+    expect(await page.evaluate(() => window.matchMedia("(prefers-color-scheme: dark)").matches)).toBe(layout.colorScheme === "dark");
+    const findingHref = await (async () => {
+      await page.goto("/findings");
+      return page.getByRole("list", { name: "Findings" }).getByRole("link").first().getAttribute("href");
+    })();
+    expect(findingHref).toMatch(/^\/findings\/[\w-]+$/);
+    const repositoryHref = await (async () => {
+      await page.goto("/repositories");
+      return page.getByRole("link", { name: "demo/sample-app" }).getAttribute("href");
+    })();
+    for (const path of ["/repositories", repositoryHref ?? "", "/findings", findingHref ?? "", "/rules", "/rules/session-not-closed", "/settings", "/no-such-page"]) {
+      await page.goto(path);
+      await fitsViewport(page);
+      await page.screenshot({ path: testInfo.outputPath(`${layout.name}${path.replace(/[^a-z0-9]+/gi, "-")}.png`), fullPage: true });
+    }
+    await context.close();
+  });
+}
+
+test("a missing page is a styled 404 with navigation", async ({ page }) => {
+  await signIn(page);
+  const response = await page.goto("/findings/not-a-finding");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "This page does not exist" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Go to" }).getByRole("link", { name: "Findings" })).toBeVisible();
+});
+
+test("rule docs render as Markdown with highlighted examples, not raw fences", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/rules/session-not-closed");
+  await expect(page.getByRole("heading", { name: "session-not-closed", level: 1 })).toBeVisible();
+  await expect(page.locator("pre.shiki").first()).toBeVisible();
+  await expect(page.getByText("```")).toHaveCount(0);
+});
+
+test("a finding shows its code and fix, and can be ignored with a reason and reopened", async ({ page }) => {
+  await signIn(page);
+  await reopenIgnored(page);
+  await page.goto("/findings?rule=session-not-closed");
+  await page.getByRole("list", { name: "Findings" }).getByRole("link").first().click();
+  await expect(page.getByRole("heading", { name: "Code" })).toBeVisible();
+  await expect(page.locator(".numbered pre.shiki .line.marked").first()).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Proposed fix" })).toBeVisible();
+  await expect(page.locator("pre.shiki").nth(1)).toContainText("with");
+
+  await page.getByLabel("Reason").selectOption("wont-fix");
+  await page.getByLabel("Comment").fill("legacy script, removed next quarter");
+  await page.getByRole("button", { name: "Ignore" }).click();
+  await expect(page.getByRole("status")).toContainText("Ignored 1 finding");
+  await expect(page.getByText("legacy script, removed next quarter").last()).toBeVisible();
+  await expect(page.getByText("Ignored (Won't fix) by").last()).toBeVisible();
+
+  await page.getByRole("button", { name: "Reopen" }).click();
+  await expect(page.getByRole("status")).toContainText("Reopened 1 finding");
+});
+
+test("bulk triage from the findings table and the filters stay in the URL", async ({ page }) => {
+  await signIn(page);
+  await reopenIgnored(page);
+  await page.goto("/findings");
+  const total = Number((await page.getByTestId("findings-total").textContent())?.split(" ")[0]);
+  expect(total).toBeGreaterThan(1);
+  await page.locator("select[name=rule]").selectOption("forbidden-import");
+  await page.getByRole("button", { name: "Apply" }).click();
+  await expect(page).toHaveURL(/rule=forbidden-import/);
+  const rows = page.getByRole("list", { name: "Findings" }).getByRole("listitem");
+  const selected = await rows.count();
+  for (let i = 0; i < selected; i++) await rows.nth(i).getByRole("checkbox").check();
+  await page.getByRole("button", { name: "Ignore selected" }).click();
+  await expect(page.getByRole("status")).toContainText(`Ignored ${selected} finding`);
+  await expect(page).toHaveURL(/rule=forbidden-import/);
+  await page.goto("/findings?rule=forbidden-import&status=ignored");
+  await expect(page.getByRole("list", { name: "Findings" }).getByRole("listitem")).toHaveCount(selected);
+  for (let i = 0; i < selected; i++) await page.getByRole("list", { name: "Findings" }).getByRole("listitem").nth(i).getByRole("checkbox").check();
+  await page.getByRole("button", { name: "Reopen selected" }).click();
+  await expect(page.getByRole("status")).toContainText(`Reopened ${selected} finding`);
+});
+
+test("findings export as CSV and SARIF with the current filters", async ({ page }) => {
+  await signIn(page);
+  await reopenIgnored(page);
+  const csv = await page.request.get("/findings/export?format=csv&rule=session-not-closed");
+  expect(csv.status()).toBe(200);
+  const lines = (await csv.text()).trim().split("\n");
+  expect(lines[0].split(",")).toContain("rule");
+  expect(lines.length).toBeGreaterThan(1);
+  for (const line of lines.slice(1)) expect(line).toContain('"session-not-closed"');
+  const sarif = await page.request.get("/findings/export?format=sarif");
+  const document = await sarif.json();
+  expect(document.version).toBe("2.1.0");
+  expect(document.runs[0].results.length).toBeGreaterThan(0);
+});
