@@ -1,4 +1,5 @@
 import type { ts as TS } from "ts-morph";
+import { join } from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import type { ConfigNote, DerivedImportPolicy, ForbiddenImportConfig } from "../types.ts";
 import {
@@ -36,41 +37,60 @@ type ConfigBlock = {
   line: number;
 };
 
-type Reader = { file: string; notes: ConfigNote[] };
+/** `file`: the config's path from the repository root; `dir`: its folder ("" at the root). */
+type Reader = { file: string; dir: string; notes: ConfigNote[]; /** Rules the config sets (options or off). */ configured: Set<string> };
+
+export type EslintConfigKind = "flat" | "legacy";
 
 // Cheap test before parsing anything (the TypeScript compiler is only loaded past it).
 const mentionsRules = /no-restricted-(imports|paths)/;
 
-export function eslintBans(root: string, notes: ConfigNote[]): ForbiddenImportConfig[] {
+/**
+ * The import restrictions of the ESLint config in `dir` (a folder of the repository,
+ * "" for the root), with paths and globs written from the repository root. `kind` says
+ * which kind of config was found (null: none).
+ */
+export type EslintConfigBans = { bans: ForbiddenImportConfig[]; kind: EslintConfigKind | null; isRoot: boolean; configured: Set<string> };
+
+export function eslintBans(root: string, dir: string, notes: ConfigNote[]): EslintConfigBans {
+  const folder = dir ? join(root, dir) : root;
+  const configured = new Set<string>();
+  const readerFor = (name: string): Reader => ({ file: dir ? `${dir}/${name}` : name, dir, notes, configured });
   // ESLint uses a flat config when there is one, else the first legacy file, else package.json.
   for (const name of flatConfigNames) {
-    const text = readPolicyFile(root, name);
+    const text = readPolicyFile(folder, name);
     if (text === null) continue;
-    return mentionsRules.test(text) ? bansFromBlocks(flatBlocks(text, { file: name, notes }), { file: name, notes }) : [];
+    const reader = readerFor(name);
+    return { bans: mentionsRules.test(text) ? bansFromBlocks(flatBlocks(text, reader), reader) : [], kind: "flat", isRoot: true, configured };
   }
   for (const name of legacyConfigNames) {
-    const text = readPolicyFile(root, name);
+    const text = readPolicyFile(folder, name);
     if (text === null) continue;
-    const reader = { file: name, notes };
-    const value = mentionsRules.test(text) ? readLegacyFile(text, name, reader) : null;
-    return value ? bansFromBlocks(legacyBlocks(value, reader), reader) : [];
+    const reader = readerFor(name);
+    // `root: true` stops ESLint from merging the folders above.
+    const value = readLegacyFile(text, name, reader, mentionsRules.test(text) || /\broot\b/.test(text));
+    const isRoot = property(value ?? undefined, "root")?.kind === "boolean" && (property(value ?? undefined, "root") as { value: boolean }).value;
+    const bans = value && mentionsRules.test(text) ? bansFromBlocks(legacyBlocks(value, reader), reader) : [];
+    return { bans, kind: "legacy", isRoot, configured };
   }
-  const text = readPolicyFile(root, "package.json");
-  if (text === null || !text.includes('"eslintConfig"') || !mentionsRules.test(text)) return [];
+  const text = readPolicyFile(folder, "package.json");
+  if (text === null || !text.includes('"eslintConfig"')) return { bans: [], kind: null, isRoot: false, configured };
   const config = property(parseJsonLiteral(text, "package.json") ?? undefined, "eslintConfig");
-  if (config?.kind !== "object") return [];
-  const reader = { file: "package.json", notes };
-  return bansFromBlocks(legacyBlocks(config, reader), reader);
+  if (config?.kind !== "object") return { bans: [], kind: null, isRoot: false, configured };
+  const reader = readerFor("package.json");
+  const isRoot = property(config, "root")?.kind === "boolean" && (property(config, "root") as { value: boolean }).value;
+  return { bans: mentionsRules.test(text) ? bansFromBlocks(legacyBlocks(config, reader), reader) : [], kind: "legacy", isRoot, configured };
 }
 
-function readLegacyFile(text: string, name: string, reader: Reader): Literal | null {
+function readLegacyFile(text: string, name: string, reader: Reader, worthReading: boolean): Literal | null {
+  if (!worthReading) return null;
   if (name.endsWith(".js") || name.endsWith(".cjs")) {
     const exported = exportedExpression(text, name, reader);
     return exported?.kind === "object" ? exported : null;
   }
   if (name.endsWith(".json")) {
     const value = parseJsonLiteral(text, name);
-    if (!value) reader.notes.push({ path: name, line: 1, message: "ESLint config not read: invalid JSON" });
+    if (!value) reader.notes.push({ path: reader.file, line: 1, message: "ESLint config not read: invalid JSON" });
     return value;
   }
   // `.eslintrc` may be JSON or YAML; YAML reads both (JSON comments aside).
@@ -79,7 +99,7 @@ function readLegacyFile(text: string, name: string, reader: Reader): Literal | n
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (document.errors.length > 0) {
-    reader.notes.push({ path: name, line: document.errors[0].linePos?.[0]?.line ?? 1, message: "ESLint config not read: invalid YAML" });
+    reader.notes.push({ path: reader.file, line: document.errors[0].linePos?.[0]?.line ?? 1, message: "ESLint config not read: invalid YAML" });
     return null;
   }
   return fromYaml(document.contents, lines);
@@ -104,7 +124,7 @@ function exportedExpression(text: string, name: string, reader: Reader): Literal
     if (!expression) continue;
     return configValue(file, expression, constants);
   }
-  reader.notes.push({ path: name, line: 1, message: "ESLint config not read: no `export default` or `module.exports` found" });
+  reader.notes.push({ path: reader.file, line: 1, message: "ESLint config not read: no `export default` or `module.exports` found" });
   return null;
 }
 
@@ -148,7 +168,7 @@ function calleeName(call: TS.CallExpression): string {
 }
 
 function flatBlocks(text: string, reader: Reader): ConfigBlock[] {
-  const exported = exportedExpression(text, reader.file, reader);
+  const exported = exportedExpression(text, reader.file.slice(reader.file.lastIndexOf("/") + 1), reader);
   if (!exported) return [];
   const items = exported.kind === "array" ? exported.items : [exported];
   const blocks: ConfigBlock[] = [];
@@ -162,7 +182,7 @@ function flatBlocks(text: string, reader: Reader): ConfigBlock[] {
     const rules = property(item, "rules");
     // An object with nothing but `ignores` removes files from linting altogether.
     if (keys.length === 1 && keys[0] === "ignores") {
-      blocks.push({ files: [], ignores: stringList(ignores) ?? [], rules: undefined, line: item.line });
+      blocks.push({ files: [], ignores: (stringList(ignores) ?? []).map((glob) => flatGlob(reader.dir, glob)), rules: undefined, line: item.line });
       continue;
     }
     if (!rules || !mentionsRestrictions(rules, reader)) continue;
@@ -172,26 +192,28 @@ function flatBlocks(text: string, reader: Reader): ConfigBlock[] {
       reader.notes.push({ path: reader.file, line: item.line, message: "ESLint import restrictions not read: `files`/`ignores` of this config object are not literal strings" });
       continue;
     }
-    blocks.push({ files: fileGlobs.map(flatGlob), ignores: ignoreGlobs.map(flatGlob), rules, line: item.line });
+    blocks.push({ files: fileGlobs.map((glob) => flatGlob(reader.dir, glob)), ignores: ignoreGlobs.map((glob) => flatGlob(reader.dir, glob)), rules, line: item.line });
   }
   // Global ignores (an object holding only `ignores`) apply to every block.
   const globalIgnores = blocks.filter((block) => !block.rules).flatMap((block) => block.ignores);
   return blocks.filter((block) => block.rules).map((block) => ({ ...block, ignores: [...block.ignores, ...globalIgnores] }));
 }
 
-/** Flat config globs are relative to the config's folder, the repository root here. */
-function flatGlob(glob: string): string {
-  return glob.replace(/^\.\//, "");
+/** Flat config globs are relative to the config's folder. */
+function flatGlob(dir: string, glob: string): string {
+  const clean = glob.replace(/^\.\//, "");
+  return dir ? `${dir}/${clean}` : clean;
 }
 
-/** Legacy `.eslintrc` globs without a slash match a file name in any folder. */
-function legacyGlob(glob: string): string {
+/** Legacy `.eslintrc` globs are relative to the config's folder; without a slash they match a file name in any folder below it. */
+function legacyGlob(dir: string, glob: string): string {
   const clean = glob.replace(/^\.\//, "");
-  return clean.includes("/") ? clean.replace(/^\//, "") : `**/${clean}`;
+  const relativeGlob = clean.includes("/") ? clean.replace(/^\//, "") : `**/${clean}`;
+  return dir ? `${dir}/${relativeGlob}` : relativeGlob;
 }
 
 function legacyBlocks(config: Literal, reader: Reader): ConfigBlock[] {
-  const ignorePatterns = (stringList(property(config, "ignorePatterns")) ?? []).map(legacyGlob);
+  const ignorePatterns = (stringList(property(config, "ignorePatterns")) ?? []).map((glob) => legacyGlob(reader.dir, glob));
   const blocks: ConfigBlock[] = [];
   const rules = property(config, "rules");
   if (rules && mentionsRestrictions(rules, reader)) blocks.push({ files: [], ignores: ignorePatterns, rules, line: rules.line });
@@ -205,7 +227,12 @@ function legacyBlocks(config: Literal, reader: Reader): ConfigBlock[] {
       reader.notes.push({ path: reader.file, line: override.line, message: "ESLint import restrictions not read: `files`/`excludedFiles` of this override are not literal strings" });
       continue;
     }
-    blocks.push({ files: files.map(legacyGlob), ignores: [...excluded.map(legacyGlob), ...ignorePatterns], rules: overrideRules, line: override.line });
+    blocks.push({
+      files: files.map((glob) => legacyGlob(reader.dir, glob)),
+      ignores: [...excluded.map((glob) => legacyGlob(reader.dir, glob)), ...ignorePatterns],
+      rules: overrideRules,
+      line: override.line,
+    });
   }
   return blocks;
 }
@@ -245,6 +272,7 @@ function bansFromBlocks(blocks: ConfigBlock[], reader: Reader): ForbiddenImportC
       // Replaced for the files this block covers; everywhere when it covers every file.
       const kept = block.files.length === 0 ? [] : earlier.map((ban) => ({ ...ban, allow_in: [...(ban.allow_in ?? []), ...block.files] }));
       const unknown = firstUnknown(entry.value);
+      if (unknown) reader.configured.add(entry.key);
       if (unknown) {
         // Options Poolguard cannot read replace the earlier ones for these files: report nothing there.
         reader.notes.push({ path: reader.file, line: unknown.line, message: `${entry.key}: \`${unknown.text}\` is not a literal value; this rule entry was not read` });
@@ -253,7 +281,9 @@ function bansFromBlocks(blocks: ConfigBlock[], reader: Reader): ForbiddenImportC
       }
       const parsed = setting(entry.value);
       if (!parsed || (!parsed.off && parsed.options === null)) continue;
-      const scope = { ...(block.files.length > 0 ? { in: block.files } : {}), ...(block.ignores.length > 0 ? { allow_in: block.ignores } : {}) };
+      reader.configured.add(entry.key);
+      const files = block.files.length > 0 ? block.files : reader.dir ? [`${reader.dir}/**`] : [];
+      const scope = { ...(files.length > 0 ? { in: files } : {}), ...(block.ignores.length > 0 ? { allow_in: block.ignores } : {}) };
       const fresh = parsed.off || !parsed.options ? [] : isImports ? restrictedImports(entry.key, parsed.options, reader) : restrictedPaths(entry.key, parsed.options, reader);
       active.set(entry.key, [...kept, ...fresh.map((ban) => ({ ...ban, ...scope }))]);
     }
@@ -357,7 +387,7 @@ function importNameLimits(item: Literal) {
   return limits;
 }
 
-/** Zone paths are relative to `basePath` (the folder ESLint runs in: the root here). */
+/** Zone paths are relative to `basePath`, by default the config's folder (where ESLint runs). */
 function zonePath(base: string, value: string): string {
   const joined = base ? `${base}/${value}` : value;
   const parts: string[] = [];
@@ -379,7 +409,7 @@ function restrictedPaths(rule: string, options: Literal[], reader: Reader): Forb
     reader.notes.push({ path: reader.file, line: basePathValue.line, message: `${rule}: basePath is not a relative literal path; zones not read` });
     return [];
   }
-  const base = zonePath("", basePath ?? "");
+  const base = zonePath(reader.dir, basePath ?? "");
   const bans: ForbiddenImportConfig[] = [];
   for (const zone of zones.items) {
     const targets = stringList(property(zone, "target"));

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import type { ConfigNote, ForbiddenImportConfig } from "../types.ts";
 import { readPolicyFile } from "./literal-values.ts";
@@ -114,13 +115,15 @@ function parseIgnore(line: string): { importer: string; imported: string } | nul
  * an import-linter section is the configuration; contracts of other types (layers,
  * independence) are not bans.
  */
-export function importLinterBans(root: string, notes: ConfigNote[]): ForbiddenImportConfig[] {
-  for (const file of ["setup.cfg", ".importlinter", "pyproject.toml"]) {
-    const text = readPolicyFile(root, file);
+export function importLinterBans(root: string, dir: string, notes: ConfigNote[]): ForbiddenImportConfig[] {
+  for (const name of ["setup.cfg", ".importlinter", "pyproject.toml"]) {
+    const text = readPolicyFile(dir ? join(root, dir) : root, name);
     if (text === null) continue;
-    const read = file === "pyproject.toml" ? fromPyproject(text, file, notes) : fromIni(text, file);
+    const file = dir ? `${dir}/${name}` : name;
+    const read = name === "pyproject.toml" ? fromPyproject(text, file, notes) : fromIni(text, file);
     if (!read) continue;
-    return contractBans(read, notes);
+    // A project in a folder: its contracts cover the files below it.
+    return contractBans(read, notes).map((ban) => (dir ? { ...ban, in: [`${dir}/**`] } : ban));
   }
   return [];
 }

@@ -10,11 +10,11 @@
  * limits it to the files it names.
  *
  * The repository's import-linter contracts of type `forbidden` (in `.importlinter`,
- * `setup.cfg` or `pyproject.toml`) are bans too: `source_modules` and their submodules
- * may not import `forbidden_modules` or theirs (`*`/`**` wildcards, `as_packages`,
- * `ignore_imports` as import-linter reads them; modules are named from the root package,
- * so `src/` layouts work). Only direct imports are checked. The finding names the
- * contract and the line where it is written.
+ * `setup.cfg` or `pyproject.toml`, at the root or in a project's folder) are bans too:
+ * `source_modules` and their submodules may not import `forbidden_modules` or theirs
+ * (`*`/`**` wildcards, `as_packages`, `ignore_imports` as import-linter reads them;
+ * modules are named from the root package, so `src/` layouts work). Only direct
+ * imports are checked. The finding names the contract and the line where it is written.
  *
  * ## Why is this bad?
  * The team decided on one sanctioned way to open a session (seed 003: `get_session()`);
@@ -139,7 +139,11 @@ function modulePattern(pattern: string, withSubmodules: boolean): RegExp {
  * `src/mypackage/one.py` is `mypackage.one` (the `src.` prefix is the path, not the name).
  */
 function linterNames(ctx: PythonRuleContext, policy: LinterPolicy): { importer: string | null; strip: (module: string) => string } {
-  const parts = ctx.module.split(".");
+  // A project in a folder of the repository (its config is there): names start below it.
+  const slash = policy.origin.file.lastIndexOf("/");
+  const folder = slash < 0 ? "" : `${policy.origin.file.slice(0, slash).split("/").join(".")}.`;
+  const local = folder && ctx.module.startsWith(folder) ? ctx.module.slice(folder.length) : ctx.module;
+  const parts = local.split(".");
   const startsRoot = (i: number) => {
     const rest = parts.slice(i).join(".");
     return policy.root_packages.some((root) => rest === root || rest.startsWith(`${root}.`));
@@ -147,10 +151,10 @@ function linterNames(ctx: PythonRuleContext, policy: LinterPolicy): { importer: 
   // Files outside the root packages are not in import-linter's graph at all.
   const at = policy.root_packages.length === 0 ? 0 : parts.findIndex((_part, i) => startsRoot(i));
   if (at < 0) return { importer: null, strip: (module) => module };
-  const prefix = parts.slice(0, at).join(".");
+  const prefix = folder + parts.slice(0, at).map((part) => `${part}.`).join("");
   return {
     importer: parts.slice(at).join("."),
-    strip: (module) => (prefix && module.startsWith(`${prefix}.`) ? module.slice(prefix.length + 1) : module),
+    strip: (module) => (prefix && module.startsWith(prefix) ? module.slice(prefix.length) : module),
   };
 }
 

@@ -13,9 +13,10 @@
  * `require()` of the whole module and a side-effect import count as all names). With
  * `in`, only the files it names are checked.
  *
- * The repository's ESLint rules are bans too, read from its root config
- * (`eslint.config.{js,mjs,cjs,ts}`, else `.eslintrc.*`, else `package.json`
- * `eslintConfig`): `no-restricted-imports` and `@typescript-eslint/no-restricted-imports`
+ * The repository's ESLint rules are bans too, read from its configs (the root's and
+ * those of sub-folders, for the files below them: `eslint.config.{js,mjs,cjs,ts}`, else
+ * `.eslintrc.*`, else `package.json` `eslintConfig`): `no-restricted-imports` and
+ * `@typescript-eslint/no-restricted-imports`
  * (`paths` with `importNames`/`allowImportNames`, `patterns` with `group`/`regex`, matched
  * against the specifier as written, as ESLint does) and `import/no-restricted-paths`
  * (`zones` with `target`, `from`, `except`, matched on resolved files), each scoped by

@@ -226,6 +226,35 @@ describe("ESLint configs", () => {
     ]);
   });
 
+  it("legacy configs in sub-folders merge with the root's: a rule set again (or root: true) replaces it there", () => {
+    const root = repo({
+      ".eslintrc.json": '{ "root": true, "rules": { "no-restricted-imports": ["error", "pg"] } }',
+      "packages/a/.eslintrc.json": '{ "rules": { "no-restricted-imports": "off" } }',
+      "packages/b/.eslintrc.yml": "rules:\n  import/no-restricted-paths: [error, { zones: [{ target: src, from: lib }] }]\n",
+      "packages/c/package.json": '{ "name": "c", "eslintConfig": { "root": true } }',
+      "node_modules/x/.eslintrc.json": '{ "rules": { "no-restricted-imports": ["error", "react"] } }',
+    });
+    const { bans } = readImportPolicies(root, both);
+    expect(bans.map((ban) => [ban.policy?.origin.file, ban.from, ban.in ?? null, ban.allow_in ?? null])).toEqual([
+      [".eslintrc.json", "pg", null, ["packages/a/**", "packages/c/**"]],
+      ["packages/b/.eslintrc.yml", "packages/b/lib", ["packages/b/**"], null],
+    ]);
+    expect(bans[1].policy).toMatchObject({ target: ["packages/b/src"], from: ["packages/b/lib"] });
+  });
+
+  it("a flat config at the root turns legacy files off everywhere; a folder's flat config replaces the root's there", () => {
+    const root = repo({
+      "eslint.config.js": "export default [{ rules: { 'no-restricted-imports': ['error', 'pg'] } }];\n",
+      "apps/web/eslint.config.js": "export default [{ files: ['src/**'], rules: { 'no-restricted-imports': ['error', 'mysql2'] } }];\n",
+      "apps/old/.eslintrc.json": '{ "rules": { "no-restricted-imports": ["error", "knex"] } }',
+    });
+    const { bans } = readImportPolicies(root, both);
+    expect(bans.map((ban) => [ban.from, ban.in ?? null, ban.allow_in ?? null])).toEqual([
+      ["pg", null, ["apps/web/**"]],
+      ["mysql2", ["apps/web/src/**"], null],
+    ]);
+  });
+
   it("never runs the config: non-literal parts are notes, shared configs are skipped silently", () => {
     const root = repo({
       "eslint.config.ts": [

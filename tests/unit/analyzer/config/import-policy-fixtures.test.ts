@@ -21,7 +21,7 @@ async function scanFolder(folder: string) {
 describe("import policies read from the repository (fixtures)", () => {
   it("has the fixture folders", () => {
     expect(folders).toEqual(
-      expect.arrayContaining(["config-in", "eslint-flat", "eslint-legacy-json", "import-linter-ini", "import-linter-pyproject", "import-linter-setup-cfg"]),
+      expect.arrayContaining(["config-in", "eslint-flat", "eslint-legacy-json", "import-linter-ini", "import-linter-pyproject", "import-linter-setup-cfg", "monorepo"]),
     );
   });
 
