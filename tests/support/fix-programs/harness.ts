@@ -9,7 +9,9 @@ import { dirname, join } from "node:path";
 
 const root = join(import.meta.dirname, "../../..");
 const programs = import.meta.dirname;
-const cli = join(root, "bin/poolguard.mjs");
+// POOLGUARD_FIX_CLI runs the cases against another build or checkout of the CLI (for
+// example a clean export of a commit while the working tree is being edited).
+const cli = process.env.POOLGUARD_FIX_CLI || join(root, "bin/poolguard.mjs");
 
 export type Position = { line: number; column: number };
 export type Edit = { path: string; start: Position; end: Position; text: string };
