@@ -44,7 +44,12 @@ export type Effect =
   /** The value is used (a method call, attribute read, passed as a borrowed argument). */
   | { kind: "use"; ref: Ref; span: Span }
   /** A child resource's lifetime ends with its parent's: releasing `parent` releases `child` too. */
-  | { kind: "parent"; child: Ref; parent: Ref };
+  | { kind: "parent"; child: Ref; parent: Ref }
+  /**
+   * On this path `ref` holds no resource (`if (!client) return;`, the error branch of a callback
+   * `(err, client) => { if (err) ... }`): the values it may point to were not acquired here.
+   */
+  | { kind: "absent"; ref: Ref };
 
 export type EdgeKind = "normal" | "true" | "false" | "exception" | "may-skip";
 

@@ -46,8 +46,25 @@ export type CallModel = {
   takesArgs?: number[];
   /** The returned value is a child of the receiver (freed when the receiver is released). */
   childOfReceiver?: boolean;
-  /** Calls its function argument(s) at these positions: now (synchronously), later, or maybe. */
+  /** Calls its function argument(s) at these positions (negative: from the end, -1 = last): now (synchronously), later, or maybe. */
   invokesArgs?: { index: number; when: "now" | "later" | "maybe" }[];
+  /**
+   * A setup call on a resource right after acquiring it (`queryRunner.connect()`, `client.connect()`,
+   * `session.startTransaction()`): when it fails there is nothing the caller must release yet, so it
+   * adds no exception path for leak purposes.
+   */
+  setup?: boolean;
+  /** Starts a resource that lives on the receiver (`queryRunner.startTransaction()` opens a transaction): its type. */
+  opens?: string;
+  /** Ends the resource of this type that lives on the receiver (`queryRunner.commitTransaction()`). */
+  closes?: string;
+  /** With a function argument the call manages the resource itself (`knex.transaction(async (trx) => ...)`): no acquisition. */
+  managedWithCallback?: boolean;
+  /**
+   * Callback style: the last argument is called with the fresh resource at parameter `param`
+   * (`pool.connect((err, client, done) => ...)`); `releaseParam` is a function parameter that releases it.
+   */
+  yieldsToCallback?: { param: number; releaseParam?: number };
 };
 
 export type TypeModel = {
@@ -74,6 +91,14 @@ export type LibraryModel = {
   /** Qualified exports: "sqlalchemy.create_engine", "pg.Pool" (a class: `construct`), "psycopg2.connect". */
   exports: Record<string, { call?: CallModel; construct?: CallModel; type?: string }>;
   types: TypeModel[];
+  /**
+   * How to recognise this library's objects when their origin is out of sight (a pool injected
+   * through a constructor, `this.dataSource`): a method call on a receiver of unknown type whose
+   * method (and, when given, receiver's last name segment, case-insensitive regex) match gives the
+   * receiver this type; `construct` matches `new Name()` by the constructor's name (regex). `fileMentions`
+   * (regex) limits it to files that speak the library's vocabulary.
+   */
+  conventions?: { method?: string; receiver?: string; construct?: string; type: string; fileMentions?: string }[];
 };
 
 /** A user's own acquire/release pair from `resources:` in poolguard.yml. */

@@ -14,6 +14,19 @@ const TRANSFERRED = 4;
 /** Pseudo-site: the variable may hold something untracked on some path. */
 const UNTRACKED = -1;
 
+/**
+ * Pseudo-site (option `unboundIsNotAValue`): the variable is not bound on some path
+ * (Python: a name assigned only inside the `with`/`try` that raised). A use through it
+ * cannot reach another value, so uses after release ignore it; everything else treats it
+ * like UNTRACKED.
+ */
+const UNBOUND = -2;
+
+export type AnalyzeOptions = {
+  /** Variables bound on some paths only are "unbound" on the others, not "anything else" (Python names). Default false. */
+  unboundIsNotAValue?: boolean;
+};
+
 type State = {
   /** variable -> sites it may point to (UNTRACKED included when it may hold anything else). */
   vars: Map<string, number[]>;
@@ -61,21 +74,21 @@ function union(a: readonly number[], b: readonly number[]): number[] {
   return out.sort((x, y) => x - y);
 }
 
-function join(into: State | undefined, from: State): { state: State; changed: boolean } {
+function join(into: State | undefined, from: State, missing: number = UNTRACKED): { state: State; changed: boolean } {
   if (!into) return { state: clone(from), changed: true };
   let changed = false;
   for (const [v, sites] of from.vars) {
     const existing = into.vars.get(v);
     // A variable bound on one path only may hold anything on the other.
-    const merged = existing ? union(existing, sites) : union(sites, [UNTRACKED]);
+    const merged = existing ? union(existing, sites) : union(sites, [missing]);
     if (!existing || merged.length !== existing.length) {
       into.vars.set(v, merged);
       changed = true;
     }
   }
   for (const [v, sites] of into.vars) {
-    if (!from.vars.has(v) && !sites.includes(UNTRACKED)) {
-      into.vars.set(v, union(sites, [UNTRACKED]));
+    if (!from.vars.has(v) && !sites.includes(missing) && !sites.includes(UNTRACKED)) {
+      into.vars.set(v, union(sites, [missing]));
       changed = true;
     }
   }
@@ -108,7 +121,7 @@ type Recorder = {
 };
 
 function releaseSites(state: State, sites: readonly number[], span: Span, recorder: Recorder | null): void {
-  const targets = new Set(sites.filter((s) => s !== UNTRACKED));
+  const targets = new Set(sites.filter((s) => s >= 0));
   // Children follow their parents: dataSource.destroy() releases its query runners.
   let grew = true;
   while (grew) {
@@ -134,7 +147,7 @@ function lostReferences(state: State, target: string, span: Span | null, recorde
   const old = state.vars.get(target);
   if (!old) return;
   for (const site of old) {
-    if (site === UNTRACKED) continue;
+    if (site < 0) continue;
     if (state.sites.get(site) !== OWNED) continue;
     let referenced = false;
     for (const [v, sites] of state.vars) if (v !== target && sites.includes(site)) referenced = true;
@@ -168,7 +181,7 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
         break;
       case "transfer":
         for (const site of sitesOf(next, effect.ref)) {
-          if (site === UNTRACKED || !next.sites.has(site)) continue;
+          if (site < 0 || !next.sites.has(site)) continue;
           next.sites.set(site, TRANSFERRED);
           recorder?.transfer(site, effect.reason);
         }
@@ -176,10 +189,14 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
       case "use":
         recorder?.use(sitesOf(next, effect.ref), next, effect.span);
         break;
+      case "absent":
+        // Only values still owned: a released or transferred one keeps its fate.
+        for (const site of sitesOf(next, effect.ref)) if (site !== UNTRACKED && next.sites.get(site) === OWNED) next.sites.delete(site);
+        break;
       case "parent": {
-        const parents = sitesOf(next, effect.parent).filter((s) => s !== UNTRACKED);
+        const parents = sitesOf(next, effect.parent).filter((s) => s >= 0);
         if (parents.length !== 1) break;
-        for (const child of sitesOf(next, effect.child)) if (child !== UNTRACKED) next.parents.set(child, parents[0]);
+        for (const child of sitesOf(next, effect.child)) if (child >= 0) next.parents.set(child, parents[0]);
         break;
       }
     }
@@ -188,7 +205,8 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
 }
 
 /** Run the dataflow to a fixpoint and report every site's fate. */
-export function analyzeResources(graph: FlowGraph): FlowResult {
+export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {}): FlowResult {
+  const missing = options.unboundIsNotAValue ? UNBOUND : UNTRACKED;
   const inStates = new Map<NodeId, State>();
   inStates.set(graph.entry, emptyState());
   const work: NodeId[] = [graph.entry];
@@ -204,7 +222,7 @@ export function analyzeResources(graph: FlowGraph): FlowResult {
     const exceptional = node.succ.some((e) => e.kind === "exception") ? apply(input, node.effects, true, null, node.span) : normal;
     for (const edge of node.succ) {
       const out = edge.kind === "exception" ? exceptional : normal;
-      const { state, changed } = join(inStates.get(edge.to), out);
+      const { state, changed } = join(inStates.get(edge.to), out, missing);
       inStates.set(edge.to, state);
       if (changed && !queued.has(edge.to)) {
         work.push(edge.to);
@@ -237,7 +255,8 @@ export function analyzeResources(graph: FlowGraph): FlowResult {
       const r = report(site);
       if (!r.transfers.includes(reason)) r.transfers.push(reason);
     },
-    use(useSites, state, span) {
+    use(allSites, state, span) {
+      const useSites = allSites.filter((s) => s !== UNBOUND);
       if (useSites.length === 0 || useSites.includes(UNTRACKED)) return;
       if (!useSites.every((s) => state.sites.get(s) === RELEASED)) return;
       for (const site of useSites) usesAfterRelease.push({ site, use: span, releasedAt: [] });

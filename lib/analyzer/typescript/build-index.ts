@@ -3,6 +3,8 @@ import { ts } from "ts-morph";
 import type { AnalyzeOptions, SourceInput } from "../types.ts";
 import { parseSource } from "./parse.ts";
 import { createResolver } from "./resolve.ts";
+import type { FlowIndex } from "./flow/file-facts.ts";
+import { buildFlowIndex } from "./flow/project.ts";
 import { findPrismaSingletons, type PrismaSingleton } from "./prisma-singletons.ts";
 
 // The cross-file facts the TypeScript rules need, built once per scan from every file
@@ -39,6 +41,8 @@ export interface TypeScriptIndex {
    * is offered only when the replacement really exports what the import needs.
    */
   exports: Record<string, string[]>;
+  /** Function summaries and module-level binding types for the resource analysis (see flow/project.ts). */
+  flow?: FlowIndex;
 }
 
 const CONFIG_NAMES = new Set(["tsconfig.json", "jsconfig.json"]);
@@ -89,6 +93,11 @@ export function buildTypeScriptIndex(files: readonly SourceInput[], options?: An
       }
     }
   }
+  index.flow = buildFlowIndex(
+    files.filter((file) => !isIndexOnlyFile(file.path)),
+    index,
+    options,
+  );
   return index;
 }
 

@@ -13,10 +13,6 @@ export interface RuleContext {
 
 export interface TypeScriptRule {
   meta: RuleMeta;
-  /**
-   * Cheap test on the file's text: false means the rule cannot fire here, so the file
-   * needs no parent pointers and no walk for it (most files of a repository).
-   */
-  applies(text: string): boolean;
+  /** Queries the file's resource analysis (shared by every rule, computed once per file). */
   check(context: RuleContext): RawFinding[];
 }

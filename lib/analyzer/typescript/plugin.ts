@@ -3,6 +3,8 @@ import { buildTypeScriptIndex, isIndexOnlyFile, type TypeScriptIndex } from "./b
 import type { RuleContext } from "./context.ts";
 import { checkForbiddenImports, forbiddenImportRuleMeta } from "./forbidden-import.ts";
 import { parseOnlySource, parseSource, syntaxError, withParents, TYPESCRIPT_EXTENSIONS } from "./parse.ts";
+import { acquisitionLiteral } from "./flow/analyze-file.ts";
+import { emptyFlowIndex, modelsFor } from "./flow/file-facts.ts";
 import { typescriptRules } from "./rules/index.ts";
 
 // The TypeScript/JavaScript language plugin. Files are parsed one at a time with the
@@ -47,7 +49,9 @@ function analyze(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOpti
   const bare = parseSource(file.path, file.text, false);
   const error = syntaxError(bare);
   if (error) return { findings: [], error };
-  const rules = typescriptRules.filter((rule) => options.enabledRules.has(rule.meta.id) && rule.applies(file.text));
+  // Files that cannot hold an acquisition (by the literals the models and the project's
+  // summaries require) are not walked at all; most files of a repository.
+  const rules = mayAcquire(file.text, index, options) ? typescriptRules.filter((rule) => options.enabledRules.has(rule.meta.id)) : [];
   const checkImports = options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
   if (rules.length === 0 && !checkImports) return { findings: [] };
   const sourceFile = withParents(bare);
@@ -56,4 +60,15 @@ function analyze(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOpti
   for (const rule of rules) findings.push(...rule.check(context));
   if (checkImports) findings.push(...checkForbiddenImports(context));
   return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
+}
+
+const literals = new WeakMap<TypeScriptIndex, RegExp>();
+
+function mayAcquire(text: string, index: TypeScriptIndex, options: AnalyzeOptions): boolean {
+  let literal = literals.get(index);
+  if (!literal) {
+    literal = acquisitionLiteral({ registry: modelsFor(options).registry, flow: index.flow ?? emptyFlowIndex() });
+    literals.set(index, literal);
+  }
+  return literal.test(text);
 }

@@ -1,6 +1,6 @@
 import { ts } from "ts-morph";
 import type { SourceInput } from "../types.ts";
-import { enclosingFunction, isFunctionLike, unwrapTypes, walk } from "./ast.ts";
+import { isFunctionLike, unwrapTypes, walk } from "./ast.ts";
 import { parseSource } from "./parse.ts";
 
 // Which modules export one shared PrismaClient (`export const prisma = new PrismaClient()`,
@@ -98,69 +98,8 @@ function buildsClient(expression: ts.Node, factories: ReadonlySet<string>): bool
   return found;
 }
 
-/**
- * Is this `new PrismaClient()` (inside a function) building a shared client? The
- * singleton cache (`x ?? new PrismaClient()`, `x ||= ...`), an assignment to a variable of
- * an outer scope or to globalThis, a factory called at module level, or a class that a
- * DI container instantiates once (NestJS `@Injectable()`).
- */
-export function isSingletonConstruction(node: ts.NewExpression, sourceFile: ts.SourceFile): boolean {
-  let current: ts.Node = node;
-  while (ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent)) current = current.parent;
-  // new PrismaClient().$extends(...) builds the same client.
-  while (
-    (ts.isPropertyAccessExpression(current.parent) && current.parent.expression === current) ||
-    (ts.isCallExpression(current.parent) && current.parent.expression === current)
-  ) {
-    current = current.parent;
-  }
-  const parent = current.parent;
-  const fn = enclosingFunction(node);
-  if (ts.isBinaryExpression(parent) && parent.right === current) {
-    const operator = parent.operatorToken.kind;
-    if (
-      operator === ts.SyntaxKind.QuestionQuestionToken ||
-      operator === ts.SyntaxKind.BarBarToken ||
-      operator === ts.SyntaxKind.QuestionQuestionEqualsToken ||
-      operator === ts.SyntaxKind.BarBarEqualsToken
-    ) {
-      return true;
-    }
-    if (operator === ts.SyntaxKind.EqualsToken && storesOutside(parent.left, fn)) return true;
-  }
-  if (fn && isFactoryCalledAtModuleLevel(fn, sourceFile)) return true;
-  return fn !== null && isInDependencyInjectedClass(fn);
-}
-
-function storesOutside(target: ts.Expression, fn: ts.Node | null): boolean {
-  const left = unwrapTypes(target);
-  if (ts.isPropertyAccessExpression(left) || ts.isElementAccessExpression(left)) {
-    let root: ts.Expression = left;
-    while (ts.isPropertyAccessExpression(root) || ts.isElementAccessExpression(root)) root = root.expression;
-    if (ts.isIdentifier(root)) {
-      return /^(globalThis|global|window|module|exports)$/.test(root.text) || /^globalFor/i.test(root.text) || !declaredInside(root.text, fn);
-    }
-    return false; // this.x = new PrismaClient(): per instance
-  }
-  if (ts.isIdentifier(left)) return !declaredInside(left.text, fn);
-  return false;
-}
-
-/** Is `name` declared inside `fn` (a local), rather than in an outer scope? */
-function declaredInside(name: string, fn: ts.Node | null): boolean {
-  if (!fn) return false;
-  let found = false;
-  walk(fn, (child) => {
-    if (found) return false;
-    if ((ts.isVariableDeclaration(child) || ts.isParameter(child)) && ts.isIdentifier(child.name) && child.name.text === name) {
-      found = true;
-    }
-    return !found;
-  });
-  return found;
-}
-
-function isFactoryCalledAtModuleLevel(fn: ts.Node, sourceFile: ts.SourceFile): boolean {
+/** A factory function called at module level builds the module's one client (`const db = globalThis.x ?? make()`, a seed script's `main()`). */
+export function isFactoryCalledAtModuleLevel(fn: ts.Node, sourceFile: ts.SourceFile): boolean {
   let name: string | null = null;
   if (ts.isFunctionDeclaration(fn) && fn.name && fn.parent === sourceFile) name = fn.name.text;
   if ((ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) && ts.isVariableDeclaration(fn.parent) && ts.isIdentifier(fn.parent.name)) {
@@ -179,7 +118,8 @@ function isFactoryCalledAtModuleLevel(fn: ts.Node, sourceFile: ts.SourceFile): b
 
 const DI_DECORATORS = new Set(["Injectable", "Service", "Module", "Global", "Singleton", "injectable", "singleton"]);
 
-function isInDependencyInjectedClass(fn: ts.Node): boolean {
+/** A constructor or field of a class a DI container builds once (NestJS `@Injectable()`). */
+export function isInDependencyInjectedClass(fn: ts.Node): boolean {
   const owner = fn.parent;
   if (!owner || !(ts.isClassDeclaration(owner) || ts.isClassExpression(owner))) return false;
   if (!(ts.isConstructorDeclaration(fn) || ts.isPropertyDeclaration(fn))) return false;

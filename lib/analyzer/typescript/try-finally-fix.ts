@@ -1,27 +1,33 @@
 import { ts } from "ts-morph";
+import type { Span } from "../flow/graph.ts";
 import type { Fix } from "../types.ts";
 import { positionAt, referencesTo, walk } from "./ast.ts";
-import { isReleaseCall, type ReleaseSpec } from "./lifecycle.ts";
 
-// The fix shared by the release rules: wrap everything after the acquisition, to the
-// end of its block, in `try { ... } finally { <release> }`, re-indented by the file's
-// indent unit, dropping the happy-path release statements that become redundant. Any
-// doubt (a release in a branch, hoisted declarations, code sharing the acquisition's
-// line) means no fix: a double release throws in node-postgres.
+// The fix shared by the release rules: wrap the statements that use the resource (from
+// the one after the acquisition to the last one that needs it) in
+// `try { ... } finally { <release> }`, dropping the happy-path release statements that
+// become redundant. Only the moved lines are re-indented, by the file's own indent unit;
+// the `finally` line follows the file's semicolon style; every other line stays
+// byte-identical. Any doubt (a release that is not a plain statement of that block, a
+// hoisted declaration, code sharing the acquisition's line) means no fix: a double
+// release throws in node-postgres.
 
 export interface TryFinallyInput {
   path: string;
   text: string;
   sourceFile: ts.SourceFile;
-  statement: ts.Statement;
+  /** The `const x = <acquisition>` statement. */
+  statement: ts.VariableStatement;
   name: string;
-  spec: ReleaseSpec;
+  /** Where the dataflow saw the value released (on any path). */
+  releases: readonly Span[];
+  /** The release call for `finally`, without a trailing semicolon (`client.release()`). */
   releaseStatement: string;
   description: string;
 }
 
 export function tryFinallyFix(input: TryFinallyInput): Fix | null {
-  const { text, sourceFile, statement, name, spec } = input;
+  const { text, sourceFile, statement, name } = input;
   const block = statement.parent;
   if (!ts.isBlock(block)) return null;
   const statements = block.statements;
@@ -29,39 +35,58 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   const rest = statements.slice(index + 1);
   if (rest.length === 0) return null;
   if (rest.some((item) => ts.isFunctionDeclaration(item) || ts.isClassDeclaration(item))) return null;
-  // Releases must be plain top-level statements we can drop; anything else is unsure.
-  const dropped: ts.Statement[] = [];
-  for (const item of rest) {
-    if (isReleaseStatement(item, name, spec)) {
-      if (!aloneOnLine(text, item.getStart(sourceFile), item.getEnd())) return null;
-      dropped.push(item);
-      continue;
-    }
+
+  // Every release must be a plain top-level statement of the rest of the block: those move into finally.
+  const dropped = new Set<ts.Statement>();
+  for (const release of input.releases) {
+    const holder = rest.find((item) => contains(sourceFile, item, release));
+    if (!holder || !isPlainReleaseStatement(sourceFile, holder, release)) return null;
+    if (!aloneOnLine(text, holder.getStart(sourceFile), holder.getEnd())) return null;
+    dropped.add(holder);
+  }
+
+  // The wrapped range: up to the last statement that needs the resource, or to the end of
+  // the block when a declaration inside the range is used after it.
+  let last = -1;
+  rest.forEach((item, i) => {
+    if (dropped.has(item) || referencesTo(item, name).length > 0) last = i;
+  });
+  if (last < 0) return null;
+  const declared = new Set<string>();
+  for (const item of rest.slice(0, last + 1)) {
+    if (ts.isVariableStatement(item)) for (const d of item.declarationList.declarations) collectNames(d.name, declared);
+  }
+  if ([...declared].some((declaredName) => rest.slice(last + 1).some((item) => referencesTo(item, declaredName).length > 0))) last = rest.length - 1;
+  const wrapped = rest.slice(0, last + 1);
+  if (wrapped.every((item) => dropped.has(item))) return null;
+
+  for (const item of wrapped) {
+    if (dropped.has(item)) continue;
     let unsure = false;
-    walk(item, (child) => {
-      if (isReleaseCall(child, name, spec)) unsure = true;
-      // `return client.query(...)` without await: the finally would release the client
-      // before the query settles.
+    // `return client.query(...)` without await: the finally would release the client
+    // before the query settles.
+    const check = (child: ts.Node): boolean => {
       if (ts.isReturnStatement(child) && child.expression && returnsPendingUse(child.expression, name)) unsure = true;
       return !unsure && !ts.isFunctionLike(child);
-    });
-    if (ts.isReturnStatement(item) && item.expression && returnsPendingUse(item.expression, name)) unsure = true;
+    };
+    if (check(item)) walk(item, check);
     if (unsure) return null;
   }
+
   const newline = text.includes("\r\n") ? "\r\n" : "\n";
   const afterStatement = text.indexOf("\n", statement.getEnd());
   if (afterStatement < 0) return null;
   const trailing = text.slice(statement.getEnd(), afterStatement).trim();
   if (trailing !== "" && !trailing.startsWith("//")) return null;
   const from = afterStatement + 1;
-  const last = rest[rest.length - 1];
-  const to = last.getEnd();
-  if (from > rest[0].getStart(sourceFile)) return null;
+  const to = wrapped[wrapped.length - 1].getEnd();
+  if (from > wrapped[0].getStart(sourceFile)) return null;
 
   const baseIndent = indentOfLine(text, statement.getStart(sourceFile));
   const unit = indentUnit(text, block, sourceFile, baseIndent);
   const frozen = templateLines(sourceFile, from, to);
-  const droppedRanges = dropped.map((item) => lineSpan(text, item.getStart(sourceFile), item.getEnd()));
+  const droppedRanges = [...dropped].map((item) => lineSpan(text, item.getStart(sourceFile), item.getEnd()));
+  const semicolon = usesSemicolons(sourceFile, statement) ? ";" : "";
 
   const lines: string[] = [];
   let lineStart = from;
@@ -79,13 +104,12 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   }
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   if (lines.length === 0) return null;
-  const replacement = [
-    `${baseIndent}try {`,
-    ...lines,
-    `${baseIndent}} finally {`,
-    `${baseIndent}${unit}${input.releaseStatement}`,
-    `${baseIndent}}`,
-  ].join(newline);
+  // The finally calls the release the code already uses (`releaseClient(client)` stays a
+  // call of the helper); two different ones: unsure which, no fix.
+  const existing = new Set([...dropped].map((item) => item.getText(sourceFile).trim().replace(/;$/, "")));
+  if (existing.size > 1) return null;
+  const release = existing.size === 1 ? [...existing][0] : input.releaseStatement;
+  const replacement = [`${baseIndent}try {`, ...lines, `${baseIndent}} finally {`, `${baseIndent}${unit}${release}${semicolon}`, `${baseIndent}}`].join(newline);
   return {
     safety: "safe",
     description: input.description,
@@ -93,28 +117,38 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   };
 }
 
-function returnsPendingUse(expression: ts.Expression, name: string): boolean {
-  if (ts.isAwaitExpression(expression)) return false;
-  return referencesTo(expression, name).length > 0;
+function collectNames(name: ts.BindingName, into: Set<string>): void {
+  if (ts.isIdentifier(name)) into.add(name.text);
+  else for (const element of name.elements) if (!ts.isOmittedExpression(element)) collectNames(element.name, into);
 }
 
-/**
- * `client.release();` / `await queryRunner.release();` on its own line: the statement the
- * fix moves into `finally`. A release through a helper (`releaseClient(client)`) is not
- * dropped: the helper may do more than release, so such code gets no fix.
- */
-function isReleaseStatement(statement: ts.Statement, name: string, spec: ReleaseSpec): boolean {
+/** The file's style: does the acquisition statement (or, failing that, most statements) end with a semicolon? */
+function usesSemicolons(sourceFile: ts.SourceFile, statement: ts.Statement): boolean {
+  return sourceFile.text.slice(statement.getStart(sourceFile), statement.getEnd()).trimEnd().endsWith(";");
+}
+
+function contains(sourceFile: ts.SourceFile, node: ts.Node, span: Span): boolean {
+  const start = positionAt(sourceFile, node.getStart(sourceFile));
+  const end = positionAt(sourceFile, node.getEnd());
+  const after = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line > b.line || (a.line === b.line && a.column >= b.column);
+  return after(span.start, start) && after(end, span.end);
+}
+
+/** `client.release();`, `await queryRunner.release();`, `pool.release(conn);`: the release call is the whole statement. */
+function isPlainReleaseStatement(sourceFile: ts.SourceFile, statement: ts.Statement, release: Span): boolean {
   if (!ts.isExpressionStatement(statement)) return false;
   let expression = statement.expression;
   if (ts.isAwaitExpression(expression)) expression = expression.expression;
   if (ts.isVoidExpression(expression)) expression = expression.expression;
-  if (!isReleaseCall(expression, name, spec) || !ts.isCallExpression(expression)) return false;
-  const callee = expression.expression;
-  if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression)) {
-    if (callee.expression.text === name) return spec.methods.has(callee.name.text);
-    return spec.argumentMethods.has(callee.name.text);
-  }
-  return false;
+  if (!ts.isCallExpression(expression)) return false;
+  const start = positionAt(sourceFile, expression.getStart(sourceFile));
+  const end = positionAt(sourceFile, expression.getEnd());
+  return start.line === release.start.line && start.column === release.start.column && end.line === release.end.line && end.column === release.end.column;
+}
+
+function returnsPendingUse(expression: ts.Expression, name: string): boolean {
+  if (ts.isAwaitExpression(expression)) return false;
+  return referencesTo(expression, name).length > 0;
 }
 
 function indentOfLine(text: string, offset: number): string {

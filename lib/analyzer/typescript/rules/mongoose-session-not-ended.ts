@@ -50,10 +50,8 @@
  * `sessions.closers` in the config: functions that take ownership of a session.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { methodCall, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
-import { closerNames } from "../options.ts";
-import { checkAcquisition, type ResourceKind } from "../resource-rule.ts";
+import { leakFindings } from "../flow/findings.ts";
 
 export const meta: RuleMeta = {
   id: "mongoose-session-not-ended",
@@ -63,39 +61,6 @@ export const meta: RuleMeta = {
   summary: "A mongoose/MongoDB session from startSession() is not ended on every path",
 };
 
-const MONGO_VOCABULARY = /\b(mongoose|mongodb|MongoClient|withTransaction|startTransaction|endSession|abortTransaction)\b/;
-
-export function applies(text: string): boolean {
-  return text.includes("startSession") && MONGO_VOCABULARY.test(text);
-}
-
 export function check(context: RuleContext): RawFinding[] {
-  const kind: ResourceKind = {
-    rule: meta.id,
-    noun: "session",
-    verb: "ended",
-    remedy: "call endSession() in a finally block",
-    spec: {
-      methods: new Set(["endSession"]),
-      argumentMethods: new Set(),
-      helperPattern: /endSession|commitTransaction|abortTransaction/i,
-      setupMethods: new Set(["startTransaction"]),
-      closers: closerNames(context.options),
-    },
-    requireAwait: false,
-    fixRelease: (name, _call, isAsync) => (isAsync ? `await ${name}.endSession();` : `${name}.endSession();`),
-  };
-  // `startSession()` is a common name (SASL, OAuth, analytics); only files that speak
-  // MongoDB's session vocabulary are checked.
-  if (!MONGO_VOCABULARY.test(context.text)) return [];
-  const findings: RawFinding[] = [];
-  walkNear(context.sourceFile, /startSession/g, (node) => {
-    const found = methodCall(node);
-    if (found?.method === "startSession") {
-      const result = checkAcquisition(context, found.call, kind);
-      if (result) findings.push(result);
-    }
-    return true;
-  });
-  return findings;
+  return leakFindings(context, meta.id, { verb: "ended", present: "ends", remedy: "call endSession() in a finally block" });
 }

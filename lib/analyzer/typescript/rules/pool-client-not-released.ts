@@ -53,12 +53,9 @@
  * `sessions.closers` in the config: functions that take ownership of a client when it
  * is passed to them (matched by their last name segment).
  */
-import { ts } from "ts-morph";
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { dottedName, methodCall, unwrapTypes, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
-import { closerNames } from "../options.ts";
-import { checkAcquisition, checkCallbackAcquisition, isCallbackFunction, type ResourceKind } from "../resource-rule.ts";
+import { leakFindings } from "../flow/findings.ts";
 
 export const meta: RuleMeta = {
   id: "pool-client-not-released",
@@ -68,95 +65,6 @@ export const meta: RuleMeta = {
   summary: "A client checked out of a connection pool is not released on every path",
 };
 
-const CHECKOUT_METHODS = new Set(["connect", "getConnection", "acquire"]);
-
-/** Pools are named `*pool*` or built by `Pool`/`createPool`; checkouts call one of three methods. */
-export function applies(text: string): boolean {
-  return /pool/i.test(text) && /\b(connect|getConnection|acquire)\s*\(/.test(text);
-}
-
 export function check(context: RuleContext): RawFinding[] {
-  const pools = knownPools(context.sourceFile);
-  const kind: ResourceKind = {
-    rule: meta.id,
-    noun: "pool client",
-    verb: "released",
-    remedy: "call release() in a finally block",
-    spec: {
-      // `client.end()` closes a pooled client; pg-pool drops it from the pool on "end".
-      methods: new Set(["release", "destroy", "end"]),
-      argumentMethods: new Set(["release", "destroy"]),
-      helperPattern: /^(release|destroy)|release(Client|Connection)$/i,
-      setupMethods: new Set(),
-      closers: closerNames(context.options),
-    },
-    requireAwait: true,
-    fixRelease: (name, call) => {
-      const found = methodCall(call);
-      if (found?.method === "acquire") {
-        const receiver = dottedName(found.receiver);
-        return receiver && !receiver.includes("()") ? `${receiver}.release(${name});` : null;
-      }
-      return `${name}.release();`;
-    },
-  };
-  const findings: RawFinding[] = [];
-  walkNear(context.sourceFile, /\b(?:connect|getConnection|acquire)\b/g, (node) => {
-    const found = methodCall(node);
-    if (!found || !CHECKOUT_METHODS.has(found.method) || !isPool(found.receiver, pools)) return true;
-    const { call } = found;
-    if (call.arguments.length === 0) {
-      const result = checkAcquisition(context, call, kind);
-      if (result) findings.push(result);
-      return true;
-    }
-    const callback = call.arguments[call.arguments.length - 1];
-    if (found.method !== "acquire" && isCallbackFunction(callback)) {
-      const result = checkCallbackAcquisition(context, call, callback, kind);
-      if (result) findings.push(result);
-    }
-    return true;
-  });
-  return findings;
-}
-
-/** Names bound to `new Pool(...)`, `createPool(...)`, `mysql.createPool(...)` in this file. */
-function knownPools(sourceFile: ts.SourceFile): Set<string> {
-  const pools = new Set<string>();
-  // Only declarations whose text mentions a Pool (`new Pool(`, `createPool(`) can bind one.
-  walkNear(sourceFile, /Pool/g, (node) => {
-    let target: string | null = null;
-    let value: ts.Expression | undefined;
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name)) {
-      target = node.name.text;
-      value = node.initializer;
-    } else if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-      target = dottedName(node.left);
-      value = node.right;
-    } else if (ts.isPropertyDeclaration(node) && ts.isIdentifier(node.name)) {
-      target = `this.${node.name.text}`;
-      value = node.initializer;
-    }
-    if (target && value && createsPool(value)) pools.add(target);
-    return true;
-  });
-  return pools;
-}
-
-function createsPool(value: ts.Expression): boolean {
-  const inner = unwrapTypes(value);
-  if (ts.isNewExpression(inner)) return /Pool$/.test(dottedName(inner.expression) ?? "");
-  if (ts.isCallExpression(inner)) return /createPool$/.test(dottedName(inner.expression) ?? "");
-  return false;
-}
-
-/** Only receivers that are pools: `pool`, `this.pool`, `db.pool`, `pool.promise()`, or a known pool. */
-function isPool(receiver: ts.Expression, pools: ReadonlySet<string>): boolean {
-  const name = dottedName(receiver);
-  if (name === null) return false;
-  if (pools.has(name)) return true;
-  const withoutPromise = name.replace(/\.promise\(\)$/, "");
-  if (pools.has(withoutPromise)) return true;
-  const last = withoutPromise.split(".").pop() ?? "";
-  return /pool$/i.test(last);
+  return leakFindings(context, meta.id, { verb: "released", present: "releases", remedy: "call release() in a finally block" });
 }

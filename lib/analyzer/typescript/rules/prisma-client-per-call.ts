@@ -52,9 +52,10 @@
 import { posix } from "node:path";
 import { ts } from "ts-morph";
 import type { Fix, RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { enclosingFunction, isVariableReference, nodeRange, positionAt, scopeName, walk, walkNear } from "../ast.ts";
+import { type FunctionLike, isFunctionLike, isVariableReference, nodeRange, positionAt, scopeName, unwrapTypes, walk } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
-import { isPrismaClientConstruction, isSingletonConstruction, type PrismaSingleton } from "../prisma-singletons.ts";
+import { fileAnalysis } from "../flow/findings.ts";
+import { isFactoryCalledAtModuleLevel, isInDependencyInjectedClass, isPrismaClientConstruction, type PrismaSingleton } from "../prisma-singletons.ts";
 import { createResolver } from "../resolve.ts";
 
 export const meta: RuleMeta = {
@@ -65,40 +66,87 @@ export const meta: RuleMeta = {
   summary: "new PrismaClient() inside a function instead of one shared client",
 };
 
-export function applies(text: string): boolean {
-  return text.includes("PrismaClient");
-}
-
 export function check(context: RuleContext): RawFinding[] {
   const findings: RawFinding[] = [];
-  walkNear(context.sourceFile, /PrismaClient/g, (node) => {
-    if (!isPrismaClientConstruction(node)) return true;
-    const fn = enclosingFunction(node);
-    const field = fn ? null : instanceField(node);
-    if (!fn && !field) return true; // module level: the recommended shape
-    if (fn && isSingletonConstruction(node, context.sourceFile)) return true;
-    if (field && isInjectedClass(field.parent)) return true;
-    const where = field ? "a class field (one client per instance)" : describeOwner(fn!);
-    findings.push({
-      rule: meta.id,
-      message: `\`new PrismaClient()\` inside ${where} creates a client and its connection pool on every call; share one module-level client (cached on globalThis in development)`,
-      ...nodeRange(context.sourceFile, node),
-      fix: singletonFix(context, node, fn),
-      scope: scopeName(node),
-    });
-    return true;
-  });
+  // Inside functions: the dataflow says where each client goes.
+  for (const entry of fileAnalysis(context).sites) {
+    if (entry.site.facts.rule !== meta.id || !ts.isNewExpression(entry.site.node)) continue;
+    const node = entry.site.node;
+    const owner = entry.site.owner;
+    if (!isFunctionLike(owner)) continue;
+    const transfers = entry.report?.transfers ?? [];
+    // Stored outside the call (a module variable, globalThis, a cache object): one client, reused.
+    if (transfers.includes("stored-container")) continue;
+    if (cachedByOperator(node)) continue;
+    if (isFactoryCalledAtModuleLevel(owner, context.sourceFile)) continue;
+    // `remember("prisma", () => new PrismaClient())`: a factory handed to a memo; the memo decides how often it runs.
+    if (transfers.includes("returned") && isCallbackArgument(owner)) continue;
+    if (isInDependencyInjectedClass(owner)) continue;
+    findings.push(report(context, node, describeOwner(owner), singletonFix(context, node, owner)));
+  }
+  // Instance fields: one client per object.
+  for (const member of classFieldConstructions(context.sourceFile)) {
+    if (isInjectedClass(member.field.parent)) continue;
+    findings.push(report(context, member.node, "a class field (one client per instance)", null));
+  }
   return findings;
 }
 
-function instanceField(node: ts.Node): ts.PropertyDeclaration | null {
-  for (let current = node.parent; current && !ts.isSourceFile(current); current = current.parent) {
-    if (ts.isPropertyDeclaration(current)) {
-      const isStatic = current.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) ?? false;
-      return isStatic ? null : current;
-    }
+function report(context: RuleContext, node: ts.NewExpression, where: string, fix: Fix | null): RawFinding {
+  return {
+    rule: meta.id,
+    message: `\`new PrismaClient()\` inside ${where} creates a client and its connection pool on every call; share one module-level client (cached on globalThis in development)`,
+    ...nodeRange(context.sourceFile, node),
+    fix,
+    scope: scopeName(node),
+  };
+}
+
+/** `cache ?? new PrismaClient()`, `x ||= new PrismaClient()`: the singleton cache. */
+function cachedByOperator(node: ts.NewExpression): boolean {
+  let current: ts.Node = node;
+  while (ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent)) current = current.parent;
+  while (
+    (ts.isPropertyAccessExpression(current.parent) && current.parent.expression === current) ||
+    (ts.isCallExpression(current.parent) && current.parent.expression === current)
+  ) {
+    current = current.parent;
   }
-  return null;
+  const parent = current.parent;
+  if (!ts.isBinaryExpression(parent) || parent.right !== current) return false;
+  const operator = parent.operatorToken.kind;
+  return (
+    operator === ts.SyntaxKind.QuestionQuestionToken ||
+    operator === ts.SyntaxKind.BarBarToken ||
+    operator === ts.SyntaxKind.QuestionQuestionEqualsToken ||
+    operator === ts.SyntaxKind.BarBarEqualsToken
+  );
+}
+
+function isCallbackArgument(fn: FunctionLike): boolean {
+  if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return false;
+  let current: ts.Node = fn;
+  while (ts.isParenthesizedExpression(current.parent)) current = current.parent;
+  const parent = current.parent;
+  return (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments?.some((argument) => unwrapTypes(argument) === fn) ?? false);
+}
+
+function classFieldConstructions(sourceFile: ts.SourceFile): { field: ts.PropertyDeclaration; node: ts.NewExpression }[] {
+  const out: { field: ts.PropertyDeclaration; node: ts.NewExpression }[] = [];
+  if (!sourceFile.text.includes("PrismaClient")) return out;
+  walk(sourceFile, (node) => {
+    if (!ts.isPropertyDeclaration(node) || !node.initializer) return !isFunctionLike(node) || true;
+    const isStatic = node.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) ?? false;
+    if (isStatic) return false;
+    walk(node.initializer, (child) => {
+      if (isFunctionLike(child)) return false;
+      if (isPrismaClientConstruction(child)) out.push({ field: node, node: child });
+      return true;
+    });
+    if (isPrismaClientConstruction(node.initializer)) out.push({ field: node, node: node.initializer });
+    return false;
+  });
+  return out;
 }
 
 function isInjectedClass(node: ts.Node): boolean {

@@ -49,10 +49,8 @@
  * `sessions.closers` in the config: functions that take ownership of a query runner.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { methodCall, walkNear } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
-import { closerNames } from "../options.ts";
-import { checkAcquisition, type ResourceKind } from "../resource-rule.ts";
+import { leakFindings } from "../flow/findings.ts";
 
 export const meta: RuleMeta = {
   id: "query-runner-not-released",
@@ -62,34 +60,6 @@ export const meta: RuleMeta = {
   summary: "A TypeORM query runner is not released on every path",
 };
 
-export function applies(text: string): boolean {
-  return text.includes("createQueryRunner");
-}
-
 export function check(context: RuleContext): RawFinding[] {
-  const kind: ResourceKind = {
-    rule: meta.id,
-    noun: "query runner",
-    verb: "released",
-    remedy: "call release() in a finally block",
-    spec: {
-      methods: new Set(["release"]),
-      argumentMethods: new Set(),
-      helperPattern: /^release|releaseQueryRunner$/i,
-      setupMethods: new Set(["connect", "startTransaction"]),
-      closers: closerNames(context.options),
-    },
-    requireAwait: false,
-    fixRelease: (name, _call, isAsync) => (isAsync ? `await ${name}.release();` : null),
-  };
-  const findings: RawFinding[] = [];
-  walkNear(context.sourceFile, /createQueryRunner/g, (node) => {
-    const found = methodCall(node);
-    if (found?.method === "createQueryRunner") {
-      const result = checkAcquisition(context, found.call, kind);
-      if (result) findings.push(result);
-    }
-    return true;
-  });
-  return findings;
+  return leakFindings(context, meta.id, { verb: "released", present: "releases", remedy: "call release() in a finally block" });
 }
