@@ -35,6 +35,7 @@ export const requirements = [
   { name: "python3-aiosqlite", aptPackage: "python3-aiosqlite", present: () => debianPythonHas("aiosqlite"), why: "fix programs run against SQLite through aiosqlite" },
   { name: "python3-asyncpg", aptPackage: "python3-asyncpg", present: () => debianPythonHas("asyncpg"), why: "fix programs run against PostgreSQL through asyncpg" },
   { name: "python3-psycopg2", aptPackage: "python3-psycopg2", present: () => debianPythonHas("psycopg2"), why: "fix programs run against PostgreSQL through psycopg2" },
+  { name: "python3-psycopg", aptPackage: "python3-psycopg", present: () => debianPythonHas("psycopg"), why: "fix programs run against PostgreSQL through psycopg 3" },
 ];
 
 export function missingRequirements() {

@@ -16,7 +16,7 @@ afterAll(async () => {
   await postgres?.drop();
 });
 
-describe("python fixes labelled safe, executed against SQLAlchemy 1.4, psycopg2, asyncpg and aiosqlite", () => {
+describe("python fixes labelled safe, executed against SQLAlchemy 1.4, psycopg2, psycopg 3, asyncpg and aiosqlite", () => {
   it.each(pythonCases)("$rule: $program on $database", (c) => {
     const outcome = executeFix(c, postgres);
     expect(outcome.kind, "reported with a fix labelled safe").toBe("executed");
