@@ -73,6 +73,8 @@ type Value = {
   /** Qualified name when the value is an imported package/project binding. */
   qualified: string | null;
   closure?: FunctionLike;
+  /** The acquisition already bound this variable (no separate assign needed). */
+  boundTo?: string;
   /** An un-awaited call whose promise resolves to a fresh resource of this type (for `.then` and wrappers). */
   promiseOf?: { call: ts.CallExpression; model: CallModel; type: string; receiver: Value | null; calleeText: string };
 };
@@ -116,6 +118,8 @@ type Ctx = {
   inlined: number;
   /** Inside a statement followed by `throw`: acquisitions there are expected to fail. */
   expectFailure: number;
+  /** `x = <acquisition>`: the acquisition binds x itself (so re-acquiring in a loop is judged against x's old value). */
+  bindHint: { node: ts.Node; name: string } | null;
 };
 
 export function lowerFunction(
@@ -152,6 +156,7 @@ export function lowerFunction(
     inlineDepth: 0,
     inlined: 0,
     expectFailure: 0,
+    bindHint: null,
   };
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
@@ -563,8 +568,8 @@ function lowerDeclaration(ctx: Ctx, declaration: ts.VariableDeclaration): void {
     ctx.localFns.set(mangled, unwrapTypes(init) as FunctionLike);
     return;
   }
-  const value = init ? lowerExpr(ctx, init) : NONE;
   const mangled = declare(ctx, name);
+  const value = init ? withBindHint(ctx, init, mangled, () => lowerExpr(ctx, init)) : NONE;
   const annotated = typeOfAnnotation(ctx.facts, declaration.type);
   const type = value.type ?? annotated;
   if (type) ctx.varTypes.set(mangled, type);
@@ -589,9 +594,20 @@ function acquisitionCore(init: ts.Expression | undefined): ts.Node | undefined {
   return current;
 }
 
+function withBindHint(ctx: Ctx, init: ts.Expression, name: string, lower: () => Value): Value {
+  const saved = ctx.bindHint;
+  const core = acquisitionCore(init);
+  ctx.bindHint = core ? { node: core, name } : null;
+  try {
+    return lower();
+  } finally {
+    ctx.bindHint = saved;
+  }
+}
+
 function bindValue(ctx: Ctx, target: string, value: Value, node: ts.Node): void {
   const refs = refsOf(value);
-  ctx.pending.push({ kind: "assign", target, source: refs[0] ?? null });
+  if (value.boundTo !== target || refs.length !== 1) ctx.pending.push({ kind: "assign", target, source: refs[0] ?? null });
   if (refs.length > 1) {
     // `const o = { a, b }`: the object carries both; a use or return of `o` reaches them through aliases.
     for (const extra of refs.slice(1)) ctx.pending.push({ kind: "assign", target: `${target}$${refs.indexOf(extra)}`, source: extra });
@@ -835,7 +851,8 @@ function lowerAccess(ctx: Ctx, e: ts.PropertyAccessExpression | ts.ElementAccess
 function lowerBinary(ctx: Ctx, e: ts.BinaryExpression): Value {
   const op = e.operatorToken.kind;
   if (op === ts.SyntaxKind.EqualsToken) {
-    const value = lowerExpr(ctx, e.right);
+    const target = ts.isIdentifier(unwrapTypes(e.left)) ? lookup(ctx, (unwrapTypes(e.left) as ts.Identifier).text) : null;
+    const value = target ? withBindHint(ctx, e.right, target, () => lowerExpr(ctx, e.right)) : lowerExpr(ctx, e.right);
     lowerAssignTarget(ctx, e.left, value, e);
     return value;
   }
@@ -1112,8 +1129,9 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
         receiverText: resolved.receiverNode ? resolved.receiverNode.getText(ctx.facts.sourceFile) : null,
         declaration: null,
       });
-      acquireEffects.push({ kind: "acquire", site, bind: null });
-      result = { ref: { temp: site }, type: resolved.resultType, qualified: null };
+      const bind = ctx.bindHint?.node === call ? ctx.bindHint.name : null;
+      acquireEffects.push({ kind: "acquire", site, bind });
+      result = { ref: { temp: site }, type: resolved.resultType, qualified: null, boundTo: bind ?? undefined };
       if (model?.childOfReceiver) {
         const path = receiverPath(resolved.receiverNode);
         if (path) ctx.children.set(path, [...(ctx.children.get(path) ?? []), site]);
@@ -1277,9 +1295,10 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
   const resource = type ? facts.registry.types.get(type)?.resource : undefined;
   if (type && resource && construct?.fresh !== false && !ctx.moduleLevel) {
     const site = newSite(ctx, { node: e, type, facts: resource, origin: "new", calleeText: name, receiverText: null, declaration: null });
-    effects.push({ kind: "acquire", site, bind: null });
+    const bind = ctx.bindHint?.node === e ? ctx.bindHint.name : null;
+    effects.push({ kind: "acquire", site, bind });
     emit(ctx, effects, e, true);
-    return { ref: { temp: site }, type, qualified: null };
+    return { ref: { temp: site }, type, qualified: null, boundTo: bind ?? undefined };
   }
   emit(ctx, effects, e, true);
   return { ref: null, type, qualified: null };
