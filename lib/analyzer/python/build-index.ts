@@ -1,36 +1,24 @@
+import type { ModelRegistry } from "../flow/models.ts";
+import { solveSummaries } from "../flow/summaries.ts";
 import type { AnalyzeOptions, SourceInput } from "../types.ts";
-import { isAsyncNode, parsePython, type SyntaxNode } from "./parse.ts";
+import type { ModuleFacts, PyBinding, PySummary, PythonIndex } from "./flow/index-types.ts";
+import { lowerFunction } from "./flow/lower.ts";
+import { ModuleResolver, pythonRegistry, staticVal } from "./flow/resolve.ts";
+import { summarize } from "./flow/summarize.ts";
+import { parsePython, type SyntaxNode } from "./parse.ts";
 
-// Cross-file facts: which names are session factories, followed through imports and
-// re-exports. This is what separates Poolguard from a grep: `from app.db import
-// SessionLocal` is a factory because app/db.py binds it to sessionmaker(...).
+// Cross-file facts, computed once per scan over every Python file: what each module
+// binds (sessionmaker instances, engines, project functions and classes), which
+// attributes and subscript keys hold factories, and a summary of every project function
+// that touches resources, solved to a fixpoint across modules. This is what separates
+// Poolguard from a grep: `from app.db import get_conn` makes every caller of get_conn()
+// an acquirer because app/db.py's get_conn returns engine.connect().
+//
+// Only files that can define something are parsed: a required-literal prefilter (model
+// packages, conventional names, configured names; then, round by round, the names the
+// previous rounds found) skips the rest.
 
-export type FactoryKind = "sync" | "async" | "unknown";
-
-/** What a module-level (or class-level) name is. */
-export type Binding =
-  /** Calling it returns a session: sessionmaker()/async_sessionmaker() results, functions returning a session. */
-  | { kind: "factory"; async: FactoryKind }
-  /** Calling it returns a context manager yielding a session (@asynccontextmanager). */
-  | { kind: "cm-factory"; async: FactoryKind }
-  /** A session instance created at module level. */
-  | { kind: "session-instance" };
-
-export type ModuleFacts = {
-  module: string;
-  isPackage: boolean;
-  bindings: Record<string, Binding>;
-  /** Local name -> "module.name" it was imported from (for re-exports). */
-  imports: Record<string, string>;
-};
-
-export type PythonIndex = {
-  modules: Record<string, ModuleFacts>;
-  /** Attribute names bound to factories anywhere (`self.session_factory = sessionmaker(...)`, `app.state.db = ...`). */
-  attributeFactories: Record<string, FactoryKind>;
-  configFactories: string[];
-  configClosers: string[];
-};
+export type { ModuleFacts, PythonIndex } from "./flow/index-types.ts";
 
 /** "src/app/db.py" -> "src.app.db"; "src/app/__init__.py" -> "src.app". */
 export function moduleName(path: string): { module: string; isPackage: boolean } {
@@ -48,22 +36,8 @@ export function resolveRelative(current: string, isPackage: boolean, level: numb
   return [...up, ...(target ? target.split(".") : [])].join(".");
 }
 
-const factoryCalls: Record<string, FactoryKind> = {
-  sessionmaker: "sync",
-  async_sessionmaker: "async",
-  scoped_session: "sync",
-  async_scoped_session: "async",
-};
-
 export function lastSegment(text: string): string {
   return text.slice(text.lastIndexOf(".") + 1);
-}
-
-export function factoryKindOfCall(call: SyntaxNode): FactoryKind | null {
-  if (call.type !== "call") return null;
-  const fn = call.childForFieldName("function");
-  if (!fn) return null;
-  return factoryCalls[lastSegment(fn.text)] ?? null;
 }
 
 /** The absolute module a `from X import ...` names, resolving `.`/`..` against the importing module. */
@@ -106,141 +80,214 @@ export function collectImports(root: SyntaxNode, module: string, isPackage: bool
   return imports;
 }
 
-function decoratorNames(definition: SyntaxNode): string[] {
-  const parent = definition.parent;
-  if (parent?.type !== "decorated_definition") return [];
-  return parent.namedChildren.filter((c) => c.type === "decorator").map((d) => lastSegment(d.text.replace(/^@/, "").replace(/\(.*$/s, "")));
+/** Words any file that can acquire, define or hand out a resource mentions (before the project's own names). */
+export function baseLiterals(registry: ModelRegistry, options: AnalyzeOptions): string[] {
+  const packages = new Set<string>();
+  for (const library of registry.libraries) for (const p of library.packages) packages.add(p);
+  packages.delete("asyncio");
+  packages.delete("contextlib");
+  packages.delete("starlette");
+  packages.delete("fastapi");
+  packages.delete("anyio");
+  const words = [
+    ...[...packages].map((p) => `\\b${p}\\b`),
+    "[Ss]ession",
+    "[Ee]ngine",
+    "[Pp]ool\\w*\\.(?:acquire|getconn)\\(",
+    "__a?enter__",
+    "\\bconnect\\(",
+  ];
+  const configured = [...options.config.sessions.factories, ...options.config.sessions.closers, ...(options.config.resources ?? []).flatMap((r) => [r.acquire, ...r.release])];
+  for (const name of configured) words.push(`\\b${escapeRegExp(lastSegment(name))}\\b`);
+  return words;
 }
 
-function functionFacts(fn: SyntaxNode, bindings: Record<string, Binding>): Binding | null {
-  const body = fn.childForFieldName("body");
-  if (!body) return null;
-  const asyncFn = isAsyncNode(fn);
-  const decorators = decoratorNames(fn);
-  const text = body.text;
-  if (decorators.includes("asynccontextmanager") || decorators.includes("contextmanager")) {
-    // A context-manager function that yields something session-like.
-    if (/\byield\b/.test(text) && /session|Session|conn/.test(text)) {
-      return { kind: "cm-factory", async: decorators.includes("asynccontextmanager") ? "async" : "sync" };
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+type ParsedModule = { file: SourceInput; module: string; isPackage: boolean; root: SyntaxNode; imports: Record<string, string> };
+
+type FunctionEntry = { fn: SyntaxNode; module: ParsedModule };
+
+function definitionOf(statement: SyntaxNode): SyntaxNode | null {
+  if (statement.type === "decorated_definition") return statement.childForFieldName("definition");
+  return statement;
+}
+
+/** Collect module-level bindings, functions, classes, attribute and key stores of one module. */
+function collectModule(parsed: ParsedModule, index: PythonIndex, registry: ModelRegistry, functions: Map<string, FunctionEntry>, summaries: Map<string, PySummary>): void {
+  const facts: ModuleFacts = index.modules[parsed.module] ?? { module: parsed.module, isPackage: parsed.isPackage, bindings: {}, imports: parsed.imports };
+  index.modules[parsed.module] = facts;
+  const r = new ModuleResolver(index, parsed.module, parsed.imports, registry, (q) => summaries.get(q), facts.bindings);
+  const bind = (name: string, binding: PyBinding) => {
+    facts.bindings[name] = binding;
+  };
+  for (const statement of parsed.root.namedChildren) {
+    const def = definitionOf(statement);
+    if (def?.type === "function_definition") {
+      const name = def.childForFieldName("name")?.text;
+      if (!name) continue;
+      const qualified = `${parsed.module}.${name}`;
+      functions.set(qualified, { fn: def, module: parsed });
+      bind(name, { kind: "function", qualified });
+      continue;
     }
-    return null;
-  }
-  // `def get_db(): return SessionLocal()` -> calling get_db() returns a session.
-  for (const ret of body.descendantsOfType("return_statement")) {
-    const value = ret.namedChildren[0];
-    if (value?.type !== "call") continue;
-    const callee = value.childForFieldName("function")?.text ?? "";
-    const bound = bindings[callee];
-    if (bound?.kind === "factory" || isConventionalFactoryName(callee) || /^(Async)?Session$/.test(callee)) {
-      return { kind: "factory", async: bound && "async" in bound ? bound.async : asyncFn ? "async" : "unknown" };
+    if (def?.type === "class_definition") {
+      const name = def.childForFieldName("name")?.text;
+      if (!name) continue;
+      const qualified = `${parsed.module}.${name}`;
+      let instance: string | null = null;
+      for (const base of def.childForFieldName("superclasses")?.namedChildren ?? []) {
+        const val = staticVal(base, r);
+        if (val.k === "export") instance ??= registry.exports.get(val.name)?.type ?? registry.exports.get(val.name)?.call?.returns ?? null;
+        if (val.k === "class") instance ??= val.instance;
+      }
+      if (instance && !r.facts(instance)) instance = null;
+      bind(name, { kind: "class", qualified, instance });
+      for (const member of def.childForFieldName("body")?.namedChildren ?? []) {
+        const method = definitionOf(member);
+        if (method?.type !== "function_definition") continue;
+        const methodName = method.childForFieldName("name")?.text;
+        if (methodName) functions.set(`${qualified}.${methodName}`, { fn: method, module: parsed });
+      }
+      continue;
     }
-  }
-  return null;
-}
-
-/** Conventional factory names (rules.md): SessionLocal, *session_factory, *session_maker*, async_session. */
-export function isConventionalFactoryName(name: string): boolean {
-  const last = lastSegment(name);
-  return /^(Async)?SessionLocal$/.test(last) || /session_?factory$/i.test(last) || /session_?maker/i.test(last) || last === "async_session";
-}
-
-export function kindFromName(name: string): FactoryKind {
-  return /async/i.test(name) ? "async" : "unknown";
-}
-
-function moduleFacts(file: SourceInput): ModuleFacts {
-  const { module, isPackage } = moduleName(file.path);
-  const facts: ModuleFacts = { module, isPackage, bindings: {}, imports: {} };
-  const text = file.text;
-  // Only modules that mention sessions can bind or re-export a factory; skipping the
-  // rest keeps the index pass far below the cost of a second parse of the repository.
-  if (!/sessionmaker|SessionLocal|session_?factory|session_?maker|async_session|Session\(|contextmanager[\s\S]*[Ss]ession/.test(text)) return facts;
-  const tree = parsePython(text);
-  const root = tree.rootNode;
-  facts.imports = collectImports(root, module, isPackage);
-  // Module-level bindings first (functions may return them).
-  for (const statement of root.namedChildren) {
     const assignment = statement.type === "expression_statement" ? statement.namedChildren[0] : null;
     if (assignment?.type !== "assignment") continue;
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (left?.type !== "identifier" || !right) continue;
-    const kind = factoryKindOfCall(right);
-    if (kind) {
-      facts.bindings[left.text] = { kind: "factory", async: kind };
-      continue;
-    }
-    if (right.type === "identifier" && facts.bindings[right.text]) facts.bindings[left.text] = facts.bindings[right.text];
+    const val = staticVal(right, r);
+    if (val.k === "type") bind(left.text, { kind: "value", type: val.type });
+    else if (val.k === "fn") bind(left.text, { kind: "function", qualified: val.name });
+    else if (val.k === "class") bind(left.text, { kind: "class", qualified: val.name, instance: val.instance });
   }
-  for (const statement of root.namedChildren) {
-    const fn = statement.type === "decorated_definition" ? statement.childForFieldName("definition") : statement;
-    if (fn?.type !== "function_definition") continue;
-    const name = fn.childForFieldName("name")?.text;
-    if (!name) continue;
-    const binding = functionFacts(fn, facts.bindings);
-    if (binding) facts.bindings[name] = binding;
-  }
-  return facts;
-}
-
-function attributeFactories(file: SourceInput, into: Record<string, FactoryKind>): void {
-  if (!/sessionmaker/.test(file.text)) return;
-  const root = parsePython(file.text).rootNode;
-  for (const assignment of root.descendantsOfType("assignment")) {
+  // Stores anywhere in the module: module globals bound late, attributes and keys holding factories.
+  for (const assignment of parsed.root.descendantsOfType("assignment")) {
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
-    if (left?.type !== "attribute" || !right) continue;
-    const kind = factoryKindOfCall(right);
-    if (kind) into[left.childForFieldName("attribute")?.text ?? ""] = kind;
+    if (!left || !right || right.type === "assignment") continue;
+    if (left.type === "identifier") {
+      const fn = enclosingFunction(assignment);
+      if (!fn || !declaresGlobal(fn, left.text)) continue;
+      const val = staticVal(right, r);
+      if (val.k === "type") bind(left.text, { kind: "value", type: val.type });
+      continue;
+    }
+    if (left.type !== "attribute" && left.type !== "subscript") continue;
+    const val = staticVal(right, r, localValues(assignment, r));
+    if (val.k !== "type") continue;
+    const model = registry.types.get(val.type);
+    // Only factories, engines and pools: a session kept on an object is that object's business.
+    if (!model?.call && !model?.methods) continue;
+    if (left.type === "attribute") index.attributes[left.childForFieldName("attribute")?.text ?? ""] = val.type;
+    else {
+      const key = left.childrenForFieldName("subscript")[0];
+      if (key?.type === "string") index.keys[key.text.replace(/^[rbuf]*["']|["']$/gi, "")] = val.type;
+    }
   }
+}
+
+function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
+  for (let p = node.parent; p; p = p.parent) if (p.type === "function_definition") return p;
+  return null;
+}
+
+function declaresGlobal(fn: SyntaxNode, name: string): boolean {
+  return fn.descendantsOfType("global_statement").some((g) => g.namedChildren.some((id) => id.text === name));
+}
+
+/** Values of the simple local assignments before `node` in its function (`factory = sessionmaker(); app.state.f = factory`). */
+function localValues(node: SyntaxNode, r: ModuleResolver) {
+  const fn = enclosingFunction(node);
+  const locals = new Map<string, ReturnType<typeof staticVal>>();
+  if (!fn) return locals;
+  for (const a of fn.descendantsOfType("assignment")) {
+    if (a.startIndex >= node.startIndex) break;
+    const left = a.childForFieldName("left");
+    const right = a.childForFieldName("right");
+    if (left?.type === "identifier" && right) {
+      const val = staticVal(right, r, locals);
+      if (val.k !== "unknown") locals.set(left.text, val);
+    }
+  }
+  return locals;
+}
+
+function interesting(summary: PySummary): boolean {
+  return (
+    summary.returnsFresh !== null ||
+    summary.returnsType !== null ||
+    summary.yieldsType !== null ||
+    summary.releasesParams.length > 0 ||
+    summary.takesParams.length > 0 ||
+    summary.invokesParams.length > 0 ||
+    summary.entersParams.length > 0
+  );
 }
 
 export function buildPythonIndex(files: readonly SourceInput[], options: AnalyzeOptions): PythonIndex {
+  const registry = pythonRegistry(options.config);
   const index: PythonIndex = {
     modules: {},
-    attributeFactories: {},
+    attributes: {},
+    keys: {},
+    summaries: {},
+    literals: "",
     configFactories: options.config.sessions.factories,
     configClosers: options.config.sessions.closers,
   };
-  for (const file of files) {
-    if (!file.path.endsWith(".py")) continue;
-    const facts = moduleFacts(file);
-    if (Object.keys(facts.bindings).length > 0 || Object.keys(facts.imports).length > 0) index.modules[facts.module] = facts;
-    attributeFactories(file, index.attributeFactories);
-  }
-  // Re-exports (`from .core import TenantSession` in a package __init__) need not mention
-  // sessions at all: a second, cheap pass parses only the modules that import a name the
-  // first pass found, whatever it is called.
-  const names = new Set<string>();
-  for (const facts of Object.values(index.modules)) for (const name of Object.keys(facts.bindings)) names.add(name);
-  if (names.size > 0) {
-    const mentions = new RegExp(`\\bimport\\b[^\\n]*\\b(?:${[...names].join("|")})\\b`);
-    for (const file of files) {
-      if (!file.path.endsWith(".py")) continue;
+  const python = files.filter((f) => f.path.endsWith(".py"));
+  const parsed = new Map<string, ParsedModule>();
+  const base = baseLiterals(registry, options);
+  let pattern = new RegExp(base.join("|"));
+  const functions = new Map<string, FunctionEntry>();
+  let summaries = new Map<string, PySummary>();
+  const known = new Set<string>();
+  for (let round = 0; round < 4; round++) {
+    const fresh: ParsedModule[] = [];
+    for (const file of python) {
+      if (parsed.has(file.path) || !pattern.test(file.text)) continue;
       const { module, isPackage } = moduleName(file.path);
-      if (index.modules[module] || !mentions.test(file.text)) continue;
-      index.modules[module] = { module, isPackage, bindings: {}, imports: collectImports(parsePython(file.text).rootNode, module, isPackage) };
+      const root = parsePython(file.text).rootNode;
+      const entry: ParsedModule = { file, module, isPackage, root, imports: collectImports(root, module, isPackage) };
+      parsed.set(file.path, entry);
+      fresh.push(entry);
     }
+    if (fresh.length === 0 && round > 0) break;
+    // Bindings, then summaries, then bindings again (a module global bound to a project function's result).
+    for (const m of parsed.values()) collectModule(m, index, registry, functions, summaries);
+    summaries = solveSummaries(functions, (entry, _name, lookup) => {
+      const facts = index.modules[entry.module.module];
+      const r = new ModuleResolver(index, entry.module.module, entry.module.imports, registry, (q) => lookup(q) as PySummary | undefined, facts?.bindings ?? {});
+      return summarize(lowerFunction(entry.fn, r, "summary"), r);
+    }) as Map<string, PySummary>;
+    for (const m of parsed.values()) collectModule(m, index, registry, functions, summaries);
+    // Next round: files that mention a name this round learned something about.
+    const names = new Set<string>();
+    for (const facts of Object.values(index.modules)) {
+      for (const [name, binding] of Object.entries(facts.bindings)) {
+        const useful = binding.kind === "value" || (binding.kind === "class" && binding.instance) || (binding.kind === "function" && summaries.has(binding.qualified) && interesting(summaries.get(binding.qualified) as PySummary));
+        if (useful && !known.has(name)) names.add(name);
+      }
+    }
+    if (names.size === 0) break;
+    for (const n of names) known.add(n);
+    pattern = new RegExp([...names].map((n) => `\\b${escapeRegExp(n)}\\b`).join("|"));
   }
-  // Imports carry no facts themselves; drop modules that only import to keep the index small.
+  for (const [name, summary] of summaries) if (interesting(summary)) index.summaries[name] = summary;
+  // Keep modules that bind something or import something another module knows about.
   for (const [name, facts] of Object.entries(index.modules)) {
-    if (Object.keys(facts.bindings).length === 0 && !Object.values(facts.imports).some((target) => lookupQualified(index, target, 0))) {
-      delete index.modules[name];
+    for (const [local, binding] of Object.entries(facts.bindings)) {
+      if (binding.kind === "function" && !index.summaries[binding.qualified]) delete facts.bindings[local];
+      if (binding.kind === "class" && !binding.instance && !Object.keys(index.summaries).some((q) => q.startsWith(`${binding.qualified}.`))) delete facts.bindings[local];
     }
+    if (Object.keys(facts.bindings).length === 0 && Object.keys(facts.imports).length === 0) delete index.modules[name];
   }
+  const literalNames = new Set<string>(known);
+  for (const attribute of Object.keys(index.attributes)) literalNames.add(attribute);
+  for (const key of Object.keys(index.keys)) literalNames.add(key);
+  index.literals = [...base, ...[...literalNames].filter((n) => /^\w+$/.test(n)).map((n) => `\\b${n}\\b`)].join("|");
   return index;
-}
-
-/** Follow "pkg.module.name" through modules and their re-exports. */
-export function lookupQualified(index: PythonIndex, qualified: string, depth = 0): Binding | null {
-  if (depth > 6) return null;
-  const dot = qualified.lastIndexOf(".");
-  if (dot <= 0) return null;
-  const module = index.modules[qualified.slice(0, dot)];
-  const name = qualified.slice(dot + 1);
-  if (!module) return null;
-  const local = module.bindings[name];
-  if (local) return local;
-  const reexport = module.imports[name];
-  return reexport ? lookupQualified(index, reexport, depth + 1) : null;
 }

@@ -1,12 +1,46 @@
-import type { AnalyzeOptions, FileAnalysis, LanguagePlugin, RawFinding, SourceInput } from "../types.ts";
+import type { AnalyzeOptions, FileAnalysis, ForbiddenImportConfig, LanguagePlugin, RawFinding, SourceInput } from "../types.ts";
 import { buildPythonIndex, type PythonIndex } from "./build-index.ts";
 import { createContext } from "./context.ts";
 import { checkForbiddenImports, meta as forbiddenImportMeta } from "./forbidden-import.ts";
 import { parsePython, syntaxError } from "./parse.ts";
 import { pythonRules } from "./rules/index.ts";
 
-// The Python language plugin: native tree-sitter, one parse per file, rules gated by
-// a cheap text test so files that cannot match cost only their parse.
+// The Python language plugin: native tree-sitter, one parse per file. A required-literal
+// prefilter (like Semgrep's) skips the analysis of files that cannot hold an acquisition,
+// a factory or a banned import: the literals come from the library models, the project
+// index and the config. Those files are still parsed, because a file that does not parse
+// is reported in the scan's errors (the CLI contract); the index pass does not parse them.
+
+const literalCache = new Map<string, RegExp>();
+
+function literals(index: PythonIndex): RegExp {
+  let re = literalCache.get(index.literals);
+  if (!re) {
+    re = new RegExp(index.literals || "(?!)");
+    literalCache.set(index.literals, re);
+  }
+  return re;
+}
+
+const banCache = new WeakMap<readonly ForbiddenImportConfig[], RegExp | null>();
+
+/** Words a file must contain to hold a banned import (null: cannot tell, always parse). */
+function banLiterals(bans: readonly ForbiddenImportConfig[]): RegExp | null {
+  if (banCache.has(bans)) return banCache.get(bans) ?? null;
+  let re: RegExp | null = null;
+  if (!bans.some((b) => (b as { policy?: unknown }).policy)) {
+    const words = new Set<string>(["import_module"]);
+    for (const ban of bans) {
+      const parts = ban.from.replace(/\.\*$/, "").split(/[./]/).filter(Boolean);
+      if (parts.length > 0) words.add(parts[parts.length - 1]);
+      for (const name of ban.names ?? []) words.add(name);
+    }
+    re = new RegExp([...words].map((w) => `\\b${w.replace(/[^\w]/g, "")}\\b`).join("|"));
+  }
+  banCache.set(bans, re);
+  return re;
+}
+
 export const pythonPlugin: LanguagePlugin<PythonIndex> = {
   language: "python",
   extensions: [".py"],
@@ -15,15 +49,17 @@ export const pythonPlugin: LanguagePlugin<PythonIndex> = {
     return buildPythonIndex(files, options);
   },
   analyzeFile(file: SourceInput, index: PythonIndex, options: AnalyzeOptions): FileAnalysis {
+    const rules = pythonRules.filter((rule) => options.enabledRules.has(rule.meta.id));
+    const bans = options.config.forbidden_imports;
+    const checkImports = options.enabledRules.has("forbidden-import") && bans.length > 0 && (banLiterals(bans)?.test(file.text) ?? true);
+    const lifecycle = rules.length > 0 && literals(index).test(file.text);
     const tree = parsePython(file.text);
     const error = syntaxError(tree);
     if (error) return { findings: [], error };
-    const rules = pythonRules.filter((rule) => options.enabledRules.has(rule.meta.id) && rule.applies(file.text));
-    const checkImports = options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
-    if (rules.length === 0 && !checkImports) return { findings: [] };
+    if (!lifecycle && !checkImports) return { findings: [] };
     const ctx = createContext(file.path, file.text, tree, index, options);
     const findings: RawFinding[] = [];
-    for (const rule of rules) findings.push(...rule.check(ctx));
+    if (lifecycle) for (const rule of rules) findings.push(...rule.check(ctx));
     if (checkImports) findings.push(...checkForbiddenImports(ctx));
     return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
   },

@@ -3,10 +3,14 @@
  *
  * ## What it does
  * Flags `create_engine(...)` / `create_async_engine(...)` inside a function that runs
- * per request or task and never disposes the engine. Module-level engines, app
- * factories (`create_app`, `make_app`, …), lifespan/startup hooks, `__init__`,
- * memoised functions (`@lru_cache`, `@cache`) and functions that return or store the
- * engine are fine.
+ * per request or task and never disposes the engine, including engines obtained from a
+ * project wrapper (`def get_engine(): return create_engine(url)` called per request).
+ * Module-level engines, app factories (`create_app`, `make_app`, …), lifespan/startup
+ * hooks, `__init__`, memoised functions (`@lru_cache`, `@cache`, an engine cached in a
+ * module global), command-line entry points (functions run from the
+ * `if __name__ == "__main__":` block, `main`, click/typer commands), tests, and functions
+ * that return or store the engine are fine. The judgement is per function: a file with a
+ * `__main__` block or a click/typer import still has its request handlers checked.
  *
  * ## Why is this bad?
  * Every engine owns a connection pool. One engine per call means a new pool per
@@ -36,8 +40,9 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { finding, describeFunction, type PythonRule } from "../context.ts";
-import { acquisitions, lifetime } from "../ownership.ts";
+import { finding, type PythonRule, type PythonRuleContext } from "../context.ts";
+import { leaks } from "../leaks.ts";
+import type { LoweredFunction } from "../flow/lower.ts";
 
 export const meta: RuleMeta = {
   id: "engine-per-call",
@@ -47,24 +52,45 @@ export const meta: RuleMeta = {
   summary: "An engine (and its pool) created per call and never disposed",
 };
 
-const exemptFunctionNames = /^(create_app|make_app|build_app|app_factory|get_app|lifespan|startup|on_startup|init|init_\w*|setup|setup_\w*|main|__init__|configure\w*|get_engine|create_engine\w*|make_engine|engine_from_\w*|run_migrations_\w*|connect_\w*|test_\w*|_?setup_\w*)$/;
-const memoised = /^(functools\.)?(lru_cache|cache|cached_property|cached|asynccontextmanager|contextmanager|pytest\.fixture|fixture)$/;
+const exemptFunctionNames =
+  /^(create_app|make_app|build_app|app_factory|get_app|lifespan|startup|on_startup|init|init_\w*|setup|setup_\w*|main|_?main|cli|run_cli|__init__|__post_init__|configure\w*|get_engine|create_engine\w*|make_engine|engine_from_\w*|run_migrations_\w*|connect_\w*|test_\w*|_?setup_\w*)$/;
+const exemptDecorators = /^(functools\.)?(lru_cache|cache|cached_property|cached|asynccontextmanager|contextmanager)$|fixture|on_event|listens_for|lifespan|(^|\.)command$|(^|\.)group$|(^|\.)callback$|^click\.|^typer\./;
+
+/** Functions run from the `if __name__ == "__main__":` block (directly or as `asyncio.run(run())`). */
+function mainBlockCalls(ctx: PythonRuleContext): Set<string> {
+  const names = new Set<string>();
+  for (const statement of ctx.root.namedChildren) {
+    if (statement.type !== "if_statement") continue;
+    const cond = statement.childForFieldName("condition")?.text ?? "";
+    if (!/__name__\s*==\s*["']__main__["']/.test(cond)) continue;
+    for (const call of statement.descendantsOfType("call")) {
+      const fn = call.childForFieldName("function");
+      if (fn?.type === "identifier") names.add(fn.text);
+      if (fn?.type === "attribute") names.add(fn.childForFieldName("attribute")?.text ?? "");
+    }
+  }
+  return names;
+}
+
+function exempt(fn: LoweredFunction, mainCalls: Set<string>): boolean {
+  if (exemptFunctionNames.test(fn.name) || mainCalls.has(fn.name)) return true;
+  return fn.decorators.some((d) => exemptDecorators.test(d));
+}
 
 export const rule: PythonRule = {
   meta,
-  // One-off command-line scripts create their engine once per process: not per call.
-  applies: (text) => /create_(async_)?engine\(/.test(text) && !/__name__\s*==\s*["']__main__["']|^\s*(import|from) (typer|click|argparse)\b/m.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    const creations = acquisitions(ctx, /create_(async_)?engine\(/, (call) => /^(\w+\.)*create_(async_)?engine$/.test(call.childForFieldName("function")?.text ?? ""));
-    for (const acq of creations) {
-      const fn = describeFunction(acq.fn);
-      if (exemptFunctionNames.test(fn.name) || fn.decorators.some((d) => memoised.test(d) || /on_event|listens_for|fixture/.test(d))) continue;
-      const life = lifetime(ctx, acq, ["dispose"]);
-      if (life.status === "closed" || life.status === "transferred") continue;
-      if (life.status === "happy-path-only") continue;
+    let mainCalls: Set<string> | null = null;
+    for (const leak of leaks(ctx, meta.id)) {
+      const { site, fn, verdict, report } = leak;
+      mainCalls ??= mainBlockCalls(ctx);
+      if (exempt(fn, mainCalls)) continue;
+      // Disposed on the happy path, or handed away on some path: not an engine per call.
+      if (verdict.kind !== "leak" || !verdict.normal || report.releases.length > 0 || report.transfers.length > 0) continue;
+      const callee = site.call.childForFieldName("function")?.text ?? site.callee;
       findings.push(
-        finding(meta.id, acq.statement, `\`${acq.call.childForFieldName("function")?.text}\` in \`${fn.name}\` creates a new engine and connection pool on every call and never disposes it; create the engine once (module level or app startup)`),
+        finding(meta.id, site.statement, `\`${callee}\` in \`${fn.name}\` creates a new engine and connection pool on every call and never disposes it; create the engine once (module level or app startup)`),
       );
     }
     return findings;

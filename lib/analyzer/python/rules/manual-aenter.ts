@@ -3,10 +3,16 @@
  *
  * ## What it does
  * Flags `await x.__aenter__()` / `x.__enter__()` on a session or connection context
- * manager when no matching `__aexit__`/`__exit__` on the same object is reachable from
- * the same function or, for objects stored on `self`, anywhere in the class (its
- * `close()` path). Calling `__aenter__()` on a context manager that is never stored
- * (`get_session().__aenter__()`) is always reported: nothing can exit it.
+ * manager when the matching `__aexit__`/`__exit__` does not run on every path: in the
+ * same function for local context managers (an exit only on the happy path is not
+ * enough), and for context managers stored on `self` on the class's close path (`close`,
+ * `aclose`, `__aexit__`, `__exit__`, `dispose`, `shutdown`, `stop`, `destroy`, `teardown`,
+ * `cleanup`, `disconnect` and the methods they call). Calling `__aenter__()` on a
+ * context manager that is never stored (`get_session().__aenter__()`) is always
+ * reported: nothing can exit it. Inside a class's own `__aenter__`, entering an inner
+ * context manager and then raising before returning leaks it (`async with` never calls
+ * `__aexit__` when `__aenter__` fails); inside `__aexit__`, work that can raise before the
+ * inner `__aexit__` (a commit outside `finally`) skips the exit when it raises.
  *
  * ## Why is this bad?
  * The context manager's exit is what closes the session and returns its connection.
@@ -38,7 +44,9 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { classifyCall, finding, nodesOnMatchingLines, type PythonRule } from "../context.ts";
+import { finding, type PythonRule, type PythonRuleContext } from "../context.ts";
+import type { LoweredFunction, SiteInfo } from "../flow/lower.ts";
+import { verdictFor } from "../../flow/resource-flow.ts";
 import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
@@ -50,40 +58,125 @@ export const meta: RuleMeta = {
 };
 
 const sessionish = /session|connection|conn\b|engine|transaction|db\b|database/i;
+const closePath = /^(a?close|__aexit__|__exit__|dispose|shutdown|stop|destroy|teardown|cleanup|disconnect|aclose_\w+|close_\w+)$/;
 
-function enclosing(node: SyntaxNode, type: string): SyntaxNode | null {
-  for (let p = node.parent; p; p = p.parent) if (p.type === type) return p;
+function enclosingClass(fn: SyntaxNode): SyntaxNode | null {
+  for (let p = fn.parent; p; p = p.parent) {
+    if (p.type === "class_definition") return p;
+    if (p.type === "function_definition") return null;
+  }
   return null;
+}
+
+function methods(cls: SyntaxNode): Map<string, SyntaxNode> {
+  const out = new Map<string, SyntaxNode>();
+  for (const member of cls.childForFieldName("body")?.namedChildren ?? []) {
+    const def = member.type === "decorated_definition" ? member.childForFieldName("definition") : member;
+    const name = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+    if (def && name) out.set(name, def);
+  }
+  return out;
+}
+
+/** Methods on the class's close path: the close-like ones and every method they call on self. */
+function closePathMethods(cls: SyntaxNode): SyntaxNode[] {
+  const all = methods(cls);
+  const seen = new Set<string>();
+  const queue = [...all.keys()].filter((n) => closePath.test(n));
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const def = all.get(name);
+    if (!def) continue;
+    for (const m of def.text.matchAll(/\bself\.(\w+)\(/g)) if (all.has(m[1]) && !seen.has(m[1])) queue.push(m[1]);
+  }
+  return [...seen].map((n) => all.get(n)).filter((d): d is SyntaxNode => d !== undefined);
+}
+
+function isSessionTarget(ctx: PythonRuleContext, site: SiteInfo): boolean {
+  const facts = ctx.resolver.facts(site.type);
+  if (facts && facts.rule !== "manual-aenter" && site.type !== "sqlalchemy.AnySession") return true;
+  return sessionish.test(site.entered ?? "");
+}
+
+function exitName(site: SiteInfo): string {
+  return site.facts.releaseMethods[0] ?? "__aexit__";
 }
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /\.__a?enter__\(\)/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const call of nodesOnMatchingLines(ctx, /\.__a?enter__\(\)/, "call")) {
-      const fn = call.childForFieldName("function");
-      if (fn?.type !== "attribute") continue;
-      const method = fn.childForFieldName("attribute")?.text;
-      if (method !== "__aenter__" && method !== "__enter__") continue;
-      const target = fn.childForFieldName("object");
-      if (!target) continue;
-      const exit = method === "__aenter__" ? "__aexit__" : "__exit__";
-      const isSessionTarget = sessionish.test(target.text) || (target.type === "call" && classifyCall(ctx, target) !== null);
-      if (!isSessionTarget) continue;
-      // Context-manager classes forwarding their own __aenter__ are not users.
-      const ownFunction = enclosing(call, "function_definition");
-      const ownName = ownFunction?.childForFieldName("name")?.text;
-      if (ownName === "__aenter__" || ownName === "__enter__") continue;
-      if (target.type !== "call") {
-        const scope = target.text.startsWith("self.") ? enclosing(call, "class_definition") : ownFunction;
-        if (scope?.text.includes(`${target.text}.${exit}(`)) continue;
+    for (const fn of ctx.functions()) {
+      for (const site of fn.sites) {
+        if (site.how === "enter") {
+          const f = check(ctx, fn, site);
+          if (f) findings.push(f);
+        } else if (site.facts.rule === "manual-aenter" && site.how === "call" && site.entered !== null) {
+          // A helper entered this fresh context manager and never exits it.
+          const verdict = verdictFor(fn.result, site.id);
+          if (verdict.kind === "ok") continue;
+          findings.push(finding(meta.id, site.statement, `\`${site.entered}\` is entered by a helper and never exited: the session is never closed. Use \`contextlib.AsyncExitStack\``));
+        }
       }
-      const what = target.type === "call" ? `the context manager returned by \`${target.text}\` is never stored, so nothing can call \`${exit}\`` : `no \`${target.text}.${exit}()\` is reachable`;
-      findings.push(
-        finding(meta.id, call, `\`${method}()\` without a matching \`${exit}()\`: ${what}; the session is never closed. Use \`contextlib.${method === "__aenter__" ? "AsyncExitStack" : "ExitStack"}\``),
-      );
+      findings.push(...exitSkippedInAexit(ctx, fn));
     }
     return findings;
   },
 };
+
+function check(ctx: PythonRuleContext, fn: LoweredFunction, site: SiteInfo) {
+  if (!isSessionTarget(ctx, site)) return null;
+  const method = exitName(site) === "__aexit__" ? "__aenter__" : "__enter__";
+  const exit = exitName(site);
+  const stack = method === "__aenter__" ? "AsyncExitStack" : "ExitStack";
+  const verdict = verdictFor(fn.result, site.id);
+  const inOwnEnter = fn.name === "__aenter__" || fn.name === "__enter__";
+  const target = site.entered ?? "";
+  if (inOwnEnter) {
+    // `async with obj:` never calls obj.__aexit__ when obj.__aenter__ raises.
+    if (verdict.kind === "leak" && verdict.exception && site.bind?.startsWith("self.")) {
+      return finding(meta.id, site.call, `\`${method}()\` on \`${target}\` is not undone when this \`${fn.name}\` raises afterwards: \`${exit}\` is never called for a failed enter, so the session leaks; exit it in an \`except\` before re-raising, or use \`contextlib.${stack}\``);
+    }
+    return null;
+  }
+  if (verdict.kind === "ok") return null;
+  if (site.bind === null) {
+    return finding(meta.id, site.call, `\`${method}()\` without a matching \`${exit}()\`: the context manager returned by \`${target}\` is never stored, so nothing can call \`${exit}\`; the session is never closed. Use \`contextlib.${stack}\``);
+  }
+  if (target.startsWith("self.")) {
+    const cls = enclosingClass(fn.fn);
+    if (!cls) return null;
+    const exits = new RegExp(`${target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.${exit}\\(`);
+    if (exits.test(fn.fn.text)) {
+      if (verdict.kind !== "leak" || !verdict.normal) return null;
+    } else if (closePathMethods(cls).some((m) => exits.test(m.text))) return null;
+    return finding(meta.id, site.call, `\`${method}()\` without a matching \`${exit}()\`: no \`${target}.${exit}()\` is reachable from the class's close path; the session is never closed. Use \`contextlib.${stack}\``);
+  }
+  if (verdict.kind === "leak" && !verdict.normal) {
+    return finding(meta.id, site.call, `\`${target}.${exit}()\` does not run when an exception is raised after \`${method}()\`: the session leaks; exit it in \`finally\` or use \`contextlib.${stack}\``);
+  }
+  return finding(meta.id, site.call, `\`${method}()\` without a matching \`${exit}()\`: no \`${target}.${exit}()\` is reachable; the session is never closed. Use \`contextlib.${stack}\``);
+}
+
+/** `async def __aexit__(self, *exc): await self.session.commit(); await self._cm.__aexit__(*exc)`: the commit can skip the exit. */
+function exitSkippedInAexit(ctx: PythonRuleContext, fn: LoweredFunction): RawFinding[] {
+  if (fn.name !== "__aexit__" && fn.name !== "__exit__") return [];
+  const body = fn.fn.childForFieldName("body");
+  if (!body) return [];
+  const exit = fn.name;
+  const out: RawFinding[] = [];
+  const statements = body.namedChildren;
+  for (let i = 0; i < statements.length; i++) {
+    const st = statements[i];
+    const m = new RegExp(`^(?:await\\s+)?(self\\.[\\w.]+)\\.${exit}\\(`).exec(st.text.trim());
+    if (!m || !sessionish.test(m[1])) continue;
+    // Earlier top-level statements of the method that can raise run before the exit, outside any finally.
+    const risky = statements.slice(0, i).find((s) => s.type === "expression_statement" && s.descendantsOfType("call").length > 0);
+    if (!risky) continue;
+    out.push(finding(meta.id, st, `\`${m[1]}.${exit}()\` is skipped when \`${risky.text.trim().split("\n")[0]}\` raises: the inner session is never closed; call it in \`finally\``));
+  }
+  void ctx;
+  return out;
+}

@@ -4,8 +4,12 @@
  * ## What it does
  * Flags a generator (sync or async; the FastAPI/Starlette dependency style) that
  * creates a session from a session factory and yields it without a guaranteed close:
- * no `with`/`async with` around the `yield` and no `finally` that closes it. An
- * `except GeneratorExit:` path that only calls `expunge_all()` does not close it.
+ * no `with`/`async with` around the `yield` and no `finally` that closes it. The check
+ * follows every path of the generator, including the one where the consumer abandons
+ * it at the `yield` (`GeneratorExit`, cancellation): an `except GeneratorExit:` path that
+ * only calls `expunge_all()` does not close it, nor does a `close()` after the `yield`
+ * outside `finally`. `@contextmanager` / `@asynccontextmanager` functions are judged the
+ * same way; pytest fixtures are not (pytest always resumes them for teardown).
  *
  * ## Why is this bad?
  * When a client disconnects or a request is cancelled, the framework closes the
@@ -36,15 +40,19 @@
  *
  * ## Fix safety
  * Safe. The fix adds `finally: await session.close()` (`session.close()` in a sync
- * generator) to the `try` around the `yield`, or appends the close to an existing
- * `finally`, or wraps the rest of the generator in `try`/`finally` when there is no `try`.
+ * generator) to the `try` around the `yield`, or puts the close first in an existing
+ * `finally` (before statements that could raise and skip it), or wraps the rest of the generator in `try`/`finally` when there is no `try`.
+ * It is unsafe when the generator already closes the session on some path (the close in
+ * `finally` would run a second time there), and absent when the session is handed to
+ * another owner on some path.
  *
  * ## Options
- * `sessions.factories` adds callables that return sessions.
+ * `sessions.factories` and `resources:` add callables that return sessions.
  */
-import type { RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { classifyCall, describeFunction, factoryCallLines, finding, type PythonRule, type PythonRuleContext } from "../context.ts";
-import { type Acquisition, acquisitions, indentUnit, lifetime, rewriteRestOfBlock } from "../ownership.ts";
+import type { Fix, RawFinding, RuleMeta, TextEdit } from "../../types.ts";
+import { finding, type PythonRule, type PythonRuleContext } from "../context.ts";
+import { indentUnit, rewriteRestOfBlock } from "../fixes.ts";
+import { acquisitionOf, type Leak, leaks, releaseStatement } from "../leaks.ts";
 import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
@@ -55,20 +63,17 @@ export const meta: RuleMeta = {
   summary: "A generator dependency yields a session without closing it on every path",
 };
 
-function yieldsName(fn: SyntaxNode, name: string): SyntaxNode | null {
-  return fn.descendantsOfType("yield").find((y) => y.namedChildren[0]?.type === "identifier" && y.namedChildren[0].text === name) ?? null;
-}
-
-function closesInFinally(fn: SyntaxNode, name: string): boolean {
-  return fn.descendantsOfType("finally_clause").some((f) => new RegExp(`\\b${name}\\.close\\(`).test(f.text));
-}
-
 function leading(line: string): string {
   return /^[ \t]*/.exec(line)?.[0] ?? "";
 }
 
-function fixFor(ctx: PythonRuleContext, acq: Acquisition, yieldNode: SyntaxNode, isAsync: boolean) {
-  const close = `${isAsync ? "await " : ""}${acq.name}.close()`;
+function fixFor(ctx: PythonRuleContext, leak: Leak, yieldNode: SyntaxNode): Fix | null {
+  const { site, fn, report } = leak;
+  const acq = acquisitionOf(site, fn);
+  const close = releaseStatement(site, fn) ?? (site.bind ? `${fn.isAsync ? "await " : ""}${site.bind}.close()` : null);
+  if (!acq || !close || report.transfers.length > 0) return null;
+  // A close that already runs on some path would run twice there.
+  const safety: Fix["safety"] = report.releases.length > 0 ? "unsafe" : "safe";
   const description = `Close \`${acq.name}\` in a \`finally\` block so cancellation (GeneratorExit) cannot leak it`;
   const eol = ctx.lines[acq.statement.startPosition.row].endsWith("\r") ? "\r\n" : "\n";
   const unit = indentUnit(ctx.lines);
@@ -78,13 +83,14 @@ function fixFor(ctx: PythonRuleContext, acq: Acquisition, yieldNode: SyntaxNode,
     const indent = leading(ctx.lines[tryStatement.startPosition.row]);
     const finallyClause = tryStatement.namedChildren.find((c) => c.type === "finally_clause");
     if (finallyClause) {
+      // First in the existing finally: its other statements may raise before a close placed after them.
       const block = finallyClause.namedChildren.find((c) => c.type === "block");
-      const last = block?.namedChildren[block.namedChildren.length - 1];
-      if (!last) return null;
-      const row = last.endPosition.row;
-      const lineText = ctx.lines[row].replace(/\r$/, "");
-      const edit: TextEdit = { path: ctx.path, start: { line: row + 1, column: lineText.length + 1 }, end: { line: row + 1, column: lineText.length + 1 }, text: `${eol}${leading(ctx.lines[last.startPosition.row])}${close}` };
-      return { safety: "safe" as const, description, edits: [edit] };
+      const first = block?.namedChildren[0];
+      if (!first || first.startPosition.row === finallyClause.startPosition.row) return null;
+      const row = first.startPosition.row;
+      const indent = leading(ctx.lines[row]);
+      const edit: TextEdit = { path: ctx.path, start: { line: row + 1, column: 1 }, end: { line: row + 1, column: 1 }, text: `${indent}${close}${eol}` };
+      return { safety, description, edits: [edit] };
     }
     const row = tryStatement.endPosition.row;
     const lineText = ctx.lines[row].replace(/\r$/, "");
@@ -94,31 +100,27 @@ function fixFor(ctx: PythonRuleContext, acq: Acquisition, yieldNode: SyntaxNode,
       end: { line: row + 1, column: lineText.length + 1 },
       text: `${eol}${indent}finally:${eol}${indent}${unit}${close}`,
     };
-    return { safety: "safe" as const, description, edits: [edit] };
+    return { safety, description, edits: [edit] };
   }
   const edits = rewriteRestOfBlock(ctx, acq, { header: null, opener: "try:", footer: [{ text: "finally:", extraIndent: 0 }, { text: close, extraIndent: 1 }], drop: [] });
-  return edits ? { safety: "safe" as const, description, edits } : null;
+  return edits ? { safety, description, edits } : null;
 }
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /\byield\b/.test(text) && /[Ss]ession|factory|maker/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    // @contextmanager-style wrappers are judged the same way: the yield must be protected.
-    for (const acq of acquisitions(ctx, factoryCallLines(ctx), (call) => classifyCall(ctx, call)?.kind === "factory")) {
-      const fn = describeFunction(acq.fn);
-      if (!fn.isGenerator) continue;
-      const yieldNode = yieldsName(fn.node, acq.name);
+    for (const leak of leaks(ctx, "session-not-closed", { yielded: true })) {
+      const { site, fn } = leak;
+      if (site.facts.noun !== "session") continue;
+      const yieldNode = fn.yields.find((y) => y.sites.includes(site.id))?.node;
       if (!yieldNode) continue;
-      if (closesInFinally(fn.node, acq.name)) continue;
-      const life = lifetime(ctx, acq, ["close"]);
-      if (life.status === "closed") continue;
-      const generatorExit = fn.node.descendantsOfType("except_clause").some((e) => /GeneratorExit/.test(e.text));
+      const name = site.bind ?? site.call.text;
+      const generatorExit = fn.fn.descendantsOfType("except_clause").some((e) => /GeneratorExit/.test(e.text));
       const message = generatorExit
-        ? `Dependency \`${fn.name}\` yields session \`${acq.name}\` but its \`except GeneratorExit\` path never closes it: cancelled requests leak a connection; close it in \`finally\``
-        : `Dependency \`${fn.name}\` yields session \`${acq.name}\` without closing it in \`finally\`: when the request ends or is cancelled the connection is not returned to the pool`;
-      findings.push(finding(meta.id, acq.statement, message, fixFor(ctx, acq, yieldNode, fn.isAsync)));
+        ? `Dependency \`${fn.name}\` yields session \`${name}\` but its \`except GeneratorExit\` path never closes it: cancelled requests leak a connection; close it in \`finally\``
+        : `Dependency \`${fn.name}\` yields session \`${name}\` without closing it in \`finally\`: when the request ends or is cancelled the connection is not returned to the pool`;
+      findings.push(finding(meta.id, site.statement, message, fixFor(ctx, leak, yieldNode)));
     }
     return findings;
   },

@@ -2,18 +2,29 @@
  * # session-not-closed
  *
  * ## What it does
- * Flags a SQLAlchemy session created from a session factory and bound to a local name
- * when some way out of the function (return, raise, falling off the end) leaves it
- * open. Closed on every path means used by `with`/`async with`, or `close()` in a
+ * Flags a session created from a session factory when some way out of the function
+ * (return, raise, falling off the end) leaves it open: bound to a name, or never bound
+ * at all (`Session().query(User).first()`, a session passed straight into a call). Closed on every path means used by `with`/`async with`, or `close()` in a
  * `finally`. A `close()` only on the happy path is still reported: the session is not
  * closed when an exception is raised. Session factories are `Session(...)`,
  * `AsyncSession(...)`, any name bound to `sessionmaker(...)`/`async_sessionmaker(...)`
- * in the repository (followed through imports and re-exports), the conventional names
- * (`SessionLocal`, `*session_factory`, `*session_maker*`, `async_session`) and
- * `sessions.factories` from the config. Ownership moves away (no finding) when the
- * session is returned, yielded, stored on `self`/an attribute or in a container, passed
- * to `ExitStack`/`AsyncExitStack` (`enter_async_context`, `push_async_callback`, …) or to
- * a configured closer (`sessions.closers`).
+ * in the repository (followed through imports, re-exports, module globals bound later in
+ * an `init()`, attributes such as `app.state.db_factory` and subscripts such as
+ * `context.bot_data["db_session_factory"]`), project subclasses of `Session`, project
+ * functions that return a fresh session (`def get_db(): return SessionLocal()`, also
+ * `async def` ones once awaited, and functions annotated `-> Session` that return a
+ * call), the conventional names (`SessionLocal`, `*session_factory`, `*session_maker*`,
+ * `async_session`), `sessions.factories` and `resources:` from the config. The analysis
+ * follows every path through branches, loops, `try`/`except`/`else`/`finally` and `with`
+ * blocks, and follows aliases. A release counts when it is `close()` on the session, a
+ * project helper that closes its argument on every path, or `await greenlet_spawn(s.close)` /
+ * `loop.run_in_executor(None, s.close)`. Ownership moves away (no finding) when the session
+ * is returned, stored on `self`/an attribute, a module global or in a container, given to
+ * `ExitStack`/`AsyncExitStack` (`enter_async_context`, `push_async_callback(s.close)`, …),
+ * to an object constructor, to a project function that keeps it, or to a configured closer
+ * (`sessions.closers`). Passing it to any other function is a borrow, not a hand-off.
+ * Sessions a generator yields are judged by `session-dependency-not-closed`; an
+ * `async for s in get_db(): ... break` that abandons a session generator is reported here.
  *
  * ## Why is this bad?
  * An unclosed session keeps its pooled connection checked out until the garbage
@@ -40,17 +51,20 @@
  * ## Fix safety
  * Safe. The fix turns the assignment into `async with factory() as session:` (or `with`
  * in synchronous code or for a synchronous factory) and moves the rest of the block
- * inside, dropping the now-redundant `close()` calls. It is offered only when every use
- * of the session is in that block after the assignment, the name is not rebound, and no
- * multi-line string would be re-indented.
+ * inside, dropping the now-redundant `close()` calls. It is offered only when the library
+ * model says the object is a context manager (a session is, a sessionmaker is not), no
+ * path hands the session to another owner, every use of the session is in that block
+ * after the assignment, the name is not rebound, and no multi-line string would be
+ * re-indented. When a `close()` elsewhere (an `except` branch, a nested block) would run
+ * a second time, the fix is marked unsafe. Sessions never bound to a name get no fix.
  *
  * ## Options
  * `sessions.factories` adds callables that return sessions; `sessions.closers` adds
  * callables that take ownership and close them.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { classifyCall, describeFunction, factoryCallLines, finding, type PythonRule } from "../context.ts";
-import { acquisitions, isPytestFixture, lifetime, redundantCloses, rewriteRestOfBlock, wrapFix } from "../ownership.ts";
+import { finding, type PythonRule } from "../context.ts";
+import { firstRelease, leakFix, leaks, withForm } from "../leaks.ts";
 
 export const meta: RuleMeta = {
   id: "session-not-closed",
@@ -60,34 +74,29 @@ export const meta: RuleMeta = {
   summary: "A session from a session factory is not closed on every path",
 };
 
-const closeMethods = ["close"];
-
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /[Ss]ession|factory|maker/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
-    for (const acq of acquisitions(ctx, factoryCallLines(ctx), (call) => classifyCall(ctx, call)?.kind === "factory")) {
-      if (acq.awaited) continue;
-      const fn = describeFunction(acq.fn);
-      const life = lifetime(ctx, acq, closeMethods);
-      // Generators that yield the session belong to session-dependency-not-closed.
-      if (life.status === "closed" || life.status === "transferred") continue;
-      // pytest runs a fixture's code after `yield` as teardown even when the test fails.
-      if (life.status === "happy-path-only" && isPytestFixture(acq.fn)) continue;
-      const kind = classifyCall(ctx, acq.call);
-      const usesAwait = new RegExp(`await\\s+${acq.name}\\.`).test(fn.node.text);
-      const asyncWith = fn.isAsync && (kind?.async === "async" || (kind?.async === "unknown" && usesAwait));
-      const header = `${asyncWith ? "async with" : "with"} ${acq.call.text} as ${acq.name}:`;
-      const fix = wrapFix(
-        `Use \`${asyncWith ? "async with" : "with"} ${acq.call.text} as ${acq.name}:\` so the session is closed on every path`,
-        rewriteRestOfBlock(ctx, acq, { header, footer: [], drop: redundantCloses(acq, closeMethods) }),
-      );
-      const message =
-        life.status === "never-closed"
-          ? `Session \`${acq.name}\` from \`${acq.call.text}\` is never closed: its connection stays checked out of the pool; use \`${asyncWith ? "async with" : "with"}\``
-          : `Session \`${acq.name}\` is closed only on the normal path (line ${life.closeLine}): it is not closed when an exception is raised; use \`${asyncWith ? "async with" : "with"}\` or close it in \`finally\``;
-      findings.push(finding(meta.id, acq.statement, message, fix));
+    for (const leak of leaks(ctx, meta.id)) {
+      const { site, verdict, report, fn } = leak;
+      const form = withForm(site, fn) ?? "with";
+      const callText = site.call.text;
+      let message: string;
+      if (site.facts.noun === "session generator") {
+        message = `The session generator \`${callText}\` is abandoned before it finishes (a \`break\` or \`return\` inside the loop): its cleanup does not run and the session stays open; iterate it to the end or wrap it in \`contextlib.aclosing\``;
+      } else if (!site.bind) {
+        message = `Session from \`${callText}\` is never bound to a name and never closed: its connection stays checked out of the pool; use \`${form} ${callText} as session:\``;
+      } else if (verdict.kind === "overwritten") {
+        message = `Session \`${site.bind}\` is replaced (line ${verdict.at.start.line}) while still open: the previous session is never closed; close it first or use \`${form}\``;
+      } else if (report.releases.length === 0) {
+        message = `Session \`${site.bind}\` from \`${callText}\` is never closed: its connection stays checked out of the pool; use \`${form}\``;
+      } else if (!verdict.normal) {
+        message = `Session \`${site.bind}\` is closed only on the normal path (line ${firstRelease(report)}): it is not closed when an exception is raised; use \`${form}\` or close it in \`finally\``;
+      } else {
+        message = `Session \`${site.bind}\` is not closed on every path (closed at line ${firstRelease(report)} on some): use \`${form}\` or close it in \`finally\``;
+      }
+      findings.push(finding(meta.id, site.statement, message, leakFix(ctx, leak, "session")));
     }
     return findings;
   },

@@ -5,7 +5,9 @@
  * Flags one session handed to coroutines that run concurrently: passed into several
  * awaitables of `asyncio.gather(...)` (including a generator or comprehension that
  * builds many), or to `asyncio.create_task(...)` / `TaskGroup.create_task(...)` inside a
- * loop or more than once.
+ * loop or more than once. An argument counts as a session when it is not something that
+ * opens a fresh session per call: names bound to functions (`get_session`), factories
+ * (`session_factory`, a sessionmaker) or a local function are not shared sessions.
  *
  * ## Why is this bad?
  * An `AsyncSession` is not safe for concurrent use: two tasks interleave on one
@@ -34,7 +36,7 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { finding, type PythonRule } from "../context.ts";
+import { finding, type PythonRule, type PythonRuleContext } from "../context.ts";
 import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
@@ -45,19 +47,38 @@ export const meta: RuleMeta = {
   summary: "One AsyncSession is used by coroutines that run concurrently",
 };
 
-function sessionArguments(call: SyntaxNode): string[] {
+/** `get_session`, `self.open_session`, a local `def`: callables hand each task its own session. */
+function opensFreshPerCall(ctx: PythonRuleContext, arg: SyntaxNode): boolean {
+  const last = arg.type === "attribute" ? (arg.childForFieldName("attribute")?.text ?? "") : arg.text;
+  if (/^_?(get|new|open|create|make|start|acquire)_\w*session/i.test(last)) return true;
+  if (arg.type === "identifier") {
+    const val = ctx.resolver.name(arg.text);
+    if (val.k === "fn" || val.k === "class") return true;
+    if (val.k === "type" && ctx.registry.types.get(val.type)?.call) return true;
+    const fn = enclosingFunction(arg);
+    if (fn?.descendantsOfType("function_definition").some((d) => d.childForFieldName("name")?.text === arg.text)) return true;
+  }
+  return false;
+}
+
+function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
+  for (let p = node.parent; p; p = p.parent) if (p.type === "function_definition") return p;
+  return null;
+}
+
+function sessionArguments(ctx: PythonRuleContext, call: SyntaxNode): string[] {
   const args = call.childForFieldName("arguments");
   if (!args) return [];
   return args.namedChildren
     .flatMap((a) => (a.type === "keyword_argument" ? [a.childForFieldName("value")] : [a]))
-    .filter((a): a is SyntaxNode => a !== null && (a.type === "identifier" || a.type === "attribute") && /session/i.test(a.text) && !/maker|factory|_cls$|sessions$/i.test(a.text))
+    .filter((a): a is SyntaxNode => a !== null && (a.type === "identifier" || a.type === "attribute") && /session/i.test(a.text) && !/maker|factory|_cls$|sessions$/i.test(a.text) && !opensFreshPerCall(ctx, a))
     .map((a) => a.text);
 }
 
 /** Session names passed into the calls that build the awaitables inside `node`. */
-function sessionsPassed(node: SyntaxNode): string[] {
+function sessionsPassed(ctx: PythonRuleContext, node: SyntaxNode): string[] {
   const calls = node.type === "call" ? [node, ...node.descendantsOfType("call")] : node.descendantsOfType("call");
-  return calls.flatMap(sessionArguments);
+  return calls.flatMap((c) => sessionArguments(ctx, c));
 }
 
 function insideLoop(node: SyntaxNode): boolean {
@@ -70,10 +91,10 @@ function insideLoop(node: SyntaxNode): boolean {
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /gather|create_task|TaskGroup/.test(text) && /session/i.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
     const reported = new Set<number>();
+    if (!/gather|create_task|ensure_future/.test(ctx.text)) return findings;
     for (const call of ctx.root.descendantsOfType("call")) {
       const callee = call.childForFieldName("function")?.text ?? "";
       const args = call.childForFieldName("arguments");
@@ -83,7 +104,7 @@ export const rule: PythonRule = {
         const counts = new Map<string, number>();
         for (const a of awaitables) {
           const many = a.type === "list_splat" || a.type === "generator_expression" || a.type === "list_comprehension";
-          for (const name of new Set(sessionsPassed(a))) counts.set(name, (counts.get(name) ?? 0) + (many ? 2 : 1));
+          for (const name of new Set(sessionsPassed(ctx, a))) counts.set(name, (counts.get(name) ?? 0) + (many ? 2 : 1));
         }
         for (const [name, count] of counts) {
           if (count < 2 || reported.has(call.id)) continue;
@@ -93,7 +114,7 @@ export const rule: PythonRule = {
         continue;
       }
       if (/(^|\.)create_task$/.test(callee) || /(^|\.)ensure_future$/.test(callee)) {
-        const names = sessionsPassed(args);
+        const names = sessionsPassed(ctx, args);
         if (names.length === 0 || !insideLoop(call)) continue;
         findings.push(finding(meta.id, call, `Session \`${names[0]}\` is passed to a task created in a loop: the tasks run concurrently on one AsyncSession (IllegalStateChangeError); give each task its own session`));
       }

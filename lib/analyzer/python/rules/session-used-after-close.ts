@@ -2,9 +2,14 @@
  * # session-used-after-close
  *
  * ## What it does
- * Flags a name bound by `with ... as session` / `async with ... as session` (a session
- * factory, or any context manager whose call or name mentions a session) that is used
- * after its block has ended and before it is bound again.
+ * Flags a session bound by `with ... as session` / `async with ... as session` (a session
+ * factory, a context manager the project or a library model says yields a session, or
+ * an unknown context manager bound to a name like `session`/`db`) that is used after its
+ * block has ended on every path that reaches the use, before it is bound again. That
+ * includes uses in the `except` of an enclosing `try` (the block ended when the error
+ * left it), closures defined inside the block that run later (returned, stored, handed to
+ * `create_task`, `call_later`, `BackgroundTasks.add_task`, a thread), and sessions handed
+ * to such deferred calls.
  *
  * ## Why is this bad?
  * Leaving the block closed the session. SQLAlchemy lets a closed session start over: the
@@ -28,14 +33,16 @@
  * ## Fix safety
  * Safe. The fix moves the statements after the block, up to the last one that uses the
  * session, into the block. It is offered only when those statements directly follow the
- * block, do not rebind the name, and hold no multi-line string.
+ * block, do not rebind the name, and hold no multi-line string. Uses in an `except` or in
+ * deferred code get no fix.
  *
  * ## Options
  * None. Severity is `error`: the code is wrong whatever else happens.
  */
 import type { RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { classifyCall, finding, isReference, type PythonRule, type PythonRuleContext } from "../context.ts";
-import { indentUnit } from "../ownership.ts";
+import { finding, isReference, type PythonRule, type PythonRuleContext } from "../context.ts";
+import { indentUnit } from "../fixes.ts";
+import type { SiteInfo } from "../flow/lower.ts";
 import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
@@ -46,22 +53,59 @@ export const meta: RuleMeta = {
   summary: "A session is used after its with block closed it",
 };
 
-function sessionAliases(ctx: PythonRuleContext, withStatement: SyntaxNode): string[] {
-  const names: string[] = [];
-  for (const item of withStatement.descendantsOfType("with_item")) {
-    if (item.parent?.parent?.id !== withStatement.id) continue;
-    const pattern = item.childForFieldName("value");
-    if (pattern?.type !== "as_pattern") continue;
-    const value = pattern.namedChildren[0];
-    const alias = pattern.childForFieldName("alias")?.namedChildren[0];
-    if (!value || alias?.type !== "identifier") continue;
-    // The bound name must look like a session, or come straight from a session factory:
-    // `async with create_items(session) as items` is not a session.
-    const sessionish = /session|^sess$|^db$/i.test(alias.text) || (value.type === "call" && classifyCall(ctx, value)?.kind === "factory");
-    // `with engine.begin() as conn` and file handles are not sessions.
-    if (sessionish) names.push(alias.text);
-  }
-  return names;
+/** The identifier `name` at (or just inside) a use's position. */
+function identifierAt(ctx: PythonRuleContext, line: number, column: number, name: string): SyntaxNode | null {
+  const point = { row: line - 1, column: column - 1 };
+  let node: SyntaxNode | null = ctx.root.descendantForPosition(point);
+  while (node && node.type !== "identifier" && node.namedChildren.length > 0) node = node.namedChildren[0];
+  if (node?.type === "identifier" && node.text === name) return node;
+  return null;
+}
+
+export const rule: PythonRule = {
+  meta,
+  check(ctx) {
+    const findings: RawFinding[] = [];
+    for (const fn of ctx.functions()) {
+      const uses = new Map<number, SyntaxNode[]>();
+      const record = (site: SiteInfo, node: SyntaxNode | null) => {
+        if (!node) return;
+        const list = uses.get(site.id) ?? [];
+        list.push(node);
+        uses.set(site.id, list);
+      };
+      for (const use of fn.result.usesAfterRelease) {
+        const site = fn.sites[use.site];
+        if (!isManagedSession(site)) continue;
+        record(site, identifierAt(ctx, use.use.start.line, use.use.start.column, site.bind as string));
+      }
+      for (const deferred of fn.deferredUses) {
+        const site = fn.sites[deferred.site];
+        if (!isManagedSession(site)) continue;
+        let node: SyntaxNode | null = deferred.use;
+        while (node && node.type !== "identifier" && node.namedChildren.length > 0) node = node.namedChildren[0];
+        record(site, node);
+      }
+      for (const [id, nodes] of uses) {
+        const site = fn.sites[id];
+        const first = nodes.sort((a, b) => a.startIndex - b.startIndex)[0];
+        const withStatement = site.statement;
+        const name = site.bind as string;
+        const fix = withStatement.type === "with_statement" ? moveIntoBlock(ctx, withStatement, name, first) : null;
+        const form = withStatement.children[0]?.type === "async" ? "async with" : "with";
+        const later = fn.deferredUses.some((d) => d.site === id);
+        const message = later
+          ? `\`${name}\` is used by code that runs after its \`${form}\` block (line ${withStatement.startPosition.row + 1}) closed it: the query opens a new connection that is never returned to the pool`
+          : `\`${name}\` is used after its \`${form}\` block (line ${withStatement.startPosition.row + 1}) closed it: the query opens a new connection that is never returned to the pool`;
+        findings.push(finding(meta.id, first, message, fix));
+      }
+    }
+    return findings;
+  },
+};
+
+function isManagedSession(site: SiteInfo | undefined): site is SiteInfo {
+  return !!site && site.managed && site.bind !== null && (site.facts.noun === "session" || site.guessed);
 }
 
 /** Where `name` gets a new value inside the statement, or null. */
@@ -70,9 +114,7 @@ function bindingPoint(statement: SyntaxNode, name: string): number | null {
   const earliest = (at: number) => {
     point = point === null ? at : Math.min(point, at);
   };
-  for (const node of statement.type === "with_statement" || statement.type === "for_statement" || statement.type === "expression_statement"
-    ? [statement, ...statement.descendantsOfType(["assignment", "for_statement", "as_pattern_target"])]
-    : statement.descendantsOfType(["assignment", "for_statement", "as_pattern_target"])) {
+  for (const node of [statement, ...statement.descendantsOfType(["assignment", "for_statement", "as_pattern_target"])]) {
     if (node.type === "as_pattern_target" && node.text === name) earliest(node.startIndex);
     // The right-hand side (or iterable) is evaluated before the name is rebound.
     if (node.type === "assignment" && node.childForFieldName("left")?.text === name) earliest(node.endIndex);
@@ -81,70 +123,30 @@ function bindingPoint(statement: SyntaxNode, name: string): number | null {
   return point;
 }
 
-function rebinds(statement: SyntaxNode, name: string): boolean {
-  return bindingPoint(statement, name) !== null;
-}
-
-function firstUse(statement: SyntaxNode, name: string): SyntaxNode | null {
+function usesIn(statement: SyntaxNode, name: string): boolean {
   const until = bindingPoint(statement, name) ?? Number.POSITIVE_INFINITY;
-  return (
-    statement.descendantsOfType("identifier").find((id) => {
-      if (id.text !== name || !isReference(id) || id.startIndex >= until) return false;
-      const parent = id.parent;
-      if (parent?.type === "as_pattern_target") return false;
-      // `async with session as session:` re-enters it: the new block manages it again.
-      if (parent?.type === "with_item" || (parent?.type === "as_pattern" && parent.parent?.type === "with_item" && parent.namedChildren[0]?.id === id.id)) return false;
-      if ((parent?.type === "assignment" || parent?.type === "for_statement") && parent.childForFieldName("left")?.id === id.id) return false;
-      return true;
-    }) ?? null
-  );
+  return statement.descendantsOfType("identifier").some((id) => id.text === name && isReference(id) && id.startIndex < until);
 }
 
-export const rule: PythonRule = {
-  meta,
-  applies: (text) => /\bwith\b/.test(text) && /[Ss]ession/.test(text),
-  check(ctx) {
-    const findings: RawFinding[] = [];
-    for (const withStatement of ctx.root.descendantsOfType("with_statement")) {
-      const block = withStatement.parent;
-      if (block?.type !== "block" && block?.type !== "module") continue;
-      for (const name of sessionAliases(ctx, withStatement)) {
-        const after = block.namedChildren.filter((s) => s.startIndex >= withStatement.endIndex && s.type !== "comment");
-        let lastUse = -1;
-        let use: SyntaxNode | null = null;
-        for (let i = 0; i < after.length; i++) {
-          const statement = after[i];
-          // `x = session.get(...)` uses before it rebinds; a plain rebinding ends the search.
-          const u = firstUse(statement, name);
-          if (u) {
-            use ??= u;
-            lastUse = i;
-          }
-          if (rebinds(statement, name)) break;
-        }
-        if (!use) continue;
-        const moved = after.slice(0, lastUse + 1);
-        const fix = moveIntoBlock(ctx, withStatement, moved, name);
-        findings.push(
-          finding(
-            meta.id,
-            use,
-            `\`${name}\` is used after its \`${withStatement.children[0]?.type === "async" ? "async with" : "with"}\` block (line ${withStatement.startPosition.row + 1}) closed it: the query opens a new connection that is never returned to the pool`,
-            fix,
-          ),
-        );
-      }
-    }
-    return findings;
-  },
-};
-
-function moveIntoBlock(ctx: PythonRuleContext, withStatement: SyntaxNode, moved: SyntaxNode[], name: string) {
-  if (moved.length === 0 || moved.some((s) => rebinds(s, name))) return null;
+/** Move the statements after the block, up to the last one using the session, into the block. */
+function moveIntoBlock(ctx: PythonRuleContext, withStatement: SyntaxNode, name: string, firstUse: SyntaxNode) {
+  const block = withStatement.parent;
+  if (block?.type !== "block" && block?.type !== "module") return null;
+  const after = block.namedChildren.filter((s) => s.startIndex >= withStatement.endIndex && s.type !== "comment");
+  // The reported use must sit in one of those statements (not in an enclosing except or a closure).
+  if (!after.some((s) => s.startIndex <= firstUse.startIndex && firstUse.endIndex <= s.endIndex)) return null;
+  let lastUse = -1;
+  for (let i = 0; i < after.length; i++) {
+    if (usesIn(after[i], name)) lastUse = i;
+    if (bindingPoint(after[i], name) !== null) break;
+  }
+  const moved = after.slice(0, lastUse + 1);
+  if (moved.length === 0 || moved.some((s) => bindingPoint(s, name) !== null)) return null;
+  if (moved.some((s) => s.descendantsOfType(["function_definition", "lambda"]).length > 0)) return null;
   const firstRow = withStatement.endPosition.row + 1;
   const lastRow = moved[moved.length - 1].endPosition.row;
-  const multiline = withStatement.parent
-    ?.descendantsOfType(["string", "concatenated_string"])
+  const multiline = block
+    .descendantsOfType(["string", "concatenated_string"])
     .some((s) => s.startPosition.row !== s.endPosition.row && s.endPosition.row >= firstRow && s.startPosition.row <= lastRow);
   if (multiline) return null;
   const body = withStatement.childForFieldName("body");
@@ -159,3 +161,4 @@ function moveIntoBlock(ctx: PythonRuleContext, withStatement: SyntaxNode, moved:
   }
   return { safety: "safe" as const, description: `Move the statements that use \`${name}\` into the \`with\` block`, edits };
 }
+

@@ -3,7 +3,9 @@
  *
  * ## What it does
  * Flags a session instance created at module level (`session = SessionLocal()`,
- * `db = Session(engine)`) and then used from functions.
+ * `db = Session(engine)`, or any module-level call the models, the project's
+ * summaries or the config say returns a fresh session) and then used from functions.
+ * `scoped_session(...)` registries are not sessions: each thread or task gets its own.
  *
  * ## Why is this bad?
  * Every request and task shares that one session: one connection, one transaction,
@@ -32,7 +34,8 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { classifyCall, finding, isReference, type PythonRule } from "../context.ts";
+import { finding, isReference, type PythonRule } from "../context.ts";
+import { staticVal } from "../flow/resolve.ts";
 
 export const meta: RuleMeta = {
   id: "shared-module-session",
@@ -44,7 +47,6 @@ export const meta: RuleMeta = {
 
 export const rule: PythonRule = {
   meta,
-  applies: (text) => /[Ss]ession/.test(text),
   check(ctx) {
     const findings: RawFinding[] = [];
     for (const statement of ctx.root.namedChildren) {
@@ -53,7 +55,11 @@ export const rule: PythonRule = {
       const left = assignment.childForFieldName("left");
       const right = assignment.childForFieldName("right");
       if (left?.type !== "identifier" || right?.type !== "call") continue;
-      if (classifyCall(ctx, right)?.kind !== "factory") continue;
+      const fn = right.childForFieldName("function");
+      if (!fn) continue;
+      const facts = ctx.resolver.callFacts(staticVal(fn, ctx.resolver), fn.text);
+      const returned = facts?.returns ? ctx.resolver.facts(facts.returns) : null;
+      if (!returned || returned.noun !== "session" || facts?.fresh === false || (facts?.awaited ?? false)) continue;
       const usedInFunctions = ctx.root
         .descendantsOfType("function_definition")
         .some((fn) => fn.descendantsOfType("identifier").some((id) => id.text === left.text && isReference(id)));

@@ -1,0 +1,20 @@
+import type { LibraryModel } from "../../flow/models.ts";
+
+// sqlite3 (standard library). `with conn:` commits or rolls back but does NOT close the
+// connection, so the only safe fix is try/finally (or contextlib.closing).
+export const sqlite3: LibraryModel = {
+  id: "sqlite3",
+  language: "python",
+  versions: "Python >=3.8 <3.14",
+  packages: ["sqlite3"],
+  exports: {
+    "sqlite3.connect": { call: { returns: "sqlite3.Connection" } },
+    "sqlite3.Connection": { call: { returns: "sqlite3.Connection" }, type: "sqlite3.Connection" },
+  },
+  types: [
+    {
+      name: "sqlite3.Connection",
+      resource: { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close" },
+    },
+  ],
+};

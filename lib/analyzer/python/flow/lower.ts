@@ -1,0 +1,1230 @@
+import { type Effect, type FlowGraph, GraphBuilder, type Ref, type Span, type TransferReason } from "../../flow/graph.ts";
+import type { ResourceFacts } from "../../flow/models.ts";
+import { analyzeResources, type FlowResult } from "../../flow/resource-flow.ts";
+import { endOf, isAsyncNode, type SyntaxNode, startOf } from "../parse.ts";
+import { anySessionType, type CallFacts, conventionalReceiverType, lastSegment, type ModuleResolver, unknown, type Val } from "./resolve.ts";
+
+// Lowers one tree-sitter Python function onto the shared GraphBuilder, with resource
+// effects decided by the models and summaries (resolve.ts), then runs the dataflow.
+// The walk is pure (it only calls the builder and fills tables keyed by syntax node),
+// so `finally` bodies can be lowered once per way out, as the builder requires.
+
+export type SiteHow = "call" | "with" | "enter" | "param";
+
+export type SiteInfo = {
+  id: number;
+  type: string;
+  facts: ResourceFacts;
+  /** The acquiring call (or the with item's value). */
+  call: SyntaxNode;
+  /** The statement holding it: the finding's span. */
+  statement: SyntaxNode;
+  bind: string | null;
+  awaited: boolean;
+  how: SiteHow;
+  /** Acquired by `with`/`async with`: released when the block ends. */
+  managed: boolean;
+  /** The managed value is a guess from the bound name (an unknown context manager bound to `session`). */
+  guessed: boolean;
+  /** The receiver's text for method acquisitions (`pool` in `pool.acquire()`). */
+  receiver: string | null;
+  /** The callee's source text. */
+  callee: string;
+  origin: CallFacts["origin"] | "with";
+  /** For `__aenter__`/`__enter__` sites: the context manager's text (`self._cm`, `get_session()`). */
+  entered: string | null;
+  /** Yielded by a generator on some path. */
+  yielded: boolean;
+  /** Parameter index (summary mode). */
+  param: number | null;
+};
+
+/** A use that runs after the with block ended: a closure or a deferred call that outlives the block. */
+export type DeferredUse = { site: number; use: SyntaxNode };
+
+export type LoweredFunction = {
+  fn: SyntaxNode;
+  name: string;
+  scope: string;
+  isAsync: boolean;
+  isGenerator: boolean;
+  decorators: string[];
+  params: string[];
+  graph: FlowGraph;
+  result: FlowResult;
+  sites: SiteInfo[];
+  /** Per return statement: the sites the returned value may be, and its resolved value. */
+  returns: { sites: number[]; val: Val; node: SyntaxNode }[];
+  yields: { sites: number[]; val: Val; node: SyntaxNode }[];
+  /** Parameters called directly in the body. */
+  calledParams: number[];
+  deferredUses: DeferredUse[];
+  /** Names declared `global`. */
+  globals: Set<string>;
+};
+
+export type LowerMode = "analyze" | "summary";
+
+const paramFacts: ResourceFacts = { rule: "session-not-closed", noun: "parameter", releaseMethods: [], releaseAwait: "never", protocols: [], finallyRelease: null };
+const genericRelease = new Set(["close", "aclose", "release", "dispose", "terminate", "ensure_closed", "remove"]);
+const exitStackMethods = new Set(["enter_context", "enter_async_context", "push_async_callback", "push_async_exit", "callback", "push"]);
+const containerMethods = new Set(["append", "add", "put", "put_nowait", "extend", "insert", "setdefault", "appendleft", "update", "register"]);
+/** Standard callees that run their function argument now, by name: position of the function. */
+const invokeNow: Record<string, number> = { greenlet_spawn: 0, to_thread: 0, run_in_threadpool: 0, run_sync: 0, run_in_executor: 1 };
+/** Callees that run what they are given later: closures and arguments handed to them outlive the statement. */
+const deferral = new Set([
+  "create_task",
+  "ensure_future",
+  "call_soon",
+  "call_later",
+  "call_at",
+  "call_soon_threadsafe",
+  "add_done_callback",
+  "add_task",
+  "start_soon",
+  "submit",
+  "Thread",
+  "Timer",
+  "add_listener",
+  "subscribe",
+  "on",
+  "schedule",
+]);
+const sessionish = /session|^sess$|^db$/i;
+
+function spanOf(node: SyntaxNode): Span {
+  return { start: startOf(node), end: endOf(node) };
+}
+
+function hasCall(node: SyntaxNode): boolean {
+  if (node.type === "call" || node.type === "await" || node.type === "subscript" || node.type === "yield") return true;
+  return node.descendantsOfType(["call", "await", "subscript"]).length > 0;
+}
+
+/** `a`, `self.x`, `request.app.state.db`: a name or access path the dataflow can track. */
+function pathOf(node: SyntaxNode): string | null {
+  if (node.type === "identifier") return node.text;
+  if (node.type === "attribute") {
+    const object = node.childForFieldName("object");
+    const attribute = node.childForFieldName("attribute");
+    if (!object || !attribute) return null;
+    const base = pathOf(object);
+    return base ? `${base}.${attribute.text}` : null;
+  }
+  return null;
+}
+
+export function decoratorNames(fn: SyntaxNode): string[] {
+  const parent = fn.parent;
+  if (parent?.type !== "decorated_definition") return [];
+  return parent.namedChildren.filter((c) => c.type === "decorator").map((d) => d.text.replace(/^@/, "").replace(/\(.*$/s, "").trim());
+}
+
+export function scopeOf(node: SyntaxNode): string {
+  const names: string[] = [];
+  for (let p: SyntaxNode | null = node.parent; p; p = p.parent) {
+    if (p.type === "function_definition" || p.type === "class_definition") names.unshift(p.childForFieldName("name")?.text ?? "?");
+  }
+  return names.length > 0 ? names.join(".") : "<module>";
+}
+
+export function parameterNames(fn: SyntaxNode): { names: string[]; annotations: (SyntaxNode | null)[] } {
+  const names: string[] = [];
+  const annotations: (SyntaxNode | null)[] = [];
+  for (const p of fn.childForFieldName("parameters")?.namedChildren ?? []) {
+    let name: string | null = null;
+    let annotation: SyntaxNode | null = null;
+    if (p.type === "identifier") name = p.text;
+    else if (p.type === "typed_parameter") {
+      name = p.namedChildren.find((c) => c.type === "identifier")?.text ?? null;
+      annotation = p.childForFieldName("type");
+    } else if (p.type === "default_parameter" || p.type === "typed_default_parameter") {
+      name = p.childForFieldName("name")?.text ?? null;
+      annotation = p.childForFieldName("type");
+    }
+    if (name === null) continue;
+    names.push(name);
+    annotations.push(annotation);
+  }
+  const inClass = fn.parent?.type === "block" && fn.parent.parent?.type === "class_definition";
+  const decoratedInClass = fn.parent?.type === "decorated_definition" && fn.parent.parent?.type === "block" && fn.parent.parent.parent?.type === "class_definition";
+  if ((inClass || decoratedInClass) && !decoratorNames(fn).includes("staticmethod") && names.length > 0) {
+    names.shift();
+    annotations.shift();
+  }
+  return { names, annotations };
+}
+
+/** Yield nodes that belong to this function (not to nested functions or lambdas). */
+export function ownYields(fn: SyntaxNode): SyntaxNode[] {
+  const body = fn.childForFieldName("body");
+  if (!body) return [];
+  return body.descendantsOfType("yield").filter((y) => {
+    for (let p = y.parent; p; p = p.parent) {
+      if (p.id === fn.id) return true;
+      if (p.type === "function_definition" || p.type === "lambda") return false;
+    }
+    return false;
+  });
+}
+
+type Res = { val: Val; refs: Ref[]; temp: number | null };
+const none: Res = { val: unknown(), refs: [], temp: null };
+
+type Closure = { node: SyntaxNode; body: SyntaxNode; captures: string[]; withSites: number[] };
+
+class Lowerer {
+  readonly b = new GraphBuilder();
+  readonly sites: SiteInfo[] = [];
+  private readonly siteByNode = new Map<string, number>();
+  private readonly vals = new Map<string, Val>();
+  /** Sites a variable may ever hold (flow-insensitive), for method typing and returns. */
+  private readonly staticSites = new Map<string, Set<number>>();
+  private readonly closures = new Map<string, Closure>();
+  readonly returns = new Map<number, { sites: number[]; val: Val; node: SyntaxNode }>();
+  readonly yields = new Map<number, { sites: number[]; val: Val; node: SyntaxNode }>();
+  readonly deferred = new Map<string, DeferredUse>();
+  readonly calledParams = new Set<number>();
+  readonly globals = new Set<string>();
+  /** Managed (with) sites whose block is being lowered, innermost last. */
+  private readonly openWith: number[] = [];
+  private statement: SyntaxNode;
+  readonly params: string[];
+  private readonly paramIndex = new Map<string, number>();
+
+  constructor(
+    readonly fn: SyntaxNode,
+    readonly r: ModuleResolver,
+    readonly mode: LowerMode,
+    readonly options: { pytestFixture: boolean; isAsync: boolean; classFields: Record<string, string> },
+  ) {
+    this.statement = fn;
+    const { names, annotations } = parameterNames(fn);
+    this.params = names;
+    names.forEach((name, i) => {
+      this.paramIndex.set(name, i);
+      const type = r.annotationType(annotations[i]);
+      this.vals.set(name, type ? { k: "type", type } : unknown(name));
+    });
+    for (const g of fn.descendantsOfType("global_statement")) for (const id of g.namedChildren) this.globals.add(id.text);
+  }
+
+  run(): void {
+    const body = this.fn.childForFieldName("body");
+    if (this.mode === "summary") {
+      const effects: Effect[] = [];
+      this.params.forEach((name, i) => {
+        const id = this.newSite(`param:${i}`, "param", paramFacts, this.fn, this.fn, false, name, null, "summary");
+        this.sites[id].param = i;
+        effects.push({ kind: "acquire", site: id, bind: name });
+        this.addStatic(name, id);
+      });
+      this.b.add(effects, null);
+    }
+    if (body) this.block(body);
+  }
+
+  // ---------- sites ----------
+
+  private newSite(key: string, how: SiteHow, facts: ResourceFacts, call: SyntaxNode, statement: SyntaxNode, awaited: boolean, bind: string | null, type: string | null, origin: SiteInfo["origin"]): number {
+    const existing = this.siteByNode.get(key);
+    if (existing !== undefined) return existing;
+    const id = this.sites.length;
+    this.sites.push({
+      id,
+      type: type ?? "",
+      facts,
+      call,
+      statement,
+      bind,
+      awaited,
+      how,
+      managed: how === "with",
+      guessed: false,
+      receiver: null,
+      callee: call.type === "call" ? (call.childForFieldName("function")?.text ?? "") : call.text,
+      origin,
+      entered: null,
+      yielded: false,
+      param: null,
+    });
+    this.siteByNode.set(key, id);
+    return id;
+  }
+
+  private addStatic(name: string, site: number): void {
+    let set = this.staticSites.get(name);
+    if (!set) {
+      set = new Set();
+      this.staticSites.set(name, set);
+    }
+    set.add(site);
+  }
+
+  private sitesOfRef(ref: Ref): number[] {
+    if ("temp" in ref) return [ref.temp];
+    return [...(this.staticSites.get(ref.var) ?? [])];
+  }
+
+  private sitesOfRefs(refs: readonly Ref[]): number[] {
+    return [...new Set(refs.flatMap((r) => this.sitesOfRef(r)))];
+  }
+
+  private tracked(ref: Ref): boolean {
+    return this.sitesOfRef(ref).length > 0;
+  }
+
+  // ---------- statements ----------
+
+  private block(block: SyntaxNode): void {
+    for (const statement of block.namedChildren) {
+      if (!this.b.reachable) return;
+      this.stmt(statement);
+    }
+  }
+
+  private add(effects: Effect[], node: SyntaxNode, mayThrow: boolean): void {
+    this.b.add(effects, spanOf(node), { mayThrow });
+    // Callbacks handed to callees that may or may not run them (event subscriptions, unknown callees).
+    for (const pending of this.takeMayRun()) this.b.callback(() => this.b.add(pending, null), "may-run");
+  }
+
+  private stmt(st: SyntaxNode): void {
+    const saved = this.statement;
+    this.statement = st;
+    try {
+      this.stmtInner(st);
+    } finally {
+      this.statement = saved;
+    }
+  }
+
+  private stmtInner(st: SyntaxNode): void {
+    switch (st.type) {
+      case "expression_statement": {
+        const expr = st.namedChildren[0];
+        if (!expr) return;
+        if (expr.type === "assignment") {
+          this.assignment(expr, st);
+          return;
+        }
+        if (expr.type === "augmented_assignment") {
+          const E: Effect[] = [];
+          this.expr(expr.childForFieldName("right"), E);
+          this.add(E, st, hasCall(st));
+          return;
+        }
+        if (expr.type === "yield") {
+          this.yieldStatement(expr, st);
+          return;
+        }
+        const E: Effect[] = [];
+        for (const child of st.namedChildren) this.expr(child, E);
+        this.add(E, st, hasCall(st));
+        return;
+      }
+      case "return_statement": {
+        const value = st.namedChildren[0];
+        if (value?.type === "conditional_expression") {
+          const [a, cond, b] = value.namedChildren;
+          const E: Effect[] = [];
+          this.expr(cond, E);
+          this.b.branch(
+            { effects: E, span: spanOf(st), mayThrow: hasCall(cond) },
+            () => this.returnValue(a, st),
+            () => this.returnValue(b, st),
+          );
+          return;
+        }
+        this.returnValue(value ?? null, st);
+        return;
+      }
+      case "if_statement":
+        this.ifStatement(st);
+        return;
+      case "for_statement":
+        this.forStatement(st);
+        return;
+      case "while_statement": {
+        const cond = st.childForFieldName("condition");
+        const body = st.childForFieldName("body");
+        const orElse = st.childForFieldName("alternative");
+        const E: Effect[] = [];
+        this.expr(cond, E);
+        const infinite = cond?.text === "True" || cond?.text === "1";
+        this.b.loop({ effects: E, span: spanOf(cond ?? st), mayThrow: cond ? hasCall(cond) : false }, () => body && this.block(body), {
+          orElse: orElse ? () => this.elseBody(orElse) : null,
+          infinite,
+        });
+        return;
+      }
+      case "try_statement":
+        this.tryStatement(st);
+        return;
+      case "with_statement":
+        this.withStatement(st);
+        return;
+      case "raise_statement": {
+        const E: Effect[] = [];
+        for (const child of st.namedChildren) this.expr(child, E);
+        this.b.raise(E, spanOf(st));
+        return;
+      }
+      case "break_statement":
+        this.b.jump("break");
+        return;
+      case "continue_statement":
+        this.b.jump("continue");
+        return;
+      case "function_definition":
+        this.defineClosure(st, st);
+        return;
+      case "decorated_definition": {
+        const def = st.childForFieldName("definition");
+        if (def?.type === "function_definition") {
+          this.defineClosure(def, st);
+          return;
+        }
+        return;
+      }
+      case "delete_statement": {
+        const E: Effect[] = [];
+        for (const target of st.namedChildren.flatMap((c) => (c.type === "expression_list" ? c.namedChildren : [c]))) {
+          const path = pathOf(target);
+          if (path) E.push({ kind: "assign", target: path, source: null });
+        }
+        this.add(E, st, false);
+        return;
+      }
+      case "match_statement": {
+        const subject = st.childForFieldName("subject");
+        const E: Effect[] = [];
+        this.expr(subject, E);
+        this.add(E, st, subject ? hasCall(subject) : false);
+        const cases = st.childForFieldName("body")?.namedChildren.filter((c) => c.type === "case_clause") ?? [];
+        this.b.alternatives(
+          cases.map((c) => () => {
+            const body = c.namedChildren.find((n) => n.type === "block");
+            if (body) this.block(body);
+          }),
+          true,
+        );
+        return;
+      }
+      case "assert_statement": {
+        const E: Effect[] = [];
+        for (const child of st.namedChildren) this.expr(child, E);
+        this.add(E, st, true);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private elseBody(clause: SyntaxNode): void {
+    const body = clause.childForFieldName("body") ?? clause.namedChildren.find((c) => c.type === "block");
+    if (body) this.block(body);
+  }
+
+  private ifStatement(st: SyntaxNode): void {
+    const clauses: { cond: SyntaxNode | null; body: SyntaxNode | null }[] = [{ cond: st.childForFieldName("condition"), body: st.childForFieldName("consequence") }];
+    let elseBody: SyntaxNode | null = null;
+    for (const alt of st.childrenForFieldName("alternative")) {
+      if (alt.type === "elif_clause") clauses.push({ cond: alt.childForFieldName("condition"), body: alt.childForFieldName("consequence") });
+      else if (alt.type === "else_clause") elseBody = alt.childForFieldName("body") ?? alt.namedChildren.find((c) => c.type === "block") ?? null;
+    }
+    const chain = (i: number): void => {
+      if (i === clauses.length) {
+        if (elseBody) this.block(elseBody);
+        return;
+      }
+      const { cond, body } = clauses[i];
+      const E: Effect[] = [];
+      this.expr(cond, E);
+      this.b.branch(
+        { effects: E, span: spanOf(cond ?? st), mayThrow: cond ? hasCall(cond) : false },
+        () => body && this.block(body),
+        i + 1 < clauses.length || elseBody ? () => chain(i + 1) : null,
+      );
+    };
+    chain(0);
+  }
+
+  private forStatement(st: SyntaxNode): void {
+    const left = st.childForFieldName("left");
+    const right = st.childForFieldName("right");
+    const body = st.childForFieldName("body");
+    const orElse = st.childForFieldName("alternative");
+    const isAsyncFor = isAsyncNode(st);
+    const E: Effect[] = [];
+    const iterable = this.expr(right, E, { iterated: isAsyncFor });
+    this.add(E, right ?? st, right ? hasCall(right) : false);
+    // `async for s in get_db():` leaves the generator suspended unless it runs to the end.
+    const generator = iterable.temp !== null && this.sites[iterable.temp]?.facts.noun === "session generator" ? iterable.temp : null;
+    const head: Effect[] = [];
+    for (const target of left ? this.targets(left) : []) head.push({ kind: "assign", target, source: null });
+    this.b.loop(
+      { effects: head, span: spanOf(left ?? st), mayThrow: true },
+      () => body && this.block(body),
+      {
+        orElse: () => {
+          if (generator !== null) this.b.add([{ kind: "release", ref: { temp: generator }, span: spanOf(st), how: "exhausted" }], null);
+          if (orElse) this.elseBody(orElse);
+        },
+      },
+    );
+  }
+
+  private targets(left: SyntaxNode): string[] {
+    const path = pathOf(left);
+    if (path) return [path];
+    return left.namedChildren.flatMap((c) => this.targets(c));
+  }
+
+  private tryStatement(st: SyntaxNode): void {
+    const body = st.childForFieldName("body");
+    const handlers = st.namedChildren.filter((c) => c.type === "except_clause" || c.type === "except_group_clause");
+    const orElse = st.namedChildren.find((c) => c.type === "else_clause") ?? null;
+    const fin = st.namedChildren.find((c) => c.type === "finally_clause") ?? null;
+    this.b.try({
+      body: () => body && this.block(body),
+      handlers: handlers.map((h) => {
+        const block = h.namedChildren.find((c) => c.type === "block") ?? null;
+        let typeNode = h.namedChildren.find((c) => c.type !== "block") ?? null;
+        let alias: string | null = null;
+        if (typeNode?.type === "as_pattern") {
+          alias = typeNode.childForFieldName("alias")?.text ?? null;
+          typeNode = typeNode.namedChildren[0] ?? null;
+        }
+        const names = typeNode ? (typeNode.type === "tuple" ? typeNode.namedChildren.map((n) => n.text) : [typeNode.text]) : [];
+        const catchesAll = h.type === "except_clause" && (names.length === 0 || names.some((n) => /^(builtins\.)?(Base)?Exception$/.test(n)));
+        return {
+          catchesAll,
+          body: () => {
+            if (alias) this.b.add([{ kind: "assign", target: alias, source: null }], null);
+            if (block) this.block(block);
+          },
+        };
+      }),
+      orElse: orElse ? () => this.elseBody(orElse) : null,
+      finally: fin
+        ? () => {
+            const block = fin.namedChildren.find((c) => c.type === "block");
+            if (block) this.block(block);
+          }
+        : null,
+    });
+  }
+
+  private withStatement(st: SyntaxNode): void {
+    const items = st.descendantsOfType("with_item").filter((i) => i.parent?.parent?.id === st.id);
+    const body = st.childForFieldName("body");
+    const go = (i: number): void => {
+      if (i === items.length) {
+        if (body) this.block(body);
+        return;
+      }
+      const item = items[i];
+      let value = item.childForFieldName("value");
+      let alias: SyntaxNode | null = null;
+      if (value?.type === "as_pattern") {
+        const target = value.childForFieldName("alias");
+        alias = target?.namedChildren[0] ?? target ?? null;
+        value = value.namedChildren[0] ?? null;
+      }
+      if (!value) {
+        go(i + 1);
+        return;
+      }
+      const aliasName = alias && alias.type === "identifier" ? alias.text : null;
+      const E: Effect[] = [];
+      const res = this.expr(value, E, { withItem: true });
+      const managed: Ref[] = [];
+      let managedSite: number | null = null;
+      if (res.temp !== null) {
+        // `with Session() as s`, `async with pool.acquire() as conn`: acquired and managed here.
+        managedSite = res.temp;
+        const site = this.sites[res.temp];
+        site.managed = true;
+        site.how = "with";
+        site.statement = st;
+        if (aliasName) this.bindTemp(E, res.temp, aliasName, res.val);
+        managed.push({ temp: res.temp });
+      } else if (res.refs.some((r) => this.tracked(r)) && (value.type === "identifier" || value.type === "attribute")) {
+        // `with session:` / `async with db:` on a value acquired earlier: released at exit.
+        managed.push(...res.refs);
+        if (aliasName) E.push({ kind: "assign", target: aliasName, source: res.refs[0] });
+      } else {
+        const entered = this.entersType(res.val, value, aliasName);
+        if (entered) {
+          const facts = this.r.facts(entered.type) ?? this.r.facts(anySessionType);
+          if (facts) {
+            const id = this.newSite(`with:${item.id}`, "with", facts, value, st, false, aliasName, entered.type, "with");
+            this.sites[id].guessed = entered.guessed;
+            managedSite = id;
+            E.push({ kind: "acquire", site: id, bind: aliasName });
+            if (aliasName) {
+              this.addStatic(aliasName, id);
+              this.vals.set(aliasName, { k: "type", type: entered.type });
+            }
+            managed.push({ temp: id });
+          }
+        } else if (aliasName) {
+          E.push({ kind: "assign", target: aliasName, source: null });
+          this.vals.set(aliasName, res.val);
+        }
+      }
+      if (alias && !aliasName) for (const t of this.targets(alias)) E.push({ kind: "assign", target: t, source: null });
+      this.add(E, item, true);
+      if (managedSite !== null) this.openWith.push(managedSite);
+      this.b.try({
+        body: () => go(i + 1),
+        handlers: [],
+        finally: () => {
+          if (managed.length > 0) this.b.add(managed.map((ref) => ({ kind: "release", ref, span: spanOf(item), how: "with" }) satisfies Effect), null);
+        },
+      });
+      if (managedSite !== null) this.openWith.pop();
+    };
+    go(0);
+  }
+
+  /** What `with value as alias` binds when value is a context manager that yields a managed resource. */
+  private entersType(val: Val, value: SyntaxNode, alias: string | null): { type: string; guessed: boolean } | null {
+    if (val.k === "type") {
+      const model = this.r.typeModel(val.type);
+      if (model?.enters) return { type: model.enters, guessed: false };
+      if (val.type.startsWith("cm:")) return { type: val.type.slice(3), guessed: false };
+    }
+    if (value.type === "call" && alias && sessionish.test(alias) && (val.k === "unknown" || val.k === "fn" || val.k === "export")) {
+      return { type: anySessionType, guessed: true };
+    }
+    return null;
+  }
+
+  private yieldStatement(expr: SyntaxNode, st: SyntaxNode): void {
+    const E: Effect[] = [];
+    const value = expr.namedChildren[0] ?? null;
+    const res = value ? this.expr(value, E) : none;
+    const isFrom = expr.children.some((c) => c.type === "from");
+    if (!isFrom) {
+      const sites = this.sitesOfRefs(res.refs);
+      for (const s of sites) this.sites[s].yielded = true;
+      for (const ref of res.refs) E.push({ kind: "use", ref, span: spanOf(expr) });
+      this.yields.set(expr.id, { sites, val: res.val, node: expr });
+    }
+    // pytest resumes a fixture once to run its teardown, also when the test failed; it never throws into it.
+    if (this.options.pytestFixture) this.add(E, st, false);
+    else this.b.yieldPoint(E, spanOf(st));
+  }
+
+  private returnValue(value: SyntaxNode | null, st: SyntaxNode): void {
+    const E: Effect[] = [];
+    const res = value ? this.expr(value, E, { escaping: true }) : none;
+    const sites = this.sitesOfRefs(res.refs);
+    for (const ref of res.refs) E.push({ kind: "transfer", ref, reason: "returned", span: spanOf(st) });
+    const key = value ? value.id : st.id;
+    this.returns.set(key, { sites, val: res.val, node: st });
+    this.b.return(E, spanOf(st));
+  }
+
+  private assignment(node: SyntaxNode, st: SyntaxNode): void {
+    const left = node.childForFieldName("left");
+    let right = node.childForFieldName("right");
+    const annotation = node.childForFieldName("type");
+    if (!left) return;
+    if (!right) return;
+    // `a = b = f()`: bind the innermost value to every name.
+    const lefts: SyntaxNode[] = [left];
+    while (right?.type === "assignment") {
+      const l = right.childForFieldName("left");
+      if (l) lefts.push(l);
+      right = right.childForFieldName("right");
+    }
+    if (!right) return;
+    if (right.type === "conditional_expression") {
+      const [a, cond, b] = right.namedChildren;
+      const E: Effect[] = [];
+      this.expr(cond, E);
+      this.b.branch(
+        { effects: E, span: spanOf(cond), mayThrow: hasCall(cond) },
+        () => this.assignFrom(lefts, a, st, annotation),
+        () => this.assignFrom(lefts, b, st, annotation),
+      );
+      return;
+    }
+    this.assignFrom(lefts, right, st, annotation);
+  }
+
+  private assignFrom(lefts: SyntaxNode[], right: SyntaxNode, st: SyntaxNode, annotation: SyntaxNode | null): void {
+    const E: Effect[] = [];
+    const storing = lefts.some((l) => l.type !== "identifier" || this.globals.has(l.text));
+    const res = this.expr(right, E, { escaping: storing });
+    let val = res.val;
+    if (val.k === "unknown" && annotation) {
+      const type = this.r.annotationType(annotation);
+      if (type) val = { k: "type", type };
+    }
+    for (const left of lefts) this.bindTarget(left, res, val, E, st);
+    this.add(E, st, hasCall(right));
+  }
+
+  private bindTarget(left: SyntaxNode, res: Res, val: Val, E: Effect[], st: SyntaxNode): void {
+    if (left.type === "identifier") {
+      const name = left.text;
+      this.closures.delete(name);
+      if (this.globals.has(name)) {
+        // A module global outlives the call: stored, not leaked.
+        for (const ref of res.refs) E.push({ kind: "transfer", ref, reason: "stored-container", span: spanOf(st) });
+        this.vals.set(name, val);
+        return;
+      }
+      if (res.temp !== null && E.some((e) => e.kind === "acquire" && e.site === res.temp && e.bind === null)) this.bindTemp(E, res.temp, name, val);
+      else {
+        E.push({ kind: "assign", target: name, source: res.refs[0] ?? null });
+        for (const s of this.sitesOfRefs(res.refs.slice(0, 1))) this.addStatic(name, s);
+      }
+      if (res.val.k === "unknown" && this.closures.has(res.val.name)) this.closures.set(name, this.closures.get(res.val.name) as Closure);
+      this.vals.set(name, val);
+      return;
+    }
+    if (left.type === "attribute") {
+      const path = pathOf(left);
+      const object = left.childForFieldName("object");
+      const isSelf = object?.type === "identifier" && (object.text === "self" || object.text === "cls");
+      const reason: TransferReason = isSelf ? "stored-field" : "stored-container";
+      for (const ref of res.refs) E.push({ kind: "transfer", ref, reason, span: spanOf(st) });
+      if (path) {
+        E.push({ kind: "assign", target: path, source: res.refs[0] ?? null });
+        for (const s of this.sitesOfRefs(res.refs.slice(0, 1))) this.addStatic(path, s);
+        this.vals.set(path, val);
+      }
+      return;
+    }
+    if (left.type === "subscript") {
+      const E2: Effect[] = [];
+      this.expr(left.childForFieldName("value"), E2);
+      for (const ref of res.refs) E.push({ kind: "transfer", ref, reason: "stored-container", span: spanOf(st) });
+      return;
+    }
+    // Tuple targets: `a, b = x, y` pairs up; anything else rebinds to untracked values.
+    const targets = left.namedChildren.filter((c) => c.type !== "list_splat_pattern");
+    for (const t of targets) {
+      const path = pathOf(t);
+      if (path) {
+        E.push({ kind: "assign", target: path, source: null });
+        this.vals.set(path, unknown(path));
+      } else if (t.type === "subscript" || t.type === "attribute") {
+        for (const ref of res.refs) E.push({ kind: "transfer", ref, reason: "stored-container", span: spanOf(st) });
+      }
+    }
+  }
+
+  private bindTemp(E: Effect[], temp: number, name: string, val: Val): void {
+    for (const e of E) if (e.kind === "acquire" && e.site === temp) e.bind = name;
+    // Uses of the temporary in the same statement are uses of the name now.
+    for (let i = 0; i < E.length; i++) {
+      const e = E[i];
+      if ((e.kind === "use" || e.kind === "release" || e.kind === "transfer") && "temp" in e.ref && e.ref.temp === temp) E[i] = { ...e, ref: { var: name } };
+    }
+    this.sites[temp].bind = name;
+    this.addStatic(name, temp);
+    this.vals.set(name, val);
+  }
+
+  private defineClosure(def: SyntaxNode, st: SyntaxNode): void {
+    const name = def.childForFieldName("name")?.text;
+    const body = def.childForFieldName("body");
+    if (!name || !body) return;
+    this.closures.set(name, this.closureOf(def, body));
+    void st;
+  }
+
+  private closureOf(node: SyntaxNode, body: SyntaxNode): Closure {
+    const own = new Set(parameterNames(node).names);
+    const captures = new Set<string>();
+    for (const id of body.descendantsOfType("identifier")) {
+      if (own.has(id.text)) continue;
+      const parent = id.parent;
+      if (parent?.type === "attribute" && parent.childForFieldName("attribute")?.id === id.id) continue;
+      if (this.staticSites.has(id.text)) captures.add(id.text);
+    }
+    return { node, body, captures: [...captures], withSites: [...this.openWith] };
+  }
+
+  /** Effects of running a closure's body on the values it captures: releases and uses. */
+  private closureEffects(c: Closure, span: Span): Effect[] {
+    const E: Effect[] = [];
+    for (const name of c.captures) {
+      const sites = this.staticSites.get(name);
+      if (!sites) continue;
+      const releases = new Set<string>();
+      for (const s of sites) for (const m of this.sites[s].facts.releaseMethods) releases.add(m);
+      const releasing = c.body.descendantsOfType("call").some((call) => {
+        const f = call.childForFieldName("function");
+        return f?.type === "attribute" && f.childForFieldName("object")?.text === name && releases.has(f.childForFieldName("attribute")?.text ?? "");
+      });
+      E.push(releasing ? { kind: "release", ref: { var: name }, span, how: "callback" } : { kind: "use", ref: { var: name }, span });
+    }
+    return E;
+  }
+
+  /** A closure outlives the function: what it captures is kept, and its uses happen after any with block it sits in. */
+  private escapeClosure(c: Closure, E: Effect[], span: Span): void {
+    for (const name of c.captures) {
+      E.push({ kind: "transfer", ref: { var: name }, reason: "captured", span });
+      for (const site of this.staticSites.get(name) ?? []) {
+        if (!c.withSites.includes(site) || !this.sites[site].managed) continue;
+        const use = c.body.descendantsOfType("identifier").find((id) => id.text === name);
+        if (use) this.deferred.set(`${site}:${use.id}`, { site, use });
+      }
+    }
+  }
+
+  // ---------- expressions ----------
+
+  private expr(node: SyntaxNode | null | undefined, E: Effect[], ctx: { awaited?: boolean; withItem?: boolean; escaping?: boolean; iterated?: boolean } = {}): Res {
+    if (!node) return none;
+    switch (node.type) {
+      case "identifier": {
+        const name = node.text;
+        const val = this.vals.get(name) ?? (this.closures.has(name) ? unknown(name) : this.r.name(name));
+        const ref: Ref = { var: name };
+        if (ctx.escaping && this.closures.has(name)) this.escapeClosure(this.closures.get(name) as Closure, E, spanOf(node));
+        return { val, refs: this.tracked(ref) ? [ref] : [], temp: null };
+      }
+      case "attribute": {
+        const object = node.childForFieldName("object");
+        const attribute = node.childForFieldName("attribute")?.text ?? "";
+        const path = pathOf(node);
+        if (object?.type === "identifier" && (object.text === "self" || object.text === "cls")) {
+          const val = (path && this.vals.get(path)) || this.fieldVal(attribute);
+          const ref: Ref | null = path ? { var: path } : null;
+          return { val, refs: ref && this.tracked(ref) ? [ref] : [], temp: null };
+        }
+        const base = this.expr(object, E);
+        if (base.val.k === "module") return { val: this.r.member(base.val, attribute), refs: [], temp: null };
+        for (const ref of base.refs) E.push({ kind: "use", ref, span: spanOf(node) });
+        const ref: Ref | null = path ? { var: path } : null;
+        const known = path ? this.vals.get(path) : undefined;
+        return { val: known ?? this.fieldVal(attribute), refs: ref && this.tracked(ref) ? [ref] : [], temp: null };
+      }
+      case "call":
+        return this.call(node, E, ctx);
+      case "await": {
+        const inner = node.namedChildren[0];
+        return this.expr(inner, E, { ...ctx, awaited: true });
+      }
+      case "parenthesized_expression":
+        return this.expr(node.namedChildren[0], E, ctx);
+      case "subscript": {
+        const value = node.childForFieldName("value");
+        const base = this.expr(value, E);
+        for (const ref of base.refs) E.push({ kind: "use", ref, span: spanOf(node) });
+        for (const s of node.childrenForFieldName("subscript")) this.expr(s, E);
+        const key = node.childrenForFieldName("subscript")[0];
+        if (key?.type === "string") {
+          const text = key.text.replace(/^[rbuf]*["']|["']$/gi, "");
+          const type = this.r.index.keys[text];
+          if (type) return { val: { k: "type", type }, refs: [], temp: null };
+          return { val: unknown(text), refs: [], temp: null };
+        }
+        return none;
+      }
+      case "lambda": {
+        const body = node.childForFieldName("body");
+        if (!body) return none;
+        const closure = this.closureOf(node, body);
+        const key = `lambda:${node.id}`;
+        this.closures.set(key, closure);
+        if (ctx.escaping) this.escapeClosure(closure, E, spanOf(node));
+        return { val: unknown(key), refs: [], temp: null };
+      }
+      case "tuple":
+      case "list":
+      case "set":
+      case "expression_list": {
+        const refs: Ref[] = [];
+        for (const child of node.namedChildren) refs.push(...this.expr(child, E, ctx).refs);
+        return { val: unknown(), refs, temp: null };
+      }
+      case "dictionary": {
+        const refs: Ref[] = [];
+        for (const pair of node.namedChildren) for (const child of pair.namedChildren) refs.push(...this.expr(child, E, ctx).refs);
+        return { val: unknown(), refs, temp: null };
+      }
+      case "conditional_expression": {
+        const [a, cond, b] = node.namedChildren;
+        this.expr(cond, E);
+        const ra = this.expr(a, E, ctx);
+        const rb = this.expr(b, E, ctx);
+        return { val: ra.val.k !== "unknown" ? ra.val : rb.val, refs: [...ra.refs, ...rb.refs], temp: null };
+      }
+      case "boolean_operator": {
+        const refs: Ref[] = [];
+        let val: Val = unknown();
+        for (const child of node.namedChildren) {
+          const r = this.expr(child, E, ctx);
+          refs.push(...r.refs);
+          if (val.k === "unknown") val = r.val;
+        }
+        return { val, refs, temp: null };
+      }
+      case "named_expression": {
+        const name = node.childForFieldName("name");
+        const res = this.expr(node.childForFieldName("value"), E, ctx);
+        if (name) this.bindTarget(name, res, res.val, E, this.statement);
+        return res;
+      }
+      case "keyword_argument":
+        return this.expr(node.childForFieldName("value"), E, ctx);
+      case "list_splat":
+      case "dictionary_splat":
+        return this.expr(node.namedChildren[0], E, ctx);
+      case "string":
+      case "integer":
+      case "float":
+      case "true":
+      case "false":
+      case "none":
+      case "comment":
+        return none;
+      default: {
+        // Comprehensions, operators, f-strings: uses of whatever they mention.
+        for (const child of node.namedChildren) {
+          const r = this.expr(child, E);
+          for (const ref of r.refs) E.push({ kind: "use", ref, span: spanOf(child) });
+        }
+        return none;
+      }
+    }
+  }
+
+  private fieldVal(attribute: string): Val {
+    const type = this.options.classFields[attribute] ?? this.r.index.attributes[attribute];
+    return type ? { k: "type", type } : unknown(attribute);
+  }
+
+  private call(node: SyntaxNode, E: Effect[], ctx: { awaited?: boolean; withItem?: boolean; escaping?: boolean; iterated?: boolean }): Res {
+    const fn = node.childForFieldName("function");
+    const argsNode = node.childForFieldName("arguments");
+    if (!fn) return none;
+    const awaited = ctx.awaited ?? false;
+    const calleeText = fn.text;
+    let facts: CallFacts | null = null;
+    let receiver: Res | null = null;
+    let receiverNode: SyntaxNode | null = null;
+    let method: string | null = null;
+    let calleeVal: Val = unknown(calleeText);
+
+    if (fn.type === "attribute") {
+      receiverNode = fn.childForFieldName("object");
+      method = fn.childForFieldName("attribute")?.text ?? "";
+      receiver = this.expr(receiverNode, E);
+      if (receiver.val.k === "module") {
+        calleeVal = this.r.member(receiver.val, method);
+        facts = this.r.callFacts(calleeVal, calleeText);
+        receiver = null;
+        method = null;
+      }
+    } else {
+      const callee = this.expr(fn, E);
+      calleeVal = callee.val;
+      // A parameter called directly: invoked now.
+      if (fn.type === "identifier" && this.paramIndex.has(fn.text)) this.calledParams.add(this.paramIndex.get(fn.text) as number);
+      const closure = fn.type === "identifier" ? this.closures.get(fn.text) : undefined;
+      if (closure) {
+        // Calling a local function runs its body now; `create_task(inner())` is handled by the caller.
+        if (!ctx.escaping) E.push(...this.closureEffects(closure, spanOf(node)));
+        this.args(argsNode, null, E, calleeText, node);
+        if (ctx.escaping) this.escapeClosure(closure, E, spanOf(node));
+        return { val: unknown(`closure-call:${fn.text}`), refs: [], temp: null };
+      }
+      facts = this.r.callFacts(calleeVal, calleeText);
+    }
+
+    // ---- method calls on values ----
+    if (receiver && method !== null && receiverNode) {
+      return this.methodCall(node, receiver, receiverNode, method, argsNode, E, awaited, ctx);
+    }
+
+    this.args(argsNode, facts, E, calleeText, node);
+    return this.result(node, facts, E, awaited, calleeVal, null, calleeText);
+  }
+
+  private methodCall(
+    node: SyntaxNode,
+    receiver: Res,
+    receiverNode: SyntaxNode,
+    method: string,
+    argsNode: SyntaxNode | null,
+    E: Effect[],
+    awaited: boolean,
+    ctx: { withItem?: boolean; escaping?: boolean },
+  ): Res {
+    const span = spanOf(node);
+    let recvType = receiver.val.k === "type" ? receiver.val.type : null;
+    if (!recvType && receiver.val.k !== "fn" && receiver.val.k !== "class") recvType = conventionalReceiverType(receiverNode.text, method, awaited);
+    const typeModel = recvType ? this.r.typeModel(recvType) : undefined;
+    const trackedRefs = receiver.refs.filter((r) => this.tracked(r));
+
+    // Manual enter: the context manager now owes an exit.
+    if ((method === "__aenter__" || method === "__enter__") && this.mode === "analyze") {
+      const path = pathOf(receiverNode);
+      const enteredType = this.enteredTypeOf(receiver.val) ?? anySessionType;
+      const facts: ResourceFacts = {
+        rule: "manual-aenter",
+        noun: "context manager",
+        releaseMethods: [method === "__aenter__" ? "__aexit__" : "__exit__"],
+        releaseAwait: method === "__aenter__" ? "always" : "never",
+        protocols: [],
+        finallyRelease: null,
+      };
+      const bind = path ? `${path}#entered` : null;
+      const id = this.newSite(`enter:${node.id}`, "enter", facts, node, this.statement, awaited, bind, enteredType, "model");
+      this.sites[id].entered = receiverNode.text;
+      E.push({ kind: "acquire", site: id, bind });
+      if (bind) this.addStatic(bind, id);
+      this.args(argsNode, null, E, method, node);
+      return { val: { k: "type", type: enteredType }, refs: [], temp: null };
+    }
+    if (method === "__aexit__" || method === "__exit__") {
+      const path = pathOf(receiverNode);
+      if (path) E.push({ kind: "release", ref: { var: `${path}#entered` }, span, how: method });
+      for (const ref of trackedRefs) E.push({ kind: "release", ref, span, how: method });
+      this.args(argsNode, null, E, method, node);
+      return none;
+    }
+
+    // Release methods of the values the receiver may hold.
+    const releaseNames = new Set<string>();
+    for (const s of this.sitesOfRefs(trackedRefs)) {
+      const f = this.sites[s].facts;
+      if (f.noun === "parameter") for (const m of genericRelease) releaseNames.add(m);
+      for (const m of f.releaseMethods) releaseNames.add(m);
+    }
+    const typeFacts = recvType ? this.r.facts(recvType) : null;
+    if (typeFacts) for (const m of typeFacts.releaseMethods) releaseNames.add(m);
+    if (trackedRefs.length > 0 && releaseNames.has(method)) {
+      this.args(argsNode, null, E, method, node);
+      for (const ref of trackedRefs) E.push({ kind: "release", ref, span, how: method });
+      return none;
+    }
+
+    const model = typeModel?.methods?.[method];
+    let facts: CallFacts | null = model ? { ...model, origin: "model" } : null;
+    if (!facts) {
+      // Calling a value kept on an object: `request.app.state.db_factory()`, `self.session_factory()`.
+      const path = pathOf(receiverNode);
+      const held = (path && this.vals.get(`${path}.${method}`)) || this.fieldVal(method);
+      if (held.k === "type") facts = this.r.callFacts(held, method);
+    }
+    if (!facts && (exitStackMethods.has(method) || (containerMethods.has(method) && trackedRefs.length === 0))) {
+      // ExitStack.enter_context(cm), push_async_callback(conn.close), sessions.append(s): someone else owns it now.
+      const count = argsNode?.namedChildren.length ?? 0;
+      facts = { takesArgs: Array.from({ length: count }, (_, i) => i), origin: "model" };
+      this.args(argsNode, facts, E, method, node, exitStackMethods.has(method) ? "exit-stack" : "stored-container");
+      return none;
+    }
+    if (model?.releasesReceiver) for (const ref of trackedRefs) E.push({ kind: "release", ref, span, how: method });
+    else for (const ref of trackedRefs) E.push({ kind: "use", ref, span });
+    if (!facts) {
+      // A project method reached through self: its summary.
+      const receiverPath = pathOf(receiverNode);
+      if (receiverPath === "self" || receiverPath === "cls") {
+        const cls = this.enclosingClassQualified();
+        const summary = cls ? this.r.summaryOf(`${cls}.${method}`) : undefined;
+        if (summary) facts = this.r.callFacts({ k: "fn", name: `${cls}.${method}` }, method);
+      }
+    }
+    if (!facts && (receiver.val.k === "fn" || receiver.val.k === "class" || receiver.val.k === "unknown")) {
+      const byName = receiver.val.k === "unknown" ? this.r.callFacts(unknown(method), method) : null;
+      if (byName?.returns) facts = byName;
+    }
+    this.args(argsNode, facts, E, method, node);
+    const res = this.result(node, facts, E, awaited, recvType ? { k: "type", type: recvType } : unknown(method), receiverNode.text, method);
+    if (res.temp !== null && facts?.childOfReceiver && trackedRefs[0]) E.push({ kind: "parent", child: { temp: res.temp }, parent: trackedRefs[0] });
+    void ctx;
+    return res;
+  }
+
+  private enclosingClassQualified(): string | null {
+    for (let p = this.fn.parent; p; p = p.parent) {
+      if (p.type === "class_definition") {
+        const names: string[] = [];
+        for (let q: SyntaxNode | null = p; q; q = q.parent) if (q.type === "class_definition") names.unshift(q.childForFieldName("name")?.text ?? "?");
+        return `${this.r.module}.${names.join(".")}`;
+      }
+      if (p.type === "function_definition") return null;
+    }
+    return null;
+  }
+
+  private enteredTypeOf(val: Val): string | null {
+    if (val.k !== "type") return null;
+    const model = this.r.typeModel(val.type);
+    if (model?.enters) return model.enters;
+    if (val.type.startsWith("cm:")) return val.type.slice(3);
+    if (this.r.facts(val.type)) return val.type;
+    return null;
+  }
+
+  /** Arguments: released, taken, invoked, or borrowed. */
+  private args(argsNode: SyntaxNode | null, facts: CallFacts | null, E: Effect[], calleeText: string, call: SyntaxNode, takeReason: TransferReason = "passed-owner"): void {
+    if (!argsNode || argsNode.type !== "argument_list") {
+      if (argsNode) this.expr(argsNode, E);
+      return;
+    }
+    const last = lastSegment(calleeText);
+    const isDeferral = deferral.has(last);
+    const constructorLike = /^[A-Z]/.test(last) && !facts;
+    const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[last];
+    const paramNames = facts?.summary?.params ?? [];
+    let position = 0;
+    for (const arg of argsNode.namedChildren) {
+      if (arg.type === "comment") continue;
+      let index = position;
+      let value: SyntaxNode | null = arg;
+      if (arg.type === "keyword_argument") {
+        const name = arg.childForFieldName("name")?.text ?? "";
+        value = arg.childForFieldName("value");
+        index = paramNames.indexOf(name);
+        if (last === "Thread" && name === "target") index = 0;
+      } else if (arg.type === "list_splat" || arg.type === "dictionary_splat") {
+        index = -1;
+      } else position++;
+      if (!value) continue;
+      const span = spanOf(value);
+      // `greenlet_spawn(conn.close)`, `run_in_executor(None, conn.close)`: the release runs now.
+      if (value.type === "attribute") {
+        const object = value.childForFieldName("object");
+        const attr = value.childForFieldName("attribute")?.text ?? "";
+        const objPath = object ? pathOf(object) : null;
+        if (objPath && this.tracked({ var: objPath })) {
+          const releases = new Set(this.sitesOfRefs([{ var: objPath }]).flatMap((s) => this.sites[s].facts.releaseMethods));
+          if (releases.has(attr)) {
+            if (nowIndex !== undefined && nowIndex === index) E.push({ kind: "release", ref: { var: objPath }, span, how: `${last}(${attr})` });
+            else E.push({ kind: "transfer", ref: { var: objPath }, reason: "passed-owner", span });
+            continue;
+          }
+        }
+      }
+      const closureKey = value.type === "identifier" ? value.text : value.type === "lambda" ? `lambda:${value.id}` : null;
+      if (value.type === "lambda") this.expr(value, E);
+      const closure = closureKey ? this.closures.get(closureKey) : undefined;
+      if (closure) {
+        if (nowIndex !== undefined && nowIndex === index) E.push(...this.closureEffects(closure, span));
+        else if (isDeferral || constructorLike) this.escapeClosure(closure, E, span);
+        else {
+          const effects = this.closureEffects(closure, span);
+          this.pendingMayRun.push(effects);
+        }
+        continue;
+      }
+      // `create_task(inner(session))`: the coroutine runs later.
+      const res = this.expr(value, E, { escaping: isDeferral });
+      if (isDeferral) {
+        for (const s of this.sitesOfRefs(res.refs)) if (this.sites[s].managed && this.openWith.includes(s)) this.deferred.set(`${s}:${value.id}`, { site: s, use: value });
+      }
+      for (const ref of res.refs) {
+        if (facts?.releasesArgs?.includes(index)) E.push({ kind: "release", ref, span, how: calleeText });
+        else if (facts?.takesArgs?.includes(index)) E.push({ kind: "transfer", ref, reason: takeReason, span });
+        else if (facts?.entersArgs?.includes(index)) E.push({ kind: "use", ref, span });
+        else if (constructorLike || (isDeferral && last === "Thread")) E.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span });
+        else E.push({ kind: "use", ref, span });
+      }
+      if (res.temp !== null && facts?.entersArgs?.includes(index)) {
+        // A helper entered this fresh context manager and never exits it.
+        const site = this.sites[res.temp];
+        site.facts = { ...site.facts, rule: "manual-aenter" };
+        site.entered = value.text;
+      }
+    }
+    void call;
+  }
+
+  /** Effects of may-run callbacks found while evaluating a statement (flushed by the caller). */
+  private pendingMayRun: Effect[][] = [];
+
+  private result(node: SyntaxNode, facts: CallFacts | null, E: Effect[], awaited: boolean, calleeVal: Val, receiverText: string | null, calleeText: string): Res {
+    if (!facts) return { val: unknown(calleeText), refs: [], temp: null };
+    if (facts.enters) return { val: { k: "type", type: `cm:${facts.enters}` }, refs: [], temp: null };
+    if (facts.generatorOf) {
+      const yieldedFacts = this.r.facts(facts.generatorOf);
+      if (yieldedFacts?.rule === "session-not-closed" && facts.summary?.async && this.mode === "analyze") {
+        const genFacts: ResourceFacts = { rule: "session-not-closed", noun: "session generator", releaseMethods: ["aclose"], releaseAwait: "always", protocols: [], finallyRelease: null };
+        const id = this.newSite(`gen:${node.id}`, "call", genFacts, node, this.statement, awaited, null, `gen:${facts.generatorOf}`, facts.origin);
+        E.push({ kind: "acquire", site: id, bind: null });
+        return { val: { k: "type", type: `gen:${facts.generatorOf}` }, refs: [{ temp: id }], temp: id };
+      }
+      return { val: { k: "type", type: `gen:${facts.generatorOf}` }, refs: [], temp: null };
+    }
+    const returns = facts.returns;
+    if (!returns) return { val: unknown(calleeText), refs: [], temp: null };
+    const val: Val = { k: "type", type: returns };
+    const resource = this.r.facts(returns);
+    if (!resource || facts.fresh === false) return { val, refs: [], temp: null };
+    // An async factory's result is the resource only once awaited; a coroutine left unawaited holds nothing yet.
+    if (facts.awaited && !awaited) return { val, refs: [], temp: null };
+    if (isBorrowedSession(node, returns)) return { val, refs: [], temp: null };
+    const id = this.newSite(`call:${node.id}`, "call", resource, node, this.statement, awaited, null, returns, facts.origin);
+    this.sites[id].receiver = receiverText;
+    E.push({ kind: "acquire", site: id, bind: null });
+    void calleeVal;
+    return { val, refs: [{ temp: id }], temp: id };
+  }
+
+  finish(): FlowGraph {
+    return this.b.finish();
+  }
+
+  takeMayRun(): Effect[][] {
+    const out = this.pendingMayRun;
+    this.pendingMayRun = [];
+    return out;
+  }
+}
+
+/** `Session(bind=conn)` / `Session(conn)` where the bind is not an engine: it borrows a connection someone else owns. */
+function isBorrowedSession(call: SyntaxNode, returns: string): boolean {
+  if (returns !== "sqlalchemy.orm.Session" && returns !== "sqlalchemy.ext.asyncio.AsyncSession") return false;
+  const fn = call.childForFieldName("function")?.text ?? "";
+  if (!/(^|\.)(Async)?Session$/.test(fn)) return false;
+  const args = call.childForFieldName("arguments")?.namedChildren ?? [];
+  const bind =
+    args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "bind")?.childForFieldName("value") ??
+    (args[0] && args[0].type !== "keyword_argument" ? args[0] : undefined);
+  if (!bind) return false;
+  return !/engine/i.test(bind.text);
+}
+
+export function isPytestFixture(fn: SyntaxNode): boolean {
+  return decoratorNames(fn).some((d) => /(^|\.)fixture$/.test(d));
+}
+
+/** Lower one function and run the dataflow. */
+export function lowerFunction(fn: SyntaxNode, r: ModuleResolver, mode: LowerMode, classFields: Record<string, string> = {}): LoweredFunction {
+  const isAsync = isAsyncNode(fn);
+  const lowerer = new Lowerer(fn, r, mode, { pytestFixture: isPytestFixture(fn), isAsync, classFields });
+  lowerer.run();
+  const graph = lowerer.finish();
+  const result = analyzeResources(graph, { unboundIsNotAValue: true });
+  return {
+    fn,
+    name: fn.childForFieldName("name")?.text ?? "?",
+    scope: [...scopeOf(fn).split(".").filter((s) => s !== "<module>"), fn.childForFieldName("name")?.text ?? "?"].join("."),
+    isAsync,
+    isGenerator: ownYields(fn).length > 0,
+    decorators: decoratorNames(fn),
+    params: lowerer.params,
+    graph,
+    result,
+    sites: lowerer.sites,
+    returns: [...lowerer.returns.values()],
+    yields: [...lowerer.yields.values()],
+    calledParams: [...lowerer.calledParams],
+    deferredUses: [...lowerer.deferred.values()],
+    globals: lowerer.globals,
+  };
+}

@@ -1,0 +1,89 @@
+import type { TransferReason } from "../../flow/graph.ts";
+import type { SyntaxNode } from "../parse.ts";
+import type { PySummary } from "./index-types.ts";
+import type { LoweredFunction } from "./lower.ts";
+import type { ModuleResolver } from "./resolve.ts";
+
+// What calling a project function does to resources, read off its lowered graph in
+// summary mode (parameters enter as owned pseudo-resources): which parameters it
+// releases on every path, which it keeps (stores, hands to an owner, captures), whether
+// it returns or yields a fresh resource, and whether it is a context manager, a
+// generator or memoised.
+
+const keeps: readonly TransferReason[] = ["stored-field", "stored-container", "passed-owner", "passed-unknown-owner", "captured", "exit-stack"];
+const memoDecorators = /^(functools\.)?(lru_cache|cache|cached_property|cached|memoize|memoized|alru_cache)$|(^|\.)(lru_cache|cache|alru_cache)$/;
+
+export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
+  const result = l.result;
+  const releasesParams: number[] = [];
+  const takesParams: number[] = [];
+  for (const site of l.sites) {
+    if (site.param === null) continue;
+    const report = result.sites.get(site.id);
+    if (!report) continue;
+    if (report.transfers.some((t) => keeps.includes(t))) takesParams.push(site.param);
+    else if (report.releases.length > 0 && !report.leaksOnNormalExit) releasesParams.push(site.param);
+  }
+  const fresh = (id: number): boolean => {
+    const site = l.sites[id];
+    if (!site || site.param !== null || site.managed || site.how !== "call") return false;
+    const report = result.sites.get(id);
+    // Stored in a module global or on an object before being returned: shared, not fresh.
+    return !(report?.transfers.some((t) => keeps.includes(t)) ?? false);
+  };
+  let returnsFresh: string | null = null;
+  let returnsType: string | null = null;
+  let freshReturns = 0;
+  for (const ret of l.returns) {
+    const site = ret.sites.find(fresh);
+    if (site !== undefined) {
+      returnsFresh ??= l.sites[site].type;
+      freshReturns++;
+    } else if (ret.val.k === "type") returnsType ??= ret.val.type;
+  }
+  // `def current() -> Session: return self._factory()`: the annotation says what an opaque call returns.
+  if (!returnsFresh) {
+    const annotated = r.annotationType(l.fn.childForFieldName("return_type"));
+    const facts = annotated ? r.facts(annotated) : null;
+    if (annotated && facts && (facts.rule === "session-not-closed" || facts.rule === "connection-not-closed")) {
+      const callReturns = l.returns.filter((ret) => returnedCall(ret.node));
+      if (callReturns.length > 0 && callReturns.length === l.returns.length) {
+        returnsFresh = annotated;
+        freshReturns = l.returns.length;
+      }
+    }
+  }
+  let yieldsFresh: string | null = null;
+  let yieldsType: string | null = null;
+  for (const y of l.yields) {
+    const site = y.sites.map((s) => l.sites[s]).find((s) => s && s.param === null);
+    if (site) {
+      yieldsType ??= site.type;
+      if (!site.managed && site.how === "call") yieldsFresh ??= site.type;
+    } else if (y.val.k === "type") yieldsType ??= y.val.type;
+  }
+  if (!yieldsType && l.isGenerator) yieldsType = r.iteratorAnnotationType(l.fn.childForFieldName("return_type"));
+  const decorators = l.decorators;
+  return {
+    returnsFresh,
+    alwaysFresh: returnsFresh !== null && freshReturns === l.returns.length,
+    returnsType,
+    async: l.isAsync,
+    releasesParams,
+    takesParams,
+    invokesParams: l.calledParams.map((index) => ({ index, when: "now" as const })),
+    yieldsFresh,
+    contextManager: decorators.some((d) => /(^|\.)(async)?contextmanager$/.test(d)),
+    memoised: decorators.some((d) => memoDecorators.test(d)),
+    generator: l.isGenerator,
+    yieldsType,
+    entersParams: [],
+    params: l.params,
+  };
+}
+
+function returnedCall(statement: SyntaxNode): boolean {
+  let value = statement.namedChildren[0];
+  if (value?.type === "await") value = value.namedChildren[0];
+  return value?.type === "call";
+}

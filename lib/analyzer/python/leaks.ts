@@ -1,0 +1,138 @@
+import type { SiteReport, Verdict } from "../flow/resource-flow.ts";
+import { verdictFor } from "../flow/resource-flow.ts";
+import type { Fix, RuleId, TextEdit } from "../types.ts";
+import type { PythonRuleContext } from "./context.ts";
+import { type Acquisition, redundantCloses, rewriteRestOfBlock } from "./fixes.ts";
+import { isPytestFixture, type LoweredFunction, type SiteInfo } from "./flow/lower.ts";
+import { ModuleResolver } from "./flow/resolve.ts";
+import type { SyntaxNode } from "./parse.ts";
+
+// The leak query shared by the lifecycle rules: per acquisition site, the dataflow's
+// verdict (leaks on a normal way out, on an exception, overwritten while owned), and the
+// fix that is safe by proof: the model says the object supports the protocol the fix
+// uses, nothing else owns it on any path, and no path closes it twice.
+
+export type Leak = {
+  fn: LoweredFunction;
+  site: SiteInfo;
+  verdict: Extract<Verdict, { kind: "leak" } | { kind: "overwritten" }>;
+  report: SiteReport;
+};
+
+/** Sites reported by `rule` that leak, with the exemptions every leak rule shares. */
+export function leaks(ctx: PythonRuleContext, rule: RuleId, options: { yielded?: boolean } = {}): Leak[] {
+  const out: Leak[] = [];
+  for (const fn of ctx.functions()) {
+    for (const site of fn.sites) {
+      if (site.how !== "call" || site.managed || site.facts.rule !== rule) continue;
+      // Generators that yield the value hand it to a consumer: session-dependency-not-closed judges them.
+      const yieldedHere = site.yielded && fn.isGenerator;
+      if ((options.yielded ?? false) !== yieldedHere) continue;
+      const verdict = verdictFor(fn.result, site.id);
+      if (verdict.kind === "ok") continue;
+      const report = fn.result.sites.get(site.id);
+      if (!report) continue;
+      if (verdict.kind === "leak") {
+        // pytest runs a fixture's code after `yield` as teardown, also when the test failed.
+        if (!verdict.normal && isPytestFixture(fn.fn)) continue;
+        // A suspended generator only matters on the paths that abandon it (break / return in the loop).
+        if (site.facts.noun === "session generator" && !verdict.normal) continue;
+      }
+      out.push({ fn, site, verdict, report });
+    }
+  }
+  return out;
+}
+
+/** `name = call` / `name = await call` directly in a block: what the block fixes can rewrite. */
+export function acquisitionOf(site: SiteInfo, fn: LoweredFunction): Acquisition | null {
+  const statement = site.statement;
+  if (!site.bind || statement.type !== "expression_statement" || statement.parent?.type !== "block") return null;
+  const assignment = statement.namedChildren[0];
+  if (assignment?.type !== "assignment" || statement.namedChildren.length !== 1) return null;
+  const left = assignment.childForFieldName("left");
+  let right = assignment.childForFieldName("right");
+  if (right?.type === "await") right = right.namedChildren[0] ?? null;
+  if (left?.type !== "identifier" || left.text !== site.bind || right?.id !== site.call.id) return null;
+  return { name: site.bind, statement, call: site.call, block: statement.parent, fn: fn.fn };
+}
+
+/** Does the function `await name.<something>`? (an AsyncSession in all but name) */
+export function awaitsMethods(fn: LoweredFunction, name: string): boolean {
+  return new RegExp(`await\\s+${name.replace(/[^\w]/g, "")}\\.`).test(fn.fn.text);
+}
+
+/** Which `with` the code should use for this site, or null when the model does not allow one. */
+export function withForm(site: SiteInfo, fn: LoweredFunction): "with" | "async with" | null {
+  const protocols = site.facts.protocols;
+  const flavour = ModuleResolver.sessionFlavour(site.type);
+  const wantsAsync =
+    site.facts.releaseAwait === "always" || flavour === "async" || (site.facts.releaseAwait === "when-async" && fn.isAsync && site.bind !== null && awaitsMethods(fn, site.bind));
+  if (wantsAsync) return fn.isAsync && protocols.includes("async-with") ? "async with" : null;
+  return protocols.includes("with") ? "with" : null;
+}
+
+/** The statement that releases the site in a `finally` (the model's finallyRelease), or null. */
+export function releaseStatement(site: SiteInfo, fn: LoweredFunction): string | null {
+  const template = site.facts.finallyRelease;
+  if (!template || !site.bind) return null;
+  if (template.includes("{")) {
+    if (template.includes("{receiver}") && !site.receiver) return null;
+    return template.replaceAll("{receiver}", site.receiver ?? "").replaceAll("{name}", site.bind);
+  }
+  const awaited = site.facts.releaseAwait === "always" || (site.facts.releaseAwait === "when-async" && fn.isAsync && awaitsMethods(fn, site.bind));
+  return `${awaited ? "await " : ""}${site.bind}.${template}()`;
+}
+
+/** Top-level `pool.release(conn)` / `pool.putconn(conn)` statements after the acquisition. */
+function releaseCallStatements(acq: Acquisition, site: SiteInfo): SyntaxNode[] {
+  if (!site.receiver) return [];
+  const receiver = site.receiver.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`^(await\\s+)?${receiver}\\.(release|putconn)\\(\\s*${acq.name}\\s*\\)$`);
+  return acq.block.namedChildren.filter((st) => st.startIndex >= acq.statement.endIndex && pattern.test(st.text.trim()));
+}
+
+/**
+ * The fix for a leaking site: `with`/`async with` when the model lists the protocol and the
+ * acquisition is not awaited, else try/finally with the model's release. Safe only when no
+ * path hands the value to another owner and every existing release is one the fix drops;
+ * otherwise unsafe (a second release would run) or none.
+ */
+export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix | null {
+  const { site, fn, report } = leak;
+  const acq = acquisitionOf(site, fn);
+  if (!acq) return null;
+  if (report.transfers.length > 0) return null;
+  const drop = [...redundantCloses(acq, site.facts.releaseMethods), ...releaseCallStatements(acq, site)];
+  const dropped = (line: number) => drop.some((d) => d.startPosition.row + 1 <= line && line <= d.endPosition.row + 1);
+  const doubleClose = report.releases.some((r) => !dropped(r.start.line));
+  const safety: Fix["safety"] = doubleClose ? "unsafe" : "safe";
+  const form = site.awaited ? null : withForm(site, fn);
+  let edits: TextEdit[] | null = null;
+  let description: string;
+  if (form) {
+    const header = `${form} ${acq.call.text} as ${acq.name}:`;
+    edits = rewriteRestOfBlock(ctx, acq, { header, footer: [], drop });
+    description = `Use \`${header.slice(0, -1)}\` so the ${noun} is closed on every path`;
+  } else {
+    const release = site.facts.protocols.includes("try-finally") ? releaseStatement(site, fn) : null;
+    if (!release) return null;
+    edits = rewriteRestOfBlock(ctx, acq, {
+      header: null,
+      opener: "try:",
+      footer: [
+        { text: "finally:", extraIndent: 0 },
+        { text: release, extraIndent: 1 },
+      ],
+      drop,
+    });
+    description = `Close \`${acq.name}\` in a \`finally\` block`;
+  }
+  if (!edits) return null;
+  return { safety, description, edits };
+}
+
+/** "line N" of the first release, for messages. */
+export function firstRelease(report: SiteReport): number | null {
+  return report.releases[0]?.start.line ?? null;
+}
