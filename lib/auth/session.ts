@@ -31,10 +31,25 @@ export async function currentUser() {
   return found?.user ?? null;
 }
 
-/** The signed-in user and their first organization; redirects to /sign-in otherwise. */
+/** Cookie holding the slug of the organization the user is working in (several per user). */
+export const organizationCookieName = "poolguard_org";
+
+/** The signed-in user and their current organization (chosen in Settings, else the first); redirects to /sign-in otherwise. */
 export async function requireUser() {
   const user = await currentUser();
   if (!user) redirect("/sign-in");
   const organizations = await listOrganizationsForUser(user.id);
-  return { user, organization: organizations[0] ?? null, organizations };
+  const chosen = (await cookies()).get(organizationCookieName)?.value;
+  const organization = organizations.find((o) => o.slug === chosen) ?? organizations[0] ?? null;
+  return { user, organization, organizations };
+}
+
+/** For route handlers: the signed-in user and current organization, or null (no redirect). */
+export async function currentMember() {
+  const user = await currentUser();
+  if (!user) return null;
+  const organizations = await listOrganizationsForUser(user.id);
+  const chosen = (await cookies()).get(organizationCookieName)?.value;
+  const organization = organizations.find((o) => o.slug === chosen) ?? organizations[0] ?? null;
+  return { user, organization };
 }

@@ -15,3 +15,4 @@ export * from "./schedules.ts";
 export * from "./findings-view.ts";
 export * from "./repository-pages.ts";
 export * from "./dashboard.ts";
+export * from "./members.ts";

@@ -80,7 +80,7 @@ test("the admin signs in and sees the dashboard shell with the demo workspace", 
   }
 
   await nav.getByRole("link", { name: "Settings" }).click();
-  await expect(page.getByRole("main").getByText(email)).toBeVisible();
+  await expect(page.getByRole("main").getByText(email).first()).toBeVisible();
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);

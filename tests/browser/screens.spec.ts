@@ -142,3 +142,31 @@ test("findings export as CSV and SARIF with the current filters", async ({ page 
   expect(document.version).toBe("2.1.0");
   expect(document.runs[0].results.length).toBeGreaterThan(0);
 });
+
+test("settings: invite a member with a one-time link, create and revoke an API token, see both in the audit log", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/settings");
+  const invitee = `member-${Date.now()}@example.test`;
+  await page.getByRole("region", { name: "Members" }).getByLabel("Email").fill(invitee);
+  await page.getByRole("region", { name: "Members" }).getByRole("button", { name: "Invite" }).click();
+  const link = page.getByRole("region", { name: "Members" }).getByLabel("Copy this value");
+  await expect(link).toHaveValue(/\/sign-in\/link\?token=/);
+  await page.reload();
+  await expect(page.getByRole("list", { name: "Members" })).toContainText(invitee);
+
+  const tokenName = `ci-${Date.now()}`;
+  await page.getByRole("region", { name: "API tokens" }).getByLabel("Name").fill(tokenName);
+  await page.getByRole("region", { name: "API tokens" }).getByRole("button", { name: "Create token" }).click();
+  const token = await page.getByRole("region", { name: "API tokens" }).getByLabel("Copy this value").inputValue();
+  expect(token).toMatch(/^pgt_/);
+  const api = await page.request.get("/api/v1/repositories", { headers: { authorization: `Bearer ${token}` } });
+  expect(api.status()).toBe(200);
+  await page.reload();
+  await page.getByRole("button", { name: `Revoke ${tokenName}` }).click();
+  await expect(page.getByRole("status")).toContainText("Token revoked");
+  const refused = await page.request.get("/api/v1/repositories", { headers: { authorization: `Bearer ${token}` } });
+  expect(refused.status()).toBe(401);
+  const audit = page.getByRole("list", { name: "Audit log" });
+  await expect(audit).toContainText("member.invited");
+  await expect(audit).toContainText("token.revoked");
+});

@@ -1,7 +1,7 @@
 import { formatSarif } from "../../../../lib/analyzer/output/sarif.ts";
 import { poolguardVersion } from "../../../../lib/analyzer/version.ts";
-import { currentUser } from "../../../../lib/auth/session.ts";
-import { listOrganizationsForUser, searchFindings } from "../../../../lib/db/index.ts";
+import { currentMember } from "../../../../lib/auth/session.ts";
+import { searchFindings } from "../../../../lib/db/index.ts";
 import { parseFindingsQuery } from "../search-params.ts";
 
 export const dynamic = "force-dynamic";
@@ -17,9 +17,9 @@ function csvCell(value: string | number | null | undefined): string {
 
 /** The findings table's current filters as CSV or SARIF (all pages, up to 50,000 rows). */
 export async function GET(request: Request): Promise<Response> {
-  const user = await currentUser();
-  if (!user) return Response.json({ error: { code: "unauthenticated", message: "Sign in first." } }, { status: 401 });
-  const [organization] = await listOrganizationsForUser(user.id);
+  const member = await currentMember();
+  if (!member) return Response.json({ error: { code: "unauthenticated", message: "Sign in first." } }, { status: 401 });
+  const { organization } = member;
   if (!organization) return Response.json({ error: { code: "not_found", message: "No organization." } }, { status: 404 });
   const url = new URL(request.url);
   const format = url.searchParams.get("format") === "sarif" ? "sarif" : "csv";
