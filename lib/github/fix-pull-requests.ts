@@ -240,7 +240,7 @@ export function unifiedDiff(files: FixedFile[]): string {
   return files.map((f) => createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, f.before, f.after, "", "", { context: 3 }).replace(/^=+\n/, "")).join("");
 }
 
-type PullSummary = { number: number; state: string; merged: boolean; body: string | null; html_url: string; head: { ref: string; sha: string } };
+type PullSummary = { number: number; state: string; merged_at: string | null; body: string | null; html_url: string; head: { ref: string; sha: string } };
 
 type Planned = {
   key: string;
@@ -320,12 +320,13 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   }
   if (planned.length === 0) return outcomes;
 
-  // Every Poolguard pull request of the repository, once (reads are cheap, writes are not).
-  const allPulls = (await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "all", per_page: 100 })) as unknown as (PullSummary & { merged_at: string | null })[];
-  const ours = allPulls.filter((p) => p.head.ref.startsWith(`${prefix}fix-`));
-  let openCount = ours.filter((p) => p.state === "open").length;
+  // Open Poolguard pull requests (for the limit), then each branch's history by head filter,
+  // so a repository with thousands of closed pull requests costs a handful of reads.
+  const openPulls = (await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 })) as unknown as PullSummary[];
+  const openOurs = openPulls.filter((p) => p.head.ref.startsWith(`${prefix}fix-`));
+  let openCount = openOurs.length;
   // Groups that already have an open pull request go first: they never count against the limit.
-  planned.sort((a, b) => Number(ours.some((p) => p.state === "open" && p.head.ref === b.branch)) - Number(ours.some((p) => p.state === "open" && p.head.ref === a.branch)));
+  planned.sort((a, b) => Number(openOurs.some((p) => p.head.ref === b.branch)) - Number(openOurs.some((p) => p.head.ref === a.branch)));
 
   let baseTree: string | null = null;
   const treeOfBase = async () => {
@@ -334,7 +335,8 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   };
 
   for (const plan of planned) {
-    const pulls = ours.filter((p) => p.head.ref === plan.branch).sort((a, b) => b.number - a.number);
+    const history = (await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "all", head: `${owner}:${plan.branch}`, per_page: 100 })) as unknown as PullSummary[];
+    const pulls = history.filter((p) => p.head.ref === plan.branch).sort((a, b) => b.number - a.number);
     const open = pulls.find((p) => p.state === "open") ?? null;
     const latestClosed = pulls.find((p) => p.state === "closed") ?? null;
     const base: Omit<FixPullRequestOutcome, "action" | "reason" | "body"> = {

@@ -30,7 +30,10 @@ describe("ensureFixPullRequests", () => {
     expect(session?.body).toContain("`jobs/cleanup.py` line 5");
     expect(session?.body).toContain("**Why it leaks:**");
     expect(session?.body).toContain("docs/rules/session-not-closed.md");
-    expect(session?.body).toContain("Use `with SessionLocal() as session:`");
+    // What the fix changes, in the analyzer's words.
+    const described = outcomes.find((o) => o.branch === "poolguard/fix-session-not-closed")?.findings[0].fix?.description as string;
+    expect(described).toMatch(/with SessionLocal\(\) as session/);
+    expect(session?.body).toContain(`**What the fix changes:** ${described}`);
     const marker = parseMarker(session?.body);
     expect(marker?.head).toBe(h.fake.branchSha(h.fullName, "poolguard/fix-session-not-closed"));
     const fixed = h.fake.readFile(h.fullName, "poolguard/fix-session-not-closed", "jobs/cleanup.py");
