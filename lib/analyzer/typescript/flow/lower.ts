@@ -120,6 +120,11 @@ type Ctx = {
   expectFailure: number;
   /** `x = <acquisition>`: the acquisition binds x itself (so re-acquiring in a loop is judged against x's old value). */
   bindHint: { node: ts.Node; name: string } | null;
+  /**
+   * `const qr = this.queryRunner ?? ds.createQueryRunner()`: the sites acquired only when
+   * the guard variable was empty. A later `if (this.queryRunner)` knows they were not.
+   */
+  correlated: Map<string, number[]>;
 };
 
 export function lowerFunction(
@@ -157,6 +162,7 @@ export function lowerFunction(
     inlined: 0,
     expectFailure: 0,
     bindHint: null,
+    correlated: new Map(),
   };
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
@@ -670,7 +676,10 @@ function guardsOf(ctx: Ctx, expression: ts.Expression): { whenTrue: Effect[]; wh
     return { whenTrue: inner.whenFalse, whenFalse: inner.whenTrue };
   }
   const tracked = trackedRef(ctx, e);
-  if (tracked) return { whenTrue: [], whenFalse: [{ kind: "absent", ref: tracked }] };
+  if (tracked) {
+    const correlated = "var" in tracked ? (ctx.correlated.get(tracked.var) ?? []) : [];
+    return { whenTrue: correlated.map((site) => ({ kind: "absent" as const, ref: { temp: site } })), whenFalse: [{ kind: "absent", ref: tracked }] };
+  }
   // `runner.isReleased`: when true there is nothing left to release.
   if (ts.isPropertyAccessExpression(e) && /^(is)?(released|closed|ended|destroyed)$/i.test(e.name.text)) {
     const owner = trackedRef(ctx, unwrapTypes(e.expression));
@@ -875,7 +884,9 @@ function lowerBinary(ctx: Ctx, e: ts.BinaryExpression): Value {
     const left = lowerExpr(ctx, e.left);
     flush(ctx, e.left);
     const guards = guardsOf(ctx, e.left);
-    return merged(ctx, e, [
+    const guard = op !== ts.SyntaxKind.AmpersandAmpersandToken ? trackedRef(ctx, unwrapTypes(e.left)) : null;
+    const before = ctx.sites.length;
+    const value = merged(ctx, e, [
       () => left,
       () => {
         const effects = op === ts.SyntaxKind.AmpersandAmpersandToken ? guards.whenTrue : guards.whenFalse;
@@ -883,6 +894,10 @@ function lowerBinary(ctx: Ctx, e: ts.BinaryExpression): Value {
         return lowerExpr(ctx, e.right);
       },
     ]);
+    if (guard && "var" in guard && ctx.sites.length > before) {
+      ctx.correlated.set(guard.var, [...(ctx.correlated.get(guard.var) ?? []), ...ctx.sites.slice(before).map((site) => site.id)]);
+    }
+    return value;
   }
   if (op === ts.SyntaxKind.CommaToken) {
     lowerExpr(ctx, e.left);
