@@ -15,6 +15,11 @@ function connection(url: string) {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
 }
 
+/** Redis key prefix (POOLGUARD_QUEUE_PREFIX): several installations can share one Redis. */
+function prefix() {
+  return process.env.POOLGUARD_QUEUE_PREFIX?.trim() || "poolguard";
+}
+
 const defaultJobOptions = {
   attempts: retryPolicy.attempts,
   backoff: { type: "exponential", delay: retryPolicy.backoffMs },
@@ -27,7 +32,7 @@ let sharedQueue: { url: string; queue: Queue } | null = null;
 /** The queue used to add jobs (web app and workers), one per process. */
 export function bullQueue(url = process.env.REDIS_URL ?? ""): Queue {
   if (sharedQueue?.url === url) return sharedQueue.queue;
-  const queue = new Queue(queueName, { connection: connection(url), defaultJobOptions });
+  const queue = new Queue(queueName, { connection: connection(url), prefix: prefix(), defaultJobOptions });
   sharedQueue = { url, queue };
   return queue;
 }
@@ -124,6 +129,7 @@ export async function startBullRunner(options: {
     },
     {
       connection: connection(url),
+      prefix: prefix(),
       concurrency: options.concurrency,
       lockDuration: options.timing.leaseMs,
       stalledInterval: options.timing.leaseMs,

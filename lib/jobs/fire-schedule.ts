@@ -23,7 +23,14 @@ export function idempotencyKey(payload: { repositoryId: string; dueAt: string })
   return `schedule-${payload.repositoryId}-${payload.dueAt}`;
 }
 
-export type FireScheduleResult = { kind: "queued"; scanId: string } | { kind: "skipped"; scanId: string } | { kind: "duplicate" } | { kind: "gone" };
+export type FireScheduleResult =
+  | { kind: "queued"; scanId: string }
+  | { kind: "skipped"; scanId: string }
+  /** A scan of this commit is already waiting: that one will do. */
+  | { kind: "already-queued"; scanId: string }
+  /** This slot was handled already (by another instance or an earlier try). */
+  | { kind: "duplicate" }
+  | { kind: "gone" };
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === "P2002";
@@ -48,10 +55,13 @@ export async function handle(raw: unknown, ctx: Pick<JobContext, "dispatcher" | 
   if (head && last?.commitSha === head) {
     try {
       const scan = await createScan({ repositoryId: repository.id, trigger: "schedule", status: "skipped", commitSha: head, branch: repository.defaultBranch, idempotencyKey: key });
-      ctx.log.info("schedule: skipped, head has not moved", { repositoryId: repository.id, scanId: scan.id, commitSha: head });
+      ctx.log.info("schedule: skipped, head has not moved", { repositoryId: repository.id, scanId: scan.id, commitSha: head, dueAt });
       return { kind: "skipped", scanId: scan.id };
     } catch (error) {
-      if (isUniqueViolation(error)) return { kind: "duplicate" };
+      if (isUniqueViolation(error)) {
+        ctx.log.info("schedule: slot already handled", { repositoryId: repository.id, dueAt });
+        return { kind: "duplicate" };
+      }
       throw error;
     }
   }
@@ -62,7 +72,14 @@ export async function handle(raw: unknown, ctx: Pick<JobContext, "dispatcher" | 
     commitSha: head,
     idempotencyKey: key,
   });
-  if (!created) return { kind: "duplicate" };
-  ctx.log.info("schedule: scan queued", { repositoryId: repository.id, scanId: scan.id });
+  if (!created && scan.idempotencyKey === key) {
+    ctx.log.info("schedule: slot already handled", { repositoryId: repository.id, dueAt });
+    return { kind: "duplicate" };
+  }
+  if (!created) {
+    ctx.log.info("schedule: a scan of this commit is already queued", { repositoryId: repository.id, scanId: scan.id, dueAt });
+    return { kind: "already-queued", scanId: scan.id };
+  }
+  ctx.log.info("schedule: scan queued", { repositoryId: repository.id, scanId: scan.id, dueAt });
   return { kind: "queued", scanId: scan.id };
 }
