@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { informationUri } from "../../../lib/analyzer/version.ts";
-import { userDirectory } from "../../../lib/cli/bin.ts";
+import { userDirectory } from "../../../lib/cli/user-directory.ts";
 
 const projectRoot = join(import.meta.dirname, "../../..");
 const bin = join(projectRoot, "bin/poolguard.mjs");
