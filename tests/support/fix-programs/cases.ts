@@ -41,7 +41,10 @@ export const pythonCases: FixCase[] = [
 
 export const typescriptCases: FixCase[] = [
   { program: "typescript/pool-client-not-released.ts", rule: "pool-client-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
+  { program: "typescript/pool-client-no-semicolons.mjs", rule: "pool-client-not-released", function: "listNames", database: "postgresql", leaks: ["checked_out"] },
+  { program: "typescript/pool-client-early-return.ts", rule: "pool-client-not-released", function: "findItem", database: "postgresql", leaks: ["checked_out"] },
   { program: "typescript/query-runner-not-released.ts", rule: "query-runner-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
+  { program: "typescript/query-runner-transaction.ts", rule: "query-runner-not-released", function: "renameItem", database: "postgresql", leaks: ["checked_out"] },
 ];
 
 /** What a correct analyzer does with a pending case. */
@@ -95,14 +98,5 @@ export const pendingCases: PendingCase[] = [
     ...pending("connection_not_closed_sqlite3.py", "connection-not-closed", "count_rows", "sqlite", ["open_files"]),
     expect: "fixed",
     why: "`sqlite3.connect()` is not reported today",
-  },
-  {
-    program: "pending/pool-client-no-semicolons.mjs",
-    rule: "pool-client-not-released",
-    function: "listNames",
-    database: "postgresql",
-    leaks: ["checked_out"],
-    expect: "fixed",
-    why: "the fix writes `client.release();` into a file without semicolons",
   },
 ];

@@ -97,10 +97,10 @@ export function changedLines(original: string, fixed: string): number[] {
   return changed;
 }
 
-/** Lines (1-based, inclusive) of a top-level Python `def`/`async def` or TypeScript/JavaScript function. */
+/** Lines (1-based, inclusive) of a top-level Python `def`/`async def`, or a TypeScript/JavaScript function or `const name = (...) => {}`. */
 export function functionLines(text: string, name: string): { start: number; end: number } {
   const lines = text.split("\n");
-  const header = new RegExp(`^(async\\s+)?(def|function)\\s+${name}\\b|^(export\\s+)?(async\\s+)?function\\s+${name}\\b`);
+  const header = new RegExp(`^(async\\s+)?(def|function)\\s+${name}\\b|^(export\\s+)?(async\\s+)?function\\s+${name}\\b|^(export\\s+)?(const|let)\\s+${name}\\s*=`);
   const start = lines.findIndex((l) => header.test(l));
   if (start < 0) throw new Error(`no top-level function ${name}`);
   let end = start + 1;
