@@ -15,6 +15,13 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname, "..");
+
+// Through `prepare`, build only for a package: `npm pack` / `npm publish`, or npm
+// preparing a git URL install. `npm install` / `npm ci` in a checkout skip it (the
+// checkout runs the sources), so a bundling problem can never break the web app's install.
+const gitInstall = process.env._PACOTE_NO_PREPARE_ || /[\\/]_cacache[\\/]tmp[\\/]git-clone/.test(root);
+const forPackage = gitInstall || ["pack", "publish"].includes(process.env.npm_command ?? "");
+if (process.env.npm_lifecycle_event === "prepare" && !forPackage) process.exit(0);
 const { values } = parseArgs({ options: { outdir: { type: "string" } } });
 const outdir = resolve(values.outdir ?? join(root, "dist"));
 
