@@ -90,6 +90,16 @@ export const pendingCases: PendingCase[] = [
     why: "`maker` is a sessionmaker returned by a helper, not a session; `with maker:` raises TypeError",
   },
   {
+    ...pending("session_not_closed_early_close.py", "session-not-closed", "send_digest", "sqlite"),
+    expect: "fixed",
+    why: "the session is closed early, before slow work; the fix moves the slow work into the `with` and holds the connection through it",
+  },
+  {
+    ...pending("connection_not_closed_closure.py", "connection-not-closed", "make_counter", "postgresql+psycopg2", ["server_connections"]),
+    expect: "not-safe",
+    why: "the connection is captured by a closure the function returns; closing it in `finally` breaks the closure (InterfaceError)",
+  },
+  {
     ...pending("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite"),
     expect: "fixed",
     why: "`await engine.connect()` on an AsyncEngine is not reported today",
