@@ -106,7 +106,8 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
   const drop = [...redundantCloses(acq, site.facts.releaseMethods), ...releaseCallStatements(acq, site)];
   const dropped = (line: number) => drop.some((d) => d.startPosition.row + 1 <= line && line <= d.endPosition.row + 1);
   const doubleClose = report.releases.some((r) => !dropped(r.start.line));
-  const safety: Fix["safety"] = doubleClose ? "unsafe" : "safe";
+  // Closing a session detaches the ORM objects it loaded; closing a connection closes its cursors.
+  const safety: Fix["safety"] = doubleClose || derivedEscapes(fn, acq.name, site.facts.noun === "session") ? "unsafe" : "safe";
   const form = site.awaited ? null : withForm(site, fn);
   let edits: TextEdit[] | null = null;
   let description: string;
@@ -135,4 +136,53 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
 /** "line N" of the first release, for messages. */
 export function firstRelease(report: SiteReport): number | null {
   return report.releases[0]?.start.line ?? null;
+}
+
+/** Results a connection hands back already read into memory (safe to use after it closes). */
+const materialized = /\.(all|fetchall|fetchone|fetchmany|fetchval|fetchrow|fetch|scalar|scalar_one|scalar_one_or_none|first|one|one_or_none|count|rowcount)\([^()]*\)$|\.rowcount$/;
+
+/**
+ * Does something obtained from the resource (an ORM instance, a lazy result, a cursor)
+ * leave the function, returned or stored? Then closing the resource at the end of the
+ * function breaks the caller, and a fix that does so is not safe.
+ */
+export function derivedEscapes(fn: LoweredFunction, name: string, session: boolean): boolean {
+  const derived = new Set<string>([name]);
+  const mentions = (node: SyntaxNode) => node.descendantsOfType("identifier").some((id) => derived.has(id.text) && id.parent?.type !== "keyword_argument");
+  const body = fn.fn.childForFieldName("body");
+  if (!body) return false;
+  for (let round = 0; round < 2; round++) {
+    for (const a of body.descendantsOfType("assignment")) {
+      const left = a.childForFieldName("left");
+      const right = a.childForFieldName("right");
+      if (left?.type !== "identifier" || !right || derived.has(left.text) || !mentions(right)) continue;
+      const text = right.text.replace(/^await\s+/, "").trim();
+      if (session ? /\.count\(\)$/.test(text) : materialized.test(text)) continue;
+      derived.add(left.text);
+    }
+    for (const loop of body.descendantsOfType("for_statement")) {
+      const left = loop.childForFieldName("left");
+      const right = loop.childForFieldName("right");
+      if (left?.type === "identifier" && right && mentions(right)) derived.add(left.text);
+    }
+  }
+  derived.delete(name);
+  if (derived.size === 0 && !session) {
+    // `return conn.execute(...)` (a lazy result) escapes too.
+    return fn.returns.some((ret) => {
+      const value = ret.node.namedChildren[0];
+      return !!value && value.text !== name && new RegExp(`\\b${name}\\b`).test(value.text) && !materialized.test(value.text.replace(/^await\s+/, ""));
+    });
+  }
+  const escapes = (node: SyntaxNode | undefined) => !!node && node.descendantsOfType("identifier").concat(node.type === "identifier" ? [node] : []).some((id) => derived.has(id.text));
+  if (fn.returns.some((ret) => escapes(ret.node.namedChildren[0]))) return true;
+  if (session && fn.returns.some((ret) => {
+    const value = ret.node.namedChildren[0];
+    return !!value && value.text !== name && new RegExp(`\\b${name}\\b`).test(value.text) && !/\.count\(\)$/.test(value.text);
+  })) return true;
+  for (const a of body.descendantsOfType("assignment")) {
+    const left = a.childForFieldName("left");
+    if ((left?.type === "attribute" || left?.type === "subscript") && escapes(a.childForFieldName("right") ?? undefined)) return true;
+  }
+  return false;
 }

@@ -2,7 +2,7 @@ import { type Effect, type FlowGraph, GraphBuilder, type Ref, type Span, type Tr
 import type { ResourceFacts } from "../../flow/models.ts";
 import { analyzeResources, type FlowResult } from "../../flow/resource-flow.ts";
 import { endOf, isAsyncNode, type SyntaxNode, startOf } from "../parse.ts";
-import { anySessionType, type CallFacts, conventionalReceiverType, lastSegment, type ModuleResolver, unknown, type Val } from "./resolve.ts";
+import { anySessionType, type CallFacts, conventionalReceiverType, lastSegment, type ModuleResolver, refineReturn, unknown, type Val } from "./resolve.ts";
 
 // Lowers one tree-sitter Python function onto the shared GraphBuilder, with resource
 // effects decided by the models and summaries (resolve.ts), then runs the dataflow.
@@ -1154,14 +1154,14 @@ class Lowerer {
       const yieldedFacts = this.r.facts(facts.generatorOf);
       if (yieldedFacts?.rule === "session-not-closed" && facts.summary?.async && this.mode === "analyze") {
         const genFacts: ResourceFacts = { rule: "session-not-closed", noun: "session generator", releaseMethods: ["aclose"], releaseAwait: "always", protocols: [], finallyRelease: null };
-        const id = this.newSite(`gen:${node.id}`, "call", genFacts, node, this.statement, awaited, null, `gen:${facts.generatorOf}`, facts.origin);
+        const id = this.newSite(`gen:${node.id}`, "call", genFacts, node, this.statement.type === "for_statement" ? node : this.statement, awaited, null, `gen:${facts.generatorOf}`, facts.origin);
         E.push({ kind: "acquire", site: id, bind: null });
         return { val: { k: "type", type: `gen:${facts.generatorOf}` }, refs: [{ temp: id }], temp: id };
       }
       return { val: { k: "type", type: `gen:${facts.generatorOf}` }, refs: [], temp: null };
     }
-    const returns = facts.returns;
-    if (!returns) return { val: unknown(calleeText), refs: [], temp: null };
+    if (!facts.returns) return { val: unknown(calleeText), refs: [], temp: null };
+    const returns = refineReturn(node, facts.returns, this.r);
     const val: Val = { k: "type", type: returns };
     const resource = this.r.facts(returns);
     if (!resource || facts.fresh === false) return { val, refs: [], temp: null };

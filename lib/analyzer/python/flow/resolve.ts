@@ -327,9 +327,27 @@ export function staticVal(node: SyntaxNode | null | undefined, r: ModuleResolver
       } else val = staticVal(fn, r, locals);
       const facts = r.callFacts(val, fn.text);
       if (facts?.enters) return { k: "type", type: `cm:${facts.enters}` };
-      return facts?.returns ? { k: "type", type: facts.returns } : unknown(fn.text);
+      return facts?.returns ? { k: "type", type: refineReturn(node, facts.returns, r) } : unknown(fn.text);
     }
     default:
       return unknown();
   }
+}
+
+/**
+ * `sessionmaker(engine, class_=AsyncSession)` is SQLAlchemy 1.4's async factory (there is no
+ * async_sessionmaker before 2.0): its sessions need `async with`.
+ */
+export function refineReturn(call: SyntaxNode, returns: string, r: ModuleResolver): string {
+  if (returns !== "sqlalchemy.orm.sessionmaker" && returns !== "sqlalchemy.orm.scoped_session") return returns;
+  const args = call.childForFieldName("arguments")?.namedChildren ?? [];
+  const cls = args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === "class_")?.childForFieldName("value");
+  if (!cls) return returns;
+  const val = staticVal(cls, r);
+  let instance: string | null = null;
+  if (val.k === "export") instance = r.registry.exports.get(val.name)?.type ?? null;
+  else if (val.k === "class") instance = val.instance;
+  const isAsync = instance === asyncSessionType || (instance === null && /AsyncSession$/.test(cls.text));
+  if (!isAsync) return returns;
+  return returns === "sqlalchemy.orm.sessionmaker" ? "sqlalchemy.ext.asyncio.async_sessionmaker" : "sqlalchemy.ext.asyncio.async_scoped_session";
 }
