@@ -31,6 +31,7 @@ export const pythonCases: FixCase[] = [
   py("session_dependency_async.py", "session-dependency-not-closed", "get_session", "postgresql+asyncpg"),
   py("session_dependency_existing_finally.py", "session-dependency-not-closed", "get_session", "sqlite+aiosqlite"),
   py("session_dependency_existing_finally.py", "session-dependency-not-closed", "get_session", "postgresql+asyncpg"),
+  py("session_dependency_no_try_async.py", "session-dependency-not-closed", "get_session", "sqlite+aiosqlite"),
   py("session_dependency_sync.py", "session-dependency-not-closed", "get_db", "sqlite"),
   py("session_dependency_sync.py", "session-dependency-not-closed", "get_db", "postgresql+psycopg2"),
   py("session_used_after_close_async.py", "session-used-after-close", "status", "sqlite+aiosqlite"),
@@ -98,6 +99,11 @@ export const pendingCases: PendingCase[] = [
     ...pending("connection_not_closed_closure.py", "connection-not-closed", "make_counter", "postgresql+psycopg2", ["server_connections"]),
     expect: "not-safe",
     why: "the connection is captured by a closure the function returns; closing it in `finally` breaks the closure (InterfaceError)",
+  },
+  {
+    ...pending("session_used_after_close_transaction.py", "session-used-after-close", "add_item", "sqlite"),
+    expect: "not-safe",
+    why: "the block is `with Session(engine) as session, session.begin():`; moving a later statement into it puts it in the transaction, so when it fails the insert the original committed is rolled back",
   },
   {
     ...pending("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite"),
