@@ -50,7 +50,7 @@ const alive = (pid: number) => {
 
 describe("a worker killed mid-scan", () => {
   it("leaves nothing half-written and the scan completes after a restart with no duplicated or lost findings", async () => {
-    const generated = writeGeneratedRepo(repo.dir, { files: 250 });
+    const generated = writeGeneratedRepo(repo.dir, { files: 160 });
     const reference = await analyze({ root: repo.dir });
     const expected = [...new Set(reference.findings.map((f) => f.fingerprint))].sort();
     expect(expected.length).toBe(generated.leaks);
