@@ -972,7 +972,8 @@ class Lowerer {
     // Manual enter: the context manager now owes an exit.
     if ((method === "__aenter__" || method === "__enter__") && this.mode === "analyze") {
       const path = pathOf(receiverNode);
-      const enteredType = this.enteredTypeOf(receiver.val) ?? anySessionType;
+      const known = this.enteredTypeOf(receiver.val);
+      const enteredType = known ?? anySessionType;
       const facts: ResourceFacts = {
         rule: "manual-aenter",
         noun: "context manager",
@@ -984,6 +985,7 @@ class Lowerer {
       const bind = path ? `${path}#entered` : null;
       const id = this.newSite(`enter:${node.id}`, "enter", facts, node, this.statement, awaited, bind, enteredType, "model");
       this.sites[id].entered = receiverNode.text;
+      this.sites[id].guessed = known === null;
       E.push({ kind: "acquire", site: id, bind });
       if (bind) this.addStatic(bind, id);
       this.args(argsNode, null, E, method, node);

@@ -96,7 +96,7 @@ function closePathMethods(cls: SyntaxNode): SyntaxNode[] {
 
 function isSessionTarget(ctx: PythonRuleContext, site: SiteInfo): boolean {
   const facts = ctx.resolver.facts(site.type);
-  if (facts && facts.rule !== "manual-aenter" && site.type !== "sqlalchemy.AnySession") return true;
+  if (facts && facts.rule !== "manual-aenter" && !site.guessed) return true;
   return sessionish.test(site.entered ?? "");
 }
 
@@ -171,7 +171,8 @@ function exitSkippedInAexit(ctx: PythonRuleContext, fn: LoweredFunction): RawFin
   for (let i = 0; i < statements.length; i++) {
     const st = statements[i];
     const m = new RegExp(`^(?:await\\s+)?(self\\.[\\w.]+)\\.${exit}\\(`).exec(st.text.trim());
-    if (!m || !sessionish.test(m[1])) continue;
+    const cls = enclosingClass(fn.fn);
+    if (!m || !(sessionish.test(m[1]) || cls?.text.includes(`${m[1]}.${exit === "__aexit__" ? "__aenter__" : "__enter__"}(`))) continue;
     // Earlier top-level statements of the method that can raise run before the exit, outside any finally.
     const risky = statements.slice(0, i).find((s) => s.type === "expression_statement" && s.descendantsOfType("call").length > 0);
     if (!risky) continue;
