@@ -7,6 +7,7 @@
 // - Writes go out one at a time with a pause between them (content-creation limits).
 // - Installation tokens are cached until shortly before they expire.
 // - Credentials never reach the log (see redact.ts).
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createAppAuth } from "@octokit/auth-app";
 import { retry } from "@octokit/plugin-retry";
@@ -129,6 +130,20 @@ class WriteQueue {
   }
 }
 
+// One queue per credential (token, or App installation) and base URL, shared by every
+// client made for it, so two jobs on the same installation still write one at a time.
+const writeQueues = new Map<string, WriteQueue>();
+function writeQueueFor(apiUrl: string, options: GitHubClientOptions): WriteQueue {
+  const who = options.auth.type === "token" ? `token:${createHash("sha256").update(options.auth.token).digest("hex")}` : `app:${options.auth.appId}:${options.auth.installationId ?? "app"}`;
+  const key = `${apiUrl}|${who}|${options.writePauseMs ?? 1000}|${options.notificationPauseMs ?? 3000}`;
+  let queue = writeQueues.get(key);
+  if (!queue) {
+    queue = new WriteQueue(options.writePauseMs ?? 1000, options.notificationPauseMs ?? 3000);
+    writeQueues.set(key, queue);
+  }
+  return queue;
+}
+
 // The throttling plugin's own write and notification limiters (1 s and 3 s apart,
 // shared process-wide) are replaced by WriteQueue, which also waits for the previous
 // write to finish and takes its pauses from the options.
@@ -205,7 +220,7 @@ export function createGitHubClient(options: GitHubClientOptions): GitHubClient {
   };
   if (options.auth.type === "token") registerSecret(options.auth.token);
   else registerSecret(options.auth.privateKey);
-  const queue = new WriteQueue(options.writePauseMs ?? 1000, options.notificationPauseMs ?? 3000);
+  const queue = writeQueueFor(apiUrl, options);
   let writes = 0;
   const rateLimitRetries = options.rateLimitRetries ?? 4;
   const maxWait = options.maxRateLimitWaitSeconds ?? 3600;

@@ -91,6 +91,8 @@ export const defaultMaxOpenFixPullRequests = 5;
 const markerPattern = /<!--\s*poolguard:fingerprint=([0-9a-f]+)\s+findings=([0-9a-f]+)\s+head=([0-9a-f]*)\s*-->/;
 const trailerPattern = /^Poolguard-Fingerprint: ([0-9a-f]+)$/m;
 const stoppedMarker = "<!-- poolguard:stopped -->";
+const rebuildMarker = "<!-- poolguard:rebuild -->";
+const rebuildTicked = /^\s*[-*] \[[xX]\] .*<!-- poolguard:rebuild -->/m;
 const maxBodyChars = 60_000;
 
 export function defaultRuleDocsUrl(rule: RuleId): string {
@@ -126,9 +128,9 @@ export function branchFor(prefix: string, groupName: string): string {
   return `${prefix}fix-${groupName}`;
 }
 
-function assertSafeBranch(branch: string, prefix: string, defaultBranch: string): void {
+function assertSafeBranch(branch: string, prefix: string, protectedBranches: string[]): void {
   // Belt and braces: every ref write goes through here.
-  if (!prefix || !branch.startsWith(`${prefix}fix-`) || branch === defaultBranch) {
+  if (!prefix || !branch.startsWith(`${prefix}fix-`) || protectedBranches.includes(branch)) {
     throw new Error(`refusing to write to branch "${branch}": Poolguard only writes to its own ${prefix}fix-* branches`);
   }
 }
@@ -191,7 +193,9 @@ export function bodyFor(input: {
   lines.push(
     "---",
     "This branch belongs to Poolguard: when the findings change it is rebuilt as one fresh commit on the current base branch. " +
-      "If you push a commit to it, Poolguard stops updating it. Closing this pull request without merging means these fixes are not proposed again until the findings change.",
+      "If you push a commit to it, Poolguard stops updating it (tick the box below to have it rebuilt anyway). Closing this pull request without merging means these fixes are not proposed again until the findings change.",
+    "",
+    `- [ ] Rebuild this branch from the current base on the next run, replacing any commits pushed to it ${rebuildMarker}`,
     "",
     `<!-- poolguard:fingerprint=${input.fingerprint} findings=${input.findingsFingerprint} head=${input.headSha} -->`,
   );
@@ -292,7 +296,7 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   const planned: Planned[] = [];
   for (const [key, group] of [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const branch = branchFor(prefix, group.name);
-    assertSafeBranch(branch, prefix, defaultBranch);
+    assertSafeBranch(branch, prefix, [defaultBranch, input.baseBranch]);
     const { files, fixed } = await computeGroupFixes({ root: input.root, config, grouping, findings: group.findings });
     const findingsFingerprint = sha256(JSON.stringify([...fixed.map((f) => f.fingerprint)].sort()));
     const fingerprint = sha256(JSON.stringify({ grouping, base: input.baseBranch, findings: findingsFingerprint, files: files.map((f) => [f.path, sha256(f.after)]) }));
@@ -368,13 +372,15 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
     // Whose branch is it? Ours when its head is the commit we last pushed (the marker),
     // or a single Poolguard commit (our trailer) whose pull request update did not land.
     const marker = parseMarker((open ?? pulls[0])?.body);
+    // Someone ticked "Rebuild" in the description of an open Poolguard pull request.
+    const rebuild = Boolean(open && marker && rebuildTicked.test(open.body ?? ""));
     let commitFingerprint: string | null = null;
     if (branchHead) {
       const head = (await octokit.rest.git.getCommit({ owner, repo, commit_sha: branchHead })).data;
       const trailer = trailerPattern.exec(head.message)?.[1] ?? null;
       // A commit amended by hand keeps our trailer but not our sha: the marker tells them apart.
       const isOurs = trailer !== null && head.parents.length === 1 && (!marker || marker.head === branchHead || trailer !== marker.fingerprint);
-      if (!isOurs) {
+      if (!isOurs && !rebuild) {
         const reason = marker
           ? `someone else pushed commit ${branchHead.slice(0, 12)} to ${plan.branch}; Poolguard no longer updates this branch`
           : `branch ${plan.branch} exists and was not created by Poolguard; it is left alone`;
@@ -385,7 +391,7 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
       commitFingerprint = trailer;
     }
 
-    if (open && branchHead && commitFingerprint === plan.fingerprint && marker?.fingerprint === plan.fingerprint && marker.head === branchHead) {
+    if (!rebuild && open && branchHead && commitFingerprint === plan.fingerprint && marker?.fingerprint === plan.fingerprint && marker.head === branchHead) {
       await finish({ ...base, headSha: branchHead, body: open.body ?? "", action: "unchanged", reason: null });
       continue;
     }
@@ -402,8 +408,8 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
 
     // Build (or rebuild) the branch as one commit on the current base.
     let headSha = branchHead;
-    if (!(branchHead && commitFingerprint === plan.fingerprint)) {
-      assertSafeBranch(plan.branch, prefix, defaultBranch);
+    if (rebuild || !(branchHead && commitFingerprint === plan.fingerprint && marker?.head === branchHead) || !open) {
+      assertSafeBranch(plan.branch, prefix, [defaultBranch, input.baseBranch]);
       const tree = await octokit.rest.git.createTree({
         owner,
         repo,
@@ -448,6 +454,6 @@ async function noteStopped(client: GitHubClient, owner: string, repo: string, nu
     owner,
     repo,
     issue_number: number,
-    body: `Poolguard stopped updating this branch: ${reason} (commit ${head.slice(0, 12)}). Poolguard never overwrites other people's commits. Merge or close this pull request as it is; once it is closed, Poolguard proposes new fixes on a fresh pull request when the findings change.\n\n${stoppedMarker}`,
+    body: `Poolguard stopped updating this branch: ${reason} (commit ${head.slice(0, 12)}). Poolguard never overwrites other people's commits unless asked: tick "Rebuild this branch" in the description to have it rebuilt on the next run. Otherwise merge or close this pull request as it is; once it is closed, Poolguard proposes new fixes on a fresh pull request when the findings change.\n\n${stoppedMarker}`,
   });
 }

@@ -6,7 +6,7 @@ import { databaseFixPullRequestStore } from "../../../lib/github/db-store.ts";
 import { ensureFixPullRequests } from "../../../lib/github/fix-pull-requests.ts";
 import * as db from "../../../lib/db/index.ts";
 import { testProvider, useFreshDatabase } from "../db/fresh-database.ts";
-import { type Harness, harness } from "../../unit/github/setup.ts";
+import { type Harness, harness, reportJob } from "../../unit/github/setup.ts";
 
 const provider = testProvider();
 let drop: () => Promise<void>;
@@ -51,7 +51,7 @@ describe(`fix pull requests recorded on ${provider}`, () => {
 
     // Someone pushes to the branch; the findings change; Poolguard stops and records why.
     h.fake.commitFiles(h.fullName, "poolguard/fix-session-not-closed", { "jobs/cleanup.py": "# by hand\n" }, { message: "Hand edit", author: { name: "Dev", email: "d@example.test" } });
-    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": "from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute('SELECT 1').all()\n" }, { message: "More", author: { name: "Dev", email: "d@example.test" } });
+    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": reportJob }, { message: "More", author: { name: "Dev", email: "d@example.test" } });
     const snap2 = await h.snapshot();
     await ensureFixPullRequests({ client: h.client, owner: "acme", repo: "shop", baseBranch: snap2.branch, baseSha: snap2.sha, root: snap2.root, store });
     const stopped = await db.getFixPullRequest(repository.id, "poolguard/fix-session-not-closed");

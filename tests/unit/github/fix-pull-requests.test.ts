@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureFixPullRequests, type EnsureFixPullRequestsInput, parseMarker } from "../../../lib/github/fix-pull-requests.ts";
-import { type Harness, harness } from "./setup.ts";
+import { type Harness, harness, reportJob } from "./setup.ts";
 
 let h: Harness;
 beforeEach(async () => {
@@ -65,7 +65,7 @@ describe("ensureFixPullRequests when things change", () => {
     const newBase = h.fake.commitFiles(
       h.fullName,
       "main",
-      { "jobs/report.py": 'from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute("SELECT 1").all()\n' },
+      { "jobs/report.py": reportJob },
       { message: "Add report job", author: { name: "Dev", email: "dev@example.test" } },
     );
     h.fake.clearLog();
@@ -90,7 +90,7 @@ describe("ensureFixPullRequests when things change", () => {
     await run();
     const branch = "poolguard/fix-session-not-closed";
     const human = h.fake.commitFiles(h.fullName, branch, { "jobs/cleanup.py": "# reviewed by hand\n" }, { message: "Tweak", author: { name: "Reviewer", email: "r@example.test" } });
-    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": "from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute('SELECT 1').all()\n" }, { message: "More", author: { name: "Dev", email: "dev@example.test" } });
+    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": reportJob }, { message: "More", author: { name: "Dev", email: "dev@example.test" } });
     const outcomes = await run();
     const outcome = outcomes.find((o) => o.branch === branch);
     expect(outcome?.action).toBe("skipped-foreign-commits");
@@ -106,6 +106,26 @@ describe("ensureFixPullRequests when things change", () => {
     expect(h.fake.branchSha(h.fullName, branch)).toBe(human);
   });
 
+  it("rebuilds a branch someone pushed to when the Rebuild box is ticked", async () => {
+    await run();
+    const branch = "poolguard/fix-session-not-closed";
+    h.fake.commitFiles(h.fullName, branch, { "jobs/cleanup.py": "# by hand\n" }, { message: "Tweak", author: { name: "Reviewer", email: "r@example.test" } });
+    expect((await run()).find((o) => o.branch === branch)?.action).toBe("skipped-foreign-commits");
+    const pull = h.fake.pulls(h.fullName).find((p) => p.head === branch);
+    if (!pull?.body) throw new Error("no pull request body");
+    expect(pull.body).toContain("- [ ] Rebuild this branch");
+    pull.body = pull.body.replace("- [ ] Rebuild this branch", "- [x] Rebuild this branch");
+    const outcome = (await run()).find((o) => o.branch === branch);
+    expect(outcome?.action).toBe("updated");
+    const head = h.fake.branchSha(h.fullName, branch) as string;
+    expect(h.fake.repos.get(h.fullName)?.git.readCommit(head).parents).toEqual([h.fake.branchSha(h.fullName, "main")]);
+    expect(h.fake.readFile(h.fullName, branch, "jobs/cleanup.py")).toContain("with SessionLocal() as session");
+    expect(pull.body).toContain("- [ ] Rebuild this branch");
+    h.fake.clearLog();
+    expect((await run()).find((o) => o.branch === branch)?.action).toBe("unchanged");
+    expect(h.fake.writeCount()).toBe(0);
+  });
+
   it("does not propose findings again after their pull request was closed without merging, until they change", async () => {
     await run();
     const pull = h.fake.pulls(h.fullName).find((p) => p.head === "poolguard/fix-session-not-closed");
@@ -114,7 +134,7 @@ describe("ensureFixPullRequests when things change", () => {
     const again = await run();
     expect(again.find((o) => o.branch === "poolguard/fix-session-not-closed")?.action).toBe("skipped-closed");
     expect(h.fake.writeCount()).toBe(0);
-    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": "from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    return session.execute('SELECT 1').all()\n" }, { message: "More", author: { name: "Dev", email: "dev@example.test" } });
+    h.fake.commitFiles(h.fullName, "main", { "jobs/report.py": reportJob }, { message: "More", author: { name: "Dev", email: "dev@example.test" } });
     const changed = await run();
     expect(changed.find((o) => o.branch === "poolguard/fix-session-not-closed")?.action).toBe("created");
     const open = h.fake.pulls(h.fullName).filter((p) => p.head === "poolguard/fix-session-not-closed" && p.state === "open");

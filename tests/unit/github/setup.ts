@@ -7,10 +7,13 @@ import { createGitHubClient, type GitHubClient } from "../../../lib/github/clien
 import { downloadSnapshotToDirectory } from "../../../lib/github/snapshot.ts";
 import { type FakeGitHub, startFakeGitHub } from "../../support/fake-github/index.ts";
 
+/** Another leaky job, with a safe fix, for "the findings changed". */
+export const reportJob = 'from app.db import SessionLocal\n\n\ndef report():\n    session = SessionLocal()\n    session.execute("INSERT INTO reports DEFAULT VALUES")\n    session.commit()\n';
+
 export const leakyRepository: Record<string, string> = {
   "app/db.py": 'from sqlalchemy import create_engine\nfrom sqlalchemy.orm import sessionmaker\n\nengine = create_engine("sqlite://")\nSessionLocal = sessionmaker(bind=engine)\n',
   "app/users.py":
-    'from app.db import SessionLocal, engine\n\n\ndef count_users():\n    session = SessionLocal()\n    total = session.execute("SELECT count(*) FROM users").scalar()\n    return total\n\n\ndef ping():\n    conn = engine.connect()\n    conn.execute("SELECT 1")\n',
+    'from app.db import SessionLocal, engine\n\n\ndef touch_users():\n    session = SessionLocal()\n    session.execute("UPDATE users SET seen = 1")\n    session.commit()\n\n\ndef ping():\n    conn = engine.connect()\n    conn.execute("SELECT 1")\n',
   "jobs/cleanup.py": 'from app.db import SessionLocal\n\n\ndef purge():\n    session = SessionLocal()\n    session.execute("DELETE FROM sessions")\n    session.commit()\n',
   "README.md": "# shop\n",
 };
