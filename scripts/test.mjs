@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureSystemRequirements } from "./lib/system-deps.mjs";
+import { ensureSystemRequirements, requirements } from "./lib/system-deps.mjs";
 import { freePort, startRedis } from "./lib/redis.mjs";
 
 const root = resolve(import.meta.dirname, "..");
@@ -171,7 +171,7 @@ async function main() {
   if (needsServices) {
     log("system packages");
     ensureSystemRequirements((m) => console.log(m));
-    console.log("chromium, postgresql, redis-server, python3: present");
+    console.log(`${requirements.map((r) => r.name).join(", ")}: present`);
   }
   if (wants("lint")) await step("lint (biome)", "npx", ["biome", "check", "."]);
   if (wants("typecheck")) await step("typecheck (tsc --noEmit)", "npx", ["tsc", "--noEmit", "-p", "tsconfig.json"]);
