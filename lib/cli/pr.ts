@@ -32,6 +32,8 @@ function describe(outcome: FixPullRequestOutcome): string {
     "skipped-foreign-branch": "skipped",
     "skipped-limit": "skipped",
     "skipped-no-fix": "skipped",
+    "closed-resolved": "closed",
+    "would-close": "would close",
   };
   return `${what[outcome.action]}${where}: ${outcome.branch} "${outcome.title}" (${outcome.findings.length} findings)${outcome.reason ? `\n  ${outcome.reason}` : ""}\n`;
 }

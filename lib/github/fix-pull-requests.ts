@@ -32,7 +32,9 @@ export type FixPullRequestAction =
   | "skipped-foreign-commits"
   | "skipped-foreign-branch"
   | "skipped-limit"
-  | "skipped-no-fix";
+  | "skipped-no-fix"
+  | "closed-resolved"
+  | "would-close";
 
 export type FixedFile = { path: string; before: string; after: string };
 
@@ -244,7 +246,7 @@ export function unifiedDiff(files: FixedFile[]): string {
   return files.map((f) => createTwoFilesPatch(`a/${f.path}`, `b/${f.path}`, f.before, f.after, "", "", { context: 3 }).replace(/^=+\n/, "")).join("");
 }
 
-type PullSummary = { number: number; state: string; merged_at: string | null; body: string | null; html_url: string; head: { ref: string; sha: string } };
+type PullSummary = { number: number; title: string; state: string; merged_at: string | null; body: string | null; html_url: string; head: { ref: string; sha: string }; base: { ref: string } };
 
 type Planned = {
   key: string;
@@ -322,8 +324,6 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
     }
     planned.push({ key, name: group.name, branch, title, findings: fixed, files, fingerprint, findingsFingerprint });
   }
-  if (planned.length === 0) return outcomes;
-
   // Open Poolguard pull requests (for the limit), then each branch's history by head filter,
   // so a repository with thousands of closed pull requests costs a handful of reads.
   const openPulls = (await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 })) as unknown as PullSummary[];
@@ -431,6 +431,40 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
     const created = await octokit.rest.pulls.create({ owner, repo, title: plan.title, head: plan.branch, base: input.baseBranch, body, maintainer_can_modify: true });
     openCount++;
     await finish({ ...base, number: created.data.number, url: created.data.html_url, state: "open", headSha, body, action: "created", reason: null });
+  }
+
+  // Open Poolguard pull requests whose findings are gone (fixed some other way, or the
+  // grouping changed) are closed, unless someone else has pushed to them.
+  const handled = new Set(outcomes.map((o) => o.branch));
+  for (const pull of openOurs) {
+    if (handled.has(pull.head.ref) || pull.base.ref !== input.baseBranch) continue;
+    const marker = parseMarker(pull.body);
+    const head = await readBranchHead(client, owner, repo, pull.head.ref);
+    if (!marker || !head || marker.head !== head) continue;
+    const reason = `the findings it fixed are no longer on ${input.baseBranch}`;
+    const outcome: FixPullRequestOutcome = {
+      group: "",
+      branch: pull.head.ref,
+      title: pull.title,
+      body: pull.body ?? "",
+      action: input.dryRun ? "would-close" : "closed-resolved",
+      fingerprint: marker.fingerprint,
+      findingsFingerprint: marker.findings,
+      findings: [],
+      files: [],
+      number: pull.number,
+      url: pull.html_url,
+      state: input.dryRun ? "open" : "closed",
+      headSha: head,
+      reason,
+    };
+    if (!input.dryRun) {
+      await octokit.rest.issues.createComment({ owner, repo, issue_number: pull.number, body: `Closing: ${reason}. Nothing here needs merging.` });
+      // Poolguard closed it, not a person: forget the findings so they can be proposed again.
+      const body = (pull.body ?? "").replace(markerPattern, `<!-- poolguard:fingerprint=${marker.fingerprint} findings=${"0".repeat(64)} head=${head} -->`);
+      await octokit.rest.pulls.update({ owner, repo, pull_number: pull.number, state: "closed", body });
+    }
+    await finish(outcome);
   }
   return outcomes;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ensureFixPullRequests, type EnsureFixPullRequestsInput, parseMarker } from "../../../lib/github/fix-pull-requests.ts";
-import { type Harness, harness, reportJob } from "./setup.ts";
+import { type Harness, harness, leakyRepository, reportJob } from "./setup.ts";
 
 let h: Harness;
 beforeEach(async () => {
@@ -140,6 +140,28 @@ describe("ensureFixPullRequests when things change", () => {
     const open = h.fake.pulls(h.fullName).filter((p) => p.head === "poolguard/fix-session-not-closed" && p.state === "open");
     expect(open).toHaveLength(1);
     expect(open[0].number).not.toBe(pull?.number);
+  });
+
+  it("closes its own pull request once the findings are fixed some other way, and may propose them again later", async () => {
+    await run();
+    const fixedByHand = (leakyRepository["app/users.py"] as string).replace("    conn = engine.connect()\n    conn.execute(\"SELECT 1\")\n", "    with engine.connect() as conn:\n        conn.execute(\"SELECT 1\")\n");
+    expect(fixedByHand).not.toBe(leakyRepository["app/users.py"]);
+    h.fake.commitFiles(h.fullName, "main", { "app/users.py": fixedByHand }, { message: "Close the connection", author: { name: "Dev", email: "d@example.test" } });
+    const outcomes = await run();
+    expect(outcomes.map((o) => [o.branch, o.action])).toEqual([
+      ["poolguard/fix-session-not-closed", "updated"],
+      ["poolguard/fix-connection-not-closed", "closed-resolved"],
+    ]);
+    const closed = h.fake.pulls(h.fullName).find((p) => p.head === "poolguard/fix-connection-not-closed");
+    expect(closed?.state).toBe("closed");
+    expect(h.fake.repos.get(h.fullName)?.comments.find((c) => c.issue === closed?.number)?.body).toContain("no longer on main");
+    h.fake.clearLog();
+    await run();
+    expect(h.fake.writeCount()).toBe(0);
+    // The leak comes back: Poolguard closed that pull request itself, so it proposes the fix again.
+    h.fake.commitFiles(h.fullName, "main", { "app/users.py": leakyRepository["app/users.py"] }, { message: "Revert", author: { name: "Dev", email: "d@example.test" } });
+    const again = await run();
+    expect(again.find((o) => o.branch === "poolguard/fix-connection-not-closed")?.action).toBe("created");
   });
 
   it("keeps at most maxOpen fix pull requests open", async () => {
