@@ -5,15 +5,17 @@
 // bare git mirror of the repository (<mirrors>/<owner>+<name>, see bench/corpus/README.md), the
 // whole tree at each commit is extracted (cached under /tmp/poolguard-corpus/<repo>/<sha>), and
 // the Poolguard CLI scans it with --only limited to the case's file, so cross-file facts count.
+// --analyzer DIR runs another Poolguard checkout's CLI (e.g. a snapshot of an older commit).
 // --check only validates the case list against the mirrors (shas, paths, line ranges).
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import {
   type CaseOutcome,
   type CorpusCase,
   groupBy,
+  type Language,
   type ScoredFinding,
   scoreCase,
   type Tally,
@@ -25,10 +27,10 @@ import {
 const projectRoot = join(import.meta.dirname, "..");
 const cacheRoot = "/tmp/poolguard-corpus";
 
-type Args = { set: "dev" | "holdout" | "all"; json: boolean; mirrors: string; only: string[]; check: boolean };
+type Args = { set: "dev" | "holdout" | "all"; json: boolean; mirrors: string; analyzer: string; only: string[]; check: boolean };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { set: "all", json: false, mirrors: "/work/.mirror", only: [], check: false };
+  const args: Args = { set: "all", json: false, mirrors: "/work/.mirror", analyzer: projectRoot, only: [], check: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -42,6 +44,7 @@ function parseArgs(argv: string[]): Args {
       args.set = v;
     } else if (a === "--json") args.json = true;
     else if (a === "--mirrors") args.mirrors = value();
+    else if (a === "--analyzer") args.analyzer = resolve(value());
     else if (a === "--case") args.only.push(value());
     else if (a === "--check") args.check = true;
     else usage(`unknown argument ${a}`);
@@ -50,7 +53,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|all] [--json] [--mirrors DIR] [--case ID]... [--check]`);
+  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|all] [--json] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
   process.exit(2);
 }
 
@@ -72,32 +75,92 @@ function hasCommit(dir: string, sha: string): boolean {
 }
 
 /** Extracts the tree at `sha` (optionally only `scope` paths) once; returns its directory. */
-function extract(dir: string, repo: string, sha: string, scope: string[] | undefined): string {
+/**
+ * Only the files the analyzer reads for the case's language (plus .gitignore and project
+ * configs), so that a mixed repository (a Python backend with a large JS frontend) is not
+ * parsed in full. Cross-file facts within the language are kept: the whole tree of that
+ * language (or of `scope`) is extracted.
+ */
+const languageFiles: Record<Language, string[]> = {
+  python: ["*.py", "*.pyi", "pyproject.toml", "setup.cfg", ".importlinter", ".gitignore"],
+  typescript: ["*.ts", "*.tsx", "*.mts", "*.cts", "*.js", "*.jsx", "*.mjs", "*.cjs", "tsconfig*.json", "jsconfig.json", "package.json", ".gitignore"],
+};
+
+function wantedFile(language: Language, path: string): boolean {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return languageFiles[language].some((pattern) => {
+    if (pattern.startsWith("*")) return name.endsWith(pattern.slice(1));
+    if (pattern.includes("*")) {
+      const [head, tail] = pattern.split("*");
+      return name.startsWith(head) && name.endsWith(tail);
+    }
+    return name === pattern;
+  });
+}
+
+type TreeEntry = { object: string; path: string };
+
+function treeFiles(dir: string, sha: string, scope: string[] | undefined, language: Language): TreeEntry[] {
+  const out = git(dir, ["ls-tree", "-r", "-z", sha, "--", ...(scope ?? [])]);
+  const entries: TreeEntry[] = [];
+  for (const line of out.split("\0")) {
+    if (!line) continue;
+    const tab = line.indexOf("\t");
+    const [mode, type, object] = line.slice(0, tab).split(" ");
+    const path = line.slice(tab + 1);
+    // Regular files only: no submodules, no symlinks (mode 120000).
+    if (type !== "blob" || mode === "120000" || !wantedFile(language, path)) continue;
+    entries.push({ object, path });
+  }
+  return entries;
+}
+
+/**
+ * Writes the case language's files of the tree at `sha` (optionally only under `scope`)
+ * once and returns the directory. Blobs a snapshot lacks (files of 4 MiB and more) are
+ * skipped. Streams through `git cat-file --batch` in chunks.
+ */
+function extract(dir: string, repo: string, sha: string, scope: string[] | undefined, language: Language): string {
   const scopeKey = scope && scope.length > 0 ? `-${createHash("sha1").update(scope.join("\0")).digest("hex").slice(0, 8)}` : "";
-  const target = join(cacheRoot, repo.replace("/", "+"), `${sha}${scopeKey}`);
+  const target = join(cacheRoot, repo.replace("/", "+"), `${sha}-${language}${scopeKey}`);
   if (existsSync(join(target, ".poolguard-corpus-complete"))) return target;
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
-  // Streamed through a pipe: a large tree does not fit in a child-process buffer.
-  const pipeline = 'set -o pipefail; git --git-dir "$1" archive --format=tar "$2" -- "${@:4}" | tar -x -C "$3"';
-  const run = spawnSync("bash", ["-c", pipeline, "extract", dir, sha, partial, ...(scope ?? [])], { encoding: "utf8" });
-  if (run.status !== 0) throw new Error(`extracting ${sha} failed: ${run.stderr.trim()}`);
-  // A repository's own poolguard config would change what is measured: the corpus uses defaults.
-  for (const name of ["poolguard.yml", ".poolguard.yml", ".github/poolguard.yml"]) rmSync(join(partial, name), { force: true });
-  writeFileSync(join(partial, ".poolguard-corpus-complete"), `${repo} ${sha}\n`);
+  const entries = treeFiles(dir, sha, scope, language);
+  const chunk = 2000;
+  for (let i = 0; i < entries.length; i += chunk) {
+    const part = entries.slice(i, i + chunk);
+    const run = spawnSync("git", ["--git-dir", dir, "cat-file", "--batch"], { input: part.map((e) => e.object).join("\n"), maxBuffer: 1 << 30 });
+    if (run.status !== 0) throw new Error(`git cat-file failed for ${sha}: ${run.stderr.toString().trim()}`);
+    const buf = run.stdout;
+    let offset = 0;
+    for (const entry of part) {
+      const eol = buf.indexOf(10, offset);
+      const header = buf.subarray(offset, eol).toString("utf8");
+      offset = eol + 1;
+      if (header.endsWith(" missing")) continue;
+      const size = Number(header.split(" ")[2]);
+      const file = join(partial, entry.path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, buf.subarray(offset, offset + size));
+      offset += size + 1;
+    }
+  }
+  // poolguard.yml is never extracted: the corpus measures the default configuration.
+  writeFileSync(join(partial, ".poolguard-corpus-complete"), `${repo} ${sha} ${language} ${entries.length} files\n`);
   rmSync(target, { recursive: true, force: true });
   renameSync(partial, target);
   return target;
 }
 
-type ScanJob = { repo: string; sha: string; scope?: string[]; paths: Set<string> };
+type ScanJob = { repo: string; sha: string; scope?: string[]; language: Language; paths: Set<string> };
 
-function scanTree(root: string, paths: string[]): Map<string, VersionFindings> {
-  const cli = join(projectRoot, "bin", "poolguard.mjs");
+function scanTree(analyzer: string, root: string, paths: string[]): Map<string, VersionFindings> {
+  const cli = join(analyzer, "bin", "poolguard.mjs");
   const only = paths.flatMap((p) => ["--only", join(root, p)]);
   const run = spawnSync(process.execPath, [cli, "scan", root, ...only, "--format", "json", "--fail-on", "never"], {
-    cwd: projectRoot,
+    cwd: analyzer,
     encoding: "utf8",
     maxBuffer: 1 << 28,
   });
@@ -113,6 +176,19 @@ function scanTree(root: string, paths: string[]): Map<string, VersionFindings> {
     out.set(p, { findings: doc.findings.filter((f) => f.path === p), error: fileError ? `analyzer error: ${fileError.message}` : undefined });
   }
   return out;
+}
+
+/**
+ * The analyzer's revision: `git rev-parse HEAD` (with "+changes" when its lib/ differs from
+ * HEAD), or the commit recorded in `.poolguard-analyzer-commit` by an extracted snapshot.
+ */
+function analyzerRevision(analyzer: string): string {
+  const recorded = join(analyzer, ".poolguard-analyzer-commit");
+  if (existsSync(recorded)) return readFileSync(recorded, "utf8").trim();
+  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: analyzer, encoding: "utf8" }).stdout.trim();
+  if (!head) return "unknown";
+  const dirty = spawnSync("git", ["status", "--porcelain", "--", "lib", "bin"], { cwd: analyzer, encoding: "utf8" }).stdout.trim();
+  return dirty ? `${head}+changes` : head;
 }
 
 function loadCases(): CorpusCase[] {
@@ -198,7 +274,7 @@ async function main() {
   // One scan per (repository, commit, scope), reporting every case file at that version.
   const jobs = new Map<string, ScanJob>();
   const versionsOf = (c: CorpusCase): { key: string; path: string; role: "buggy" | "fixed" }[] => {
-    const scopeKey = (c.scope ?? []).join(",");
+    const scopeKey = `${c.language}:${(c.scope ?? []).join(",")}`;
     const fixed = { key: `${c.repo}@${c.fix_commit}#${scopeKey}`, path: c.fixed_path ?? c.path, role: "fixed" as const };
     if (c.kind === "clean") return [fixed];
     return [{ key: `${c.repo}@${c.buggy_commit}#${scopeKey}`, path: c.path, role: "buggy" as const }, fixed];
@@ -206,7 +282,7 @@ async function main() {
   for (const c of cases) {
     for (const v of versionsOf(c)) {
       const sha = v.role === "buggy" ? (c.buggy_commit as string) : c.fix_commit;
-      const job = jobs.get(v.key) ?? { repo: c.repo, sha, scope: c.scope, paths: new Set<string>() };
+      const job = jobs.get(v.key) ?? { repo: c.repo, sha, scope: c.scope, language: c.language, paths: new Set<string>() };
       job.paths.add(v.path);
       jobs.set(v.key, job);
     }
@@ -224,8 +300,8 @@ async function main() {
     }
     process.stderr.write(`[recall] ${done}/${jobs.size} ${job.repo}@${job.sha.slice(0, 10)} (${paths.length} file${paths.length === 1 ? "" : "s"})\n`);
     try {
-      const root = extract(dir, job.repo, job.sha, job.scope);
-      results.set(key, scanTree(root, paths));
+      const root = extract(dir, job.repo, job.sha, job.scope, job.language);
+      results.set(key, scanTree(args.analyzer, root, paths));
     } catch (error) {
       results.set(key, new Map(paths.map((p) => [p, { findings: [], error: String(error) }])));
     }
@@ -240,7 +316,7 @@ async function main() {
     return scoreCase(c, get("buggy"), get("fixed"));
   });
 
-  const analyzerCommit = spawnSync("git", ["rev-parse", "HEAD"], { cwd: projectRoot, encoding: "utf8" }).stdout.trim();
+  const analyzerCommit = analyzerRevision(args.analyzer);
   if (args.json) {
     const summary = {
       analyzer_commit: analyzerCommit,
