@@ -73,8 +73,13 @@ export type EnsureFixPullRequestsInput = {
   baseSha: string;
   /** A snapshot of baseSha on disk (read only: fixes are computed on copies). */
   root: string;
-  /** Findings of a scan of `root`; scanned here when omitted. */
+  /** Findings of a full scan of `root` (not a partial one); scanned here when omitted. */
   findings?: Finding[];
+  /**
+   * Close open Poolguard pull requests whose findings are gone. Default true; pass false
+   * when `findings` may be incomplete (files that failed to parse, a partial scan).
+   */
+  closeResolved?: boolean;
   config?: PoolguardConfig;
   grouping?: FixGrouping;
   /** Default "poolguard/"; branches are `<prefix>fix-<group>`. */
@@ -275,7 +280,14 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   if (!/^[A-Za-z0-9._/-]+$/.test(prefix) || prefix.startsWith("/") || prefix.includes("..")) throw new Error(`invalid branch prefix "${prefix}"`);
 
   const config = input.config ?? loadConfig(input.root, { knownRules: listRules().map((r) => r.id) });
-  const findings = input.findings ?? (await scan({ root: input.root, config, fix: "none" })).findings;
+  let closeResolved = input.closeResolved ?? true;
+  let findings = input.findings;
+  if (!findings) {
+    const result = await scan({ root: input.root, config, fix: "none" });
+    findings = result.findings;
+    // A file that did not parse has unknown findings: do not close anything over it.
+    if (result.errors.length > 0) closeResolved = false;
+  }
   const fixable = findings.filter((f) => !f.suppressed && f.fix?.safety === "safe");
 
   const groups = new Map<string, { name: string; findings: Finding[] }>();
@@ -436,7 +448,7 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   // Open Poolguard pull requests whose findings are gone (fixed some other way, or the
   // grouping changed) are closed, unless someone else has pushed to them.
   const handled = new Set(outcomes.map((o) => o.branch));
-  for (const pull of openOurs) {
+  for (const pull of closeResolved ? openOurs : []) {
     if (handled.has(pull.head.ref) || pull.base.ref !== input.baseBranch) continue;
     const marker = parseMarker(pull.body);
     const head = await readBranchHead(client, owner, repo, pull.head.ref);

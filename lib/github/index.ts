@@ -21,9 +21,12 @@
 //
 // Fix pull requests (fix-pull-requests.ts)
 //   ensureFixPullRequests({ client, owner, repo, baseBranch, baseSha, root, findings?, grouping?,
-//                           branchPrefix?, maxOpen?, dryRun?, store? }) -> FixPullRequestOutcome[]
+//                           branchPrefix?, maxOpen?, dryRun?, store?,
+//                           closeResolved? }) -> FixPullRequestOutcome[]
 //   `root` is a snapshot of baseSha on disk (downloadSnapshotToDirectory); `findings` from a
-//   scan of it (scanned when omitted). Idempotent: the same inputs make no write call.
+//   FULL scan of it (scanned when omitted; pass closeResolved: false with partial findings,
+//   or Poolguard closes the pull requests whose findings it does not see).
+//   Idempotent: the same inputs make no write call.
 //   databaseFixPullRequestStore(repositoryId) (db-store.ts, imports lib/db) records outcomes.
 //
 // Also: redact / registerSecret (redact.ts); secrets at rest live in lib/crypto/secrets.ts.

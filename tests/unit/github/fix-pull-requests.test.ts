@@ -164,6 +164,14 @@ describe("ensureFixPullRequests when things change", () => {
     expect(again.find((o) => o.branch === "poolguard/fix-connection-not-closed")?.action).toBe("created");
   });
 
+  it("closes nothing while some file does not parse (its findings are unknown)", async () => {
+    await run();
+    h.fake.commitFiles(h.fullName, "main", { "app/users.py": "def broken(:\n    pass\n" }, { message: "Work in progress", author: { name: "Dev", email: "d@example.test" } });
+    const outcomes = await run();
+    expect(outcomes.map((o) => o.action)).not.toContain("closed-resolved");
+    expect(h.fake.pulls(h.fullName).filter((p) => p.state === "open")).toHaveLength(2);
+  });
+
   it("keeps at most maxOpen fix pull requests open", async () => {
     const outcomes = await run({ maxOpen: 1 });
     expect(outcomes.map((o) => o.action)).toEqual(["created", "skipped-limit"]);
