@@ -8,9 +8,8 @@ export type RepositoryLocation = {
 };
 
 /**
- * The snapshot source for a stored repository. GitHub repositories need the GitHub
- * layer (tarball of a commit through the installation); until it is present they are
- * refused with a clear message rather than scanned some other way.
+ * The snapshot source for a stored repository: a local path (allowlisted), a git URL
+ * (shallow clone), or a GitHub repository (tarball of a commit through lib/github).
  */
 export async function sourceFor(repository: RepositoryLocation): Promise<SnapshotSource> {
   if (repository.provider === "local") {
@@ -22,7 +21,8 @@ export async function sourceFor(repository: RepositoryLocation): Promise<Snapsho
     return gitSource(repository.cloneUrl);
   }
   if (repository.provider === "github") {
-    throw new SnapshotRefusedError("scanning GitHub repositories needs the GitHub App connection, which this server does not have yet");
+    const { githubSource } = await import("./github-source.ts");
+    return githubSource(repository.name);
   }
   throw new SnapshotRefusedError(`unknown repository provider "${repository.provider}"`);
 }

@@ -36,6 +36,8 @@ async function call(route: string, method: string, path: string, options: { toke
 beforeAll(async () => {
   // The database transport: queued scans wait in the database for a runner.
   delete process.env.REDIS_URL;
+  // No GitHub credentials: adding a GitHub repository is "not supported" here.
+  for (const key of ["GITHUB_TOKEN", "GITHUB_APP_ID"]) delete process.env[key];
   process.env.POOLGUARD_LOCAL_ROOTS = roots.dir;
   database = await useFreshDatabase();
   db = await import("../../../lib/db/index.ts");

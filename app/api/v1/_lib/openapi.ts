@@ -17,7 +17,8 @@ const errorDescriptions: Record<number, string> = {
   404: "not found, or not in the token's organization (code: not_found)",
   409: "conflict (code: conflict, not_cancellable)",
   413: "body too large (code: payload_too_large)",
-  501: "not supported on this server (code: not_supported)",
+  501: "not supported on this server, e.g. GitHub is not configured (code: not_supported)",
+  502: "GitHub could not be reached (code: github_unavailable)",
 };
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
 const pageParams = [
@@ -143,7 +144,7 @@ export function openApiDocument() {
         post: {
           summary: "Add a repository (local path under POOLGUARD_LOCAL_ROOTS, https/ssh git URL, or GitHub repository)",
           requestBody: body(createRepositorySchema),
-          responses: { 201: ok("the repository", ref("Repository")), ...errors(400, 401, 403, 409, 501) },
+          responses: { 201: ok("the repository", ref("Repository")), ...errors(400, 401, 403, 409, 501, 502) },
         },
       },
       "/repositories/{id}": {

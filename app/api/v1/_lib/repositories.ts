@@ -1,7 +1,8 @@
 import { basename } from "node:path";
 import { createRepository, findRepositoryByName, getRepositoryInOrganization } from "../../../../lib/db/index.ts";
 import { setRepositorySchedule } from "../../../../lib/jobs/index.ts";
-import { resolveLocalPath, SnapshotRefusedError, validateGitUrl } from "../../../../lib/scan/snapshot.ts";
+import { describeGitHubRepository } from "../../../../lib/scan/github-source.ts";
+import { resolveLocalPath, SnapshotFetchError, SnapshotRefusedError, validateGitUrl } from "../../../../lib/scan/snapshot.ts";
 import type { ApiCaller } from "./auth.ts";
 import { ApiError, notFound } from "./http.ts";
 import type { createRepositorySchema } from "./schemas.ts";
@@ -28,10 +29,20 @@ export async function registerRepository(caller: ApiCaller, body: z.infer<typeof
       const url = validateGitUrl(body.url);
       input = { organizationId: caller.organizationId, provider: "git", name: body.name ?? nameFromUrl(url), cloneUrl: url, defaultBranch: body.defaultBranch };
     } else {
-      throw new ApiError(501, "not_supported", "adding GitHub repositories through the API needs the GitHub App connection, which this server does not have");
+      const info = await describeGitHubRepository(body.fullName);
+      input = {
+        organizationId: caller.organizationId,
+        provider: "github",
+        name: info.fullName,
+        githubId: info.id,
+        defaultBranch: info.defaultBranch,
+        private: info.private,
+      };
     }
   } catch (error) {
+    if (error instanceof SnapshotRefusedError && /not configured/.test(error.message)) throw new ApiError(501, "not_supported", error.message);
     if (error instanceof SnapshotRefusedError) throw new ApiError(400, "invalid_repository", error.message);
+    if (error instanceof SnapshotFetchError) throw new ApiError(502, "github_unavailable", error.message);
     throw error;
   }
   if (await findRepositoryByName(caller.organizationId, input.name)) {
