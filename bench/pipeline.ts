@@ -138,7 +138,7 @@ async function main() {
 
   // 1. The large repository.
   const functionsPerFile = 40;
-  const files = Math.max(2, Math.round(targetLines / (functionsPerFile * 8.5)));
+  const files = Math.max(2, Math.round(targetLines / (functionsPerFile * 7.95)));
   const big = join(work, "big");
   const generated = writeGeneratedRepo(big, { files, functionsPerFile });
   console.log(`[bench] generated ${generated.files} files, ${generated.lines} lines, ${generated.leaks} planted leaks`);
