@@ -21,6 +21,10 @@ export const knex: LibraryModel = {
     },
     {
       name: "knex.Transaction",
+      // A nested transaction (a savepoint) must be finished too.
+      methods: {
+        transaction: { returns: "knex.Transaction", awaited: true, fresh: true, managedWithCallback: true },
+      },
       resource: {
         rule: "transaction-not-finished",
         noun: "transaction",

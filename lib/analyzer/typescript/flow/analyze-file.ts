@@ -131,7 +131,7 @@ function classInfoOf(node: ts.ClassLikeDeclaration): ClassInfo {
   return { name: node.name?.text ?? "<class>", fieldTypes: new Map(), node } as ClassInfo & { node: ts.ClassLikeDeclaration };
 }
 
-function classOf(owner: ts.Node): ts.ClassLikeDeclaration | null {
+export function classOf(owner: ts.Node): ts.ClassLikeDeclaration | null {
   for (let current: ts.Node | undefined = owner.parent; current; current = current.parent) {
     if (ts.isClassLike(current)) return current;
   }
@@ -165,7 +165,7 @@ function classReleasesField(facts: FileFacts, cls: ts.ClassLikeDeclaration, fiel
     if ((ts.isMethodDeclaration(member) || ts.isGetAccessorDeclaration(member)) && member.body) fns.push(member);
     if (ts.isPropertyDeclaration(member) && member.initializer && isFunctionLike(unwrapTypes(member.initializer))) fns.push(unwrapTypes(member.initializer) as FunctionLike);
     for (const fn of fns) {
-      if (!fn.body || !fn.body.getText(facts.sourceFile).includes(field.slice("this.".length))) continue;
+      if (!fn.body || !fn.body.getText(facts.sourceFile).includes(field.slice("this.".length).split("@")[0])) continue;
       const lowered = lowerFunction(facts, fn, nextSite, { classInfo: info, fieldSeeds: new Map([[field, seed]]) });
       const report = analyzeResources(lowered.graph).sites.get(seed);
       if (!report) continue;
@@ -203,7 +203,12 @@ export function expressionType(facts: FileFacts, expression: ts.Expression): str
   }
   if (ts.isNewExpression(e)) {
     const q = qualifiedOf(facts, e.expression);
-    return (q && facts.registry.exports.get(q)?.construct?.returns) ?? null;
+    const known = q ? facts.registry.exports.get(q)?.construct?.returns : undefined;
+    if (known) return known;
+    const callee = unwrapTypes(e.expression);
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
+    const convention = facts.conventions.find((c) => c.construct && new RegExp(c.construct).test(name));
+    return convention && !facts.registry.types.get(convention.type)?.resource ? convention.type : null;
   }
   if (ts.isCallExpression(e)) {
     const callee = unwrapTypes(e.expression);

@@ -5,7 +5,7 @@ import type { Fix, RawFinding, RuleId } from "../../types.ts";
 import { isFunctionLike, nodeRange, scopeName } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { tryFinallyFix } from "../try-finally-fix.ts";
-import { analyzeFile, type SiteResult } from "./analyze-file.ts";
+import { analyzeFile, classOf, type SiteResult } from "./analyze-file.ts";
 
 // The query every "acquire, then release on every path" rule asks of the file's
 // dataflow, the wording of its findings and the try/finally fix (safe only by proof).
@@ -42,7 +42,7 @@ function subjectOf(entry: SiteResult): string {
   const { site } = entry;
   const callee = `\`${site.calleeText}()\``;
   if (site.origin === "callback") return `The ${site.facts.noun} passed to the ${callee} callback`;
-  if (site.origin === "opens") return `The ${site.facts.noun} started by ${callee}`;
+  if (site.origin === "opens") return `The ${site.facts.noun} ${site.facts.rule === "transaction-not-finished" ? "started" : "opened"} by ${callee}`;
   if (site.origin === "new") return `The ${site.facts.noun} from \`new ${site.calleeText}()\``;
   return `The ${site.facts.noun} from ${callee}`;
 }
@@ -53,8 +53,10 @@ function leakFinding(context: RuleContext, entry: SiteResult, wording: Wording):
   const { verb } = wording;
   const line = (span: Span) => span.start.line;
   if (site.field) {
+    // `this` outside a class (a test framework's context object): stored on another object.
+    if (!classOf(site.owner)) return null;
     if (entry.fieldReleased !== false) return null;
-    return finding(context, entry, `${subject} is kept in \`${site.field}\`, but no method of the class ${wording.present} it (add a close/destroy method that does, and call it)`, null);
+    return finding(context, entry, `${subject} is kept in \`${site.field.split("@")[0]}\`, but no method of the class ${wording.present} it (add a close/destroy method that does, and call it)`, null);
   }
   const verdict = verdictFor(result, site.id);
   if (verdict.kind === "ok") return null;
@@ -63,6 +65,8 @@ function leakFinding(context: RuleContext, entry: SiteResult, wording: Wording):
   }
   // A factory that hands the value to its caller on every normal path: the caller owns it.
   if (!verdict.normal && verdict.transferred) return null;
+  // A script's top level: an uncaught exception there ends the process, and the connection with it.
+  if (!verdict.normal && ts.isSourceFile(site.owner)) return null;
   const bound = site.bound !== null || site.origin === "callback" || site.origin === "then" || site.origin === "opens";
   let message: string;
   if (!bound && verdict.releases.length === 0 && !verdict.transferred) message = `${subject} is discarded, so it is never ${verb}`;
@@ -70,7 +74,10 @@ function leakFinding(context: RuleContext, entry: SiteResult, wording: Wording):
   else if (verdict.normal) {
     message = `${subject} is not ${verb} on every path: a path returns or reaches the end of the function without it (${verb} at line ${verdict.releases.map(line).join(", ") || "none"} only on other paths, or from a callback that may never run)`;
   } else {
-    message = `${subject} is ${verb} only on the normal path: it is not ${verb} when an exception is thrown; ${wording.remedy}`;
+    const remedy = site.facts.finallyRelease && !site.facts.finallyRelease.includes("$") && !wording.remedy.includes(`${site.facts.finallyRelease}()`) && wording.remedy.startsWith("call ")
+      ? `call ${site.facts.finallyRelease}() in a finally block`
+      : wording.remedy;
+    message = `${subject} is ${verb} only on the normal path: it is not ${verb} when an exception is thrown; ${remedy}`;
   }
   void report;
   return finding(context, entry, message, fixFor(context, entry, verdict.releases));

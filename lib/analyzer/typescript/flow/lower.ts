@@ -75,6 +75,8 @@ type Value = {
   closure?: FunctionLike;
   /** The acquisition already bound this variable (no separate assign needed). */
   boundTo?: string;
+  /** Obtained from a resource (a cursor, a stream, a query): callbacks on it are the driver's. */
+  derived?: boolean;
   /** An un-awaited call whose promise resolves to a fresh resource of this type (for `.then` and wrappers). */
   promiseOf?: { call: ts.CallExpression; model: CallModel; type: string; receiver: Value | null; calleeText: string };
 };
@@ -125,6 +127,8 @@ type Ctx = {
    * the guard variable was empty. A later `if (this.queryRunner)` knows they were not.
    */
   correlated: Map<string, number[]>;
+  /** Values obtained from a resource (`const cursor = client.query(new Cursor())`): its driver calls their callbacks. */
+  derived: Set<string>;
 };
 
 export function lowerFunction(
@@ -163,6 +167,7 @@ export function lowerFunction(
     expectFailure: 0,
     bindHint: null,
     correlated: new Map(),
+    derived: new Set(),
   };
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
@@ -614,6 +619,7 @@ function withBindHint(ctx: Ctx, init: ts.Expression, name: string, lower: () => 
 function bindValue(ctx: Ctx, target: string, value: Value, node: ts.Node): void {
   const refs = refsOf(value);
   if (value.boundTo !== target || refs.length !== 1) ctx.pending.push({ kind: "assign", target, source: refs[0] ?? null });
+  if (value.derived) ctx.derived.add(target);
   if (refs.length > 1) {
     // `const o = { a, b }`: the object carries both; a use or return of `o` reaches them through aliases.
     for (const extra of refs.slice(1)) ctx.pending.push({ kind: "assign", target: `${target}$${refs.indexOf(extra)}`, source: extra });
@@ -984,6 +990,7 @@ function lowerAssignTarget(ctx: Ctx, target: ts.Expression | ts.ForInitializer, 
 const PROMISE_METHODS = new Set(["then", "catch", "finally"]);
 const EVENT_METHODS = new Set(["on", "once", "addListener", "prependListener", "prependOnceListener", "addEventListener", "subscribe"]);
 const CONTAINER_METHODS = new Set(["push", "unshift", "add", "set", "append", "splice", "enqueue"]);
+const TEARDOWN_HOOKS = new Set(["after", "afterEach", "afterAll", "teardown", "suiteTeardown"]);
 const NOW_METHODS = new Set(["forEach", "map", "filter", "reduce", "some", "every", "find", "findIndex", "flatMap", "sort"]);
 
 type Resolved = {
@@ -1050,6 +1057,11 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
     );
     if (declared) return declared.when;
     if (method && NOW_METHODS.has(method)) return "now";
+    // A driver calls the callbacks given to its objects (`client.query(sql, cb)`, `cursor.read(n, cb)`).
+    const receiverVar = resolved.receiver?.ref && "var" in resolved.receiver.ref ? resolved.receiver.ref.var : null;
+    if (method && receiverVar && (ctx.derived.has(receiverVar) || isTrackedReceiver(ctx, resolved.receiver))) return "later";
+    // Test frameworks run their teardown hooks.
+    if (ts.isIdentifier(callee) && TEARDOWN_HOOKS.has(callee.text)) return "later";
     return "maybe";
   };
   call.arguments.forEach((argument, index) => {
@@ -1061,6 +1073,14 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
     if (isFunctionLike(inner)) {
       const mode = method && EVENT_METHODS.has(method) ? "maybe" : invokeMode(index);
       inlineFunction(ctx, inner, mode === "maybe" ? "may-run" : "must-run", null, mode !== "now");
+      return;
+    }
+    // `client.on("drain", client.end.bind(client))`, `finished(stream, conn.release)`: a reference to a release method.
+    const methodRef = releaseMethodReference(ctx, inner);
+    if (methodRef) {
+      const mode = method && EVENT_METHODS.has(method) ? "maybe" : invokeMode(index);
+      flush(ctx, argument);
+      ctx.b.callback(() => ctx.b.add([{ kind: "release", ref: methodRef, span: span(ctx, argument), how: "reference" }], span(ctx, argument)), mode === "maybe" ? "may-run" : "must-run");
       return;
     }
     const value = lowerExpr(ctx, argument);
@@ -1170,13 +1190,37 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
         receiverText: resolved.receiverNode ? resolved.receiverNode.getText(ctx.facts.sourceFile) : null,
         declaration: null,
       });
-      acquireEffects.push({ kind: "acquire", site, bind: onReceiver(receiverRef, model.opens).var });
+      const onVar = onReceiver(receiverRef, model.opens).var;
+      acquireEffects.push({ kind: "acquire", site, bind: onVar });
+      const info = siteInfo(ctx, site);
+      if (info) {
+        info.bound = onVar;
+        // Opened on a field (`this.client.connect()`): the class is responsible.
+        if ("var" in receiverRef && receiverRef.var.startsWith("this.")) info.field = onVar;
+      }
     }
+  }
+  if (!result.type && !result.ref && method && (isTrackedReceiver(ctx, resolved.receiver) || (resolved.receiver?.ref && "var" in resolved.receiver.ref && ctx.derived.has(resolved.receiver.ref.var)))) {
+    result = { ...result, derived: true };
   }
   const mayThrow = !setup;
   emit(ctx, [...argEffects, ...receiverEffects, ...acquireEffects], call, mayThrow);
   if (!result.type && summary?.returnsType) result = { ...result, type: summary.returnsType };
   return result;
+}
+
+function releaseMethodReference(ctx: Ctx, node: ts.Expression): Ref | null {
+  let target = node;
+  if (ts.isCallExpression(target) && ts.isPropertyAccessExpression(target.expression) && target.expression.name.text === "bind") target = target.expression.expression;
+  target = unwrapTypes(target);
+  if (!ts.isPropertyAccessExpression(target)) return null;
+  const ref = trackedRef(ctx, unwrapTypes(target.expression));
+  if (!ref || !("var" in ref)) return null;
+  const type = ctx.varTypes.get(ref.var);
+  const facts = type ? ctx.facts.registry.types.get(type)?.resource : undefined;
+  const names: ReadonlySet<string> = facts ? new Set(facts.releaseMethods) : ctx.facts.releaseMethods;
+  if (!names.has(target.name.text)) return null;
+  return ctx.sites.some((site) => site.bound === ref.var) ? ref : null;
 }
 
 function isTrackedReceiver(ctx: Ctx, receiver: Value | null): boolean {
@@ -1292,6 +1336,7 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
       if (convention.construct && new RegExp(convention.construct).test(name)) {
         construct = { returns: convention.type, fresh: true };
         qualified = convention.type;
+        break;
       }
     }
   }
@@ -1375,11 +1420,11 @@ function lowerPromiseChain(ctx: Ctx, call: ts.CallExpression, callee: ts.Propert
                   if (info) info.bound = params[0];
                 }
               }
-            }, true);
+            }, false);
           } else if (first) use(ctx, lowerExpr(ctx, first), first);
         },
         () => {
-          if (onRejected) inlineFunction(ctx, onRejected, "must-run", null, true);
+          if (onRejected) inlineFunction(ctx, onRejected, "must-run", null, false);
         },
       ],
       false,
@@ -1408,7 +1453,7 @@ function lowerCallbackAcquisition(ctx: Ctx, call: ts.CallExpression, callback: F
   const releaseName = releaseParam && ts.isIdentifier(releaseParam.name) ? releaseParam.name.text : null;
   // A callback that never touches the client (no method call, no release) expects the checkout to fail.
   const touches = clientName !== null && callback.body !== undefined && usesAsObject(callback.body, clientName);
-  const callsRelease = releaseName !== null && callback.body !== undefined && mentionsName(callback.body, releaseName);
+  const callsRelease = releaseName !== null && callback.body !== undefined && callsOrHandsOn(callback.body, releaseName);
   inlineFunction(
     ctx,
     callback,
@@ -1449,14 +1494,22 @@ function usesAsObject(body: ts.Node, name: string): boolean {
   return found;
 }
 
-function mentionsName(body: ts.Node, name: string): boolean {
+/** `done()`, `stream.on("end", done)`, `.finally(done)`: the release function is used as one (not just asserted on). */
+function callsOrHandsOn(body: ts.Node, name: string): boolean {
   let found = false;
   walk(body, (child) => {
-    if (ts.isIdentifier(child) && child.text === name && !(ts.isPropertyAccessExpression(child.parent) && child.parent.name === child)) found = true;
+    if (ts.isIdentifier(child) && child.text === name) {
+      const parent = child.parent;
+      if (ts.isCallExpression(parent) && parent.expression === child) found = true;
+      if (ts.isCallExpression(parent) && parent.arguments.includes(child) && ts.isPropertyAccessExpression(parent.expression)) {
+        if (/^(on|once|addListener|finally|then|catch)$/.test(parent.expression.name.text)) found = true;
+      }
+    }
     return !found;
   });
   return found;
 }
+
 
 /**
  * A nested function body lowered in place. `return` inside it ends the callback, not the
