@@ -2,3 +2,4 @@
 // validated against GitHub's REST description. See server.ts.
 export { type Fault, FakeGitHub, type FakeGitHubOptions, HttpError, type LogEntry, startFakeGitHub } from "./server.ts";
 export { example, findOperation, validate, validateResponse } from "./openapi.ts";
+export { deliverWebhook, signWebhookBody, validateWebhookPayload, webhookExample, webhookExampleNames, webhookSpec } from "./webhooks.ts";

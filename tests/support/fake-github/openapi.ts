@@ -7,9 +7,10 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 
-type Schema = {
+export type Schema = {
   $ref?: string;
-  type?: string;
+  /** A list in OpenAPI 3.1 descriptions (the webhook one): ["string", "null"]. */
+  type?: string | string[];
   nullable?: boolean;
   properties?: Record<string, Schema>;
   required?: string[];
@@ -77,9 +78,9 @@ export function findOperation(method: string, path: string): { template: string;
   return null;
 }
 
-function resolveRef<T>(ref: string): T {
+function resolveRef<T>(ref: string, root: unknown = githubSpec()): T {
   const parts = ref.replace(/^#\//, "").split("/");
-  let node: unknown = githubSpec();
+  let node: unknown = root;
   for (const part of parts) node = (node as Record<string, unknown>)[part];
   if (node === undefined) throw new Error(`unresolvable $ref ${ref}`);
   return node as T;
@@ -93,11 +94,16 @@ function typeOf(value: unknown): string {
 }
 
 /** Returns the list of problems (empty when the value matches). */
-export function validate(schema: Schema, value: unknown, at = "$", depth = 0): string[] {
+function validateIn(schema: Schema, value: unknown, at: string, depth: number, root: unknown): string[] {
+  return validate(schema, value, at, depth, root);
+}
+
+export function validate(schema: Schema, value: unknown, at = "$", depth = 0, root: unknown = githubSpec()): string[] {
   if (depth > 60) return [];
-  if (schema.$ref) return validate(resolveRef<Schema>(schema.$ref), value, at, depth + 1);
+  const validate = (s: Schema, v: unknown, a: string, d: number) => validateIn(s, v, a, d, root);
+  if (schema.$ref) return validate(resolveRef<Schema>(schema.$ref, root), value, at, depth + 1);
   if (value === null) {
-    if (schema.nullable || schema.type === "null") return [];
+    if (schema.nullable || schema.type === "null" || (Array.isArray(schema.type) && schema.type.includes("null"))) return [];
     // allOf/anyOf wrappers sometimes carry nullable on a member.
     if (!schema.type && (schema.anyOf || schema.oneOf || schema.allOf)) {
       const members = [...(schema.anyOf ?? []), ...(schema.oneOf ?? []), ...(schema.allOf ?? [])];
@@ -118,8 +124,9 @@ export function validate(schema: Schema, value: unknown, at = "$", depth = 0): s
   if (schema.enum && !schema.enum.includes(value)) problems.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   if (schema.type) {
     const actual = typeOf(value);
-    const ok = schema.type === actual || (schema.type === "number" && actual === "integer");
-    if (!ok) return [...problems, `${at}: expected ${schema.type}, got ${actual}`];
+    const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+    const ok = types.includes(actual) || (types.includes("number") && actual === "integer");
+    if (!ok) return [...problems, `${at}: expected ${types.join(" or ")}, got ${actual}`];
   }
   if (typeOf(value) === "object" && (schema.properties || schema.required || schema.additionalProperties !== undefined)) {
     const object = value as Record<string, unknown>;

@@ -26,3 +26,15 @@ describe("the fake's OpenAPI check", () => {
     expect(validateResponse({ method: "GET", path: "/repos/a/b", status: 503, body: { message: "x" }, injectedFault: true })).toEqual([]);
   });
 });
+
+describe("webhook payloads from GitHub's webhook description", () => {
+  it("official examples validate against their schema, and a broken one does not", async () => {
+    const { validateWebhookPayload, webhookExample, signWebhookBody } = await import("../../support/fake-github/index.ts");
+    const requested = webhookExample<Record<string, unknown>>("check-run-requested-action");
+    expect(validateWebhookPayload("check-run-requested-action", requested)).toEqual([]);
+    delete requested.check_run;
+    expect(validateWebhookPayload("check-run-requested-action", requested).join("\n")).toContain('missing required property "check_run"');
+    // GitHub's published test vector for X-Hub-Signature-256.
+    expect(signWebhookBody("It's a Secret to Everybody", "Hello, World!")).toBe("sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+  });
+});
