@@ -275,7 +275,8 @@ export async function downloadTarball(client: GitHubClient, owner: string, repo:
   const max = limits.maxCompressedBytes ?? defaultSnapshotLimits.maxCompressedBytes;
   const url = await client.tarballUrl(owner, repo, sha);
   // The redirect target carries its own short-lived token: no Authorization header.
-  const response = await fetch(url, { redirect: "follow" });
+  // Bounded in time as well as size: a stalled download must not hold a scan forever.
+  const response = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(15 * 60_000) });
   if (!response.ok || !response.body) throw new Error(`downloading the tarball of ${owner}/${repo}@${sha.slice(0, 12)} failed: HTTP ${response.status}`);
   const length = Number(response.headers.get("content-length"));
   if (Number.isFinite(length) && length > max) {

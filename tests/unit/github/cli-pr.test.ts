@@ -91,5 +91,9 @@ describe("poolguard pr", () => {
     const unreachable = await poolguardPr(["--repo", "acme/nope", "--api-url", h.fake.apiUrl]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain("HTTP 404");
+    const noBranch = await poolguardPr(["--repo", "acme/shop", "--api-url", h.fake.apiUrl, "--base", "release"]);
+    expect(noBranch.code).toBe(1);
+    expect(noBranch.stderr).toContain("HTTP 404");
+    expect(h.fake.writeCount()).toBe(0);
   });
 });
