@@ -51,6 +51,12 @@ export type BlockRewrite = {
   drop: SyntaxNode[];
   /** Extra line before the moved statements at block indentation (e.g. `try:`). */
   opener?: string;
+  /**
+   * The code's own release, when it is a statement of this block: the moved range ends
+   * there (the release is dropped) and what follows it stays outside, so the fix never
+   * holds the resource longer than the code did.
+   */
+  endAt?: SyntaxNode;
 };
 
 /**
@@ -59,11 +65,13 @@ export type BlockRewrite = {
  * rebound, or the moved code holds a multi-line string whose content would change.
  */
 export function rewriteRestOfBlock(ctx: PythonRuleContext, acq: Acquisition, rewrite: BlockRewrite): TextEdit[] | null {
-  const statements = acq.block.namedChildren.filter((s) => s.startIndex >= acq.statement.endIndex && s.type !== "comment");
+  const endAt = rewrite.endAt;
+  const statements = acq.block.namedChildren.filter((s) => s.startIndex >= acq.statement.endIndex && s.type !== "comment" && (!endAt || s.endIndex <= endAt.startIndex || s.id === endAt.id));
   if (statements.length === 0) return null;
   const last = statements[statements.length - 1];
   const blockEnd = last.endIndex;
-  const uses = usesAfter(acq);
+  const inDropped = (u: SyntaxNode) => rewrite.drop.some((d) => d.startIndex <= u.startIndex && u.endIndex <= d.endIndex);
+  const uses = usesAfter(acq).filter((u) => !inDropped(u));
   if (uses.some((u) => u.startIndex >= blockEnd)) return null;
   // Rebinding inside the moved code would change what the header manages.
   for (const u of uses) {

@@ -106,7 +106,10 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
   const acq = acquisitionOf(site, fn);
   if (!acq) return null;
   if (report.transfers.length > 0) return null;
-  const drop = [...redundantCloses(acq, site.facts.releaseMethods), ...releaseCallStatements(acq, site)];
+  const releases = [...redundantCloses(acq, site.facts.releaseMethods), ...releaseCallStatements(acq, site)].sort((a, b) => a.startIndex - b.startIndex);
+  // The code's first own release in this block ends the new block: the fix holds the resource no longer than the code did.
+  const endAt = releases[0];
+  const drop = endAt ? [endAt] : [];
   const dropped = (line: number) => drop.some((d) => d.startPosition.row + 1 <= line && line <= d.endPosition.row + 1);
   const doubleClose = report.releases.some((r) => !dropped(r.start.line));
   // Closing a session detaches the ORM objects it loaded; closing a connection closes its cursors.
@@ -116,7 +119,7 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
   let description: string;
   if (form) {
     const header = `${form} ${acq.call.text} as ${acq.name}:`;
-    edits = rewriteRestOfBlock(ctx, acq, { header, footer: [], drop });
+    edits = rewriteRestOfBlock(ctx, acq, { header, footer: [], drop, endAt });
     description = `Use \`${header.slice(0, -1)}\` so the ${noun} is closed on every path`;
   } else {
     const release = site.facts.protocols.includes("try-finally") ? releaseStatement(site, fn) : null;
@@ -129,6 +132,7 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
         { text: release, extraIndent: 1 },
       ],
       drop,
+      endAt,
     });
     description = `Close \`${acq.name}\` in a \`finally\` block`;
   }
@@ -142,25 +146,31 @@ export function firstRelease(report: SiteReport): number | null {
 }
 
 /** Results a connection hands back already read into memory (safe to use after it closes). */
-const materialized = /\.(all|fetchall|fetchone|fetchmany|fetchval|fetchrow|fetch|scalar|scalar_one|scalar_one_or_none|first|one|one_or_none|count|rowcount)\(.*\)$|\.rowcount$/;
+const materialized = /\.(all|fetchall|fetchone|fetchmany|fetchval|fetchrow|fetch|scalar|scalar_one|scalar_one_or_none|first|one|one_or_none|count|rowcount)\(.*\)(\[[^\]]*\])*$|\.rowcount$/;
 
 /**
  * Does something obtained from the resource (an ORM instance, a lazy result, a cursor)
  * leave the function, returned or stored? Then closing the resource at the end of the
- * function breaks the caller, and a fix that does so is not safe.
+ * function breaks the caller, and a fix that does so is not safe. Values already read
+ * into memory (`fetchall()`, `scalar_one()` of a Core query, `count()`) are fine.
  */
 export function derivedEscapes(fn: LoweredFunction, name: string, session: boolean): boolean {
-  const derived = new Set<string>([name]);
-  const mentions = (node: SyntaxNode) => node.descendantsOfType("identifier").some((id) => derived.has(id.text) && id.parent?.type !== "keyword_argument");
   const body = fn.fn.childForFieldName("body");
   if (!body) return false;
+  // Core queries (`text(...)`, SQL strings) give plain rows and values; ORM queries give instances bound to the session.
+  const coreOnly = !session || !/\.(query|get|merge|refresh)\(|select\(\s*[A-Z]/.test(fn.fn.text);
+  const plain = (node: SyntaxNode) => {
+    const text = node.text.replace(/^await\s+/, "").trim();
+    return /\.count\(\)$/.test(text) || (coreOnly && materialized.test(text));
+  };
+  const derived = new Set<string>([name]);
+  const mentions = (node: SyntaxNode) =>
+    (node.type === "identifier" && derived.has(node.text)) || node.descendantsOfType("identifier").some((id) => derived.has(id.text) && id.parent?.type !== "keyword_argument");
   for (let round = 0; round < 2; round++) {
     for (const a of body.descendantsOfType("assignment")) {
       const left = a.childForFieldName("left");
       const right = a.childForFieldName("right");
-      if (left?.type !== "identifier" || !right || derived.has(left.text) || !mentions(right)) continue;
-      const text = right.text.replace(/^await\s+/, "").trim();
-      if (session ? /\.count\(\)$/.test(text) : materialized.test(text)) continue;
+      if (left?.type !== "identifier" || !right || derived.has(left.text) || !mentions(right) || plain(right)) continue;
       derived.add(left.text);
     }
     for (const loop of body.descendantsOfType("for_statement")) {
@@ -169,23 +179,11 @@ export function derivedEscapes(fn: LoweredFunction, name: string, session: boole
       if (left?.type === "identifier" && right && mentions(right)) derived.add(left.text);
     }
   }
-  derived.delete(name);
-  if (derived.size === 0 && !session) {
-    // `return conn.execute(...)` (a lazy result) escapes too.
-    return fn.returns.some((ret) => {
-      const value = ret.node.namedChildren[0];
-      return !!value && value.text !== name && new RegExp(`\\b${name}\\b`).test(value.text) && !materialized.test(value.text.replace(/^await\s+/, ""));
-    });
-  }
-  const escapes = (node: SyntaxNode | undefined) => !!node && node.descendantsOfType("identifier").concat(node.type === "identifier" ? [node] : []).some((id) => derived.has(id.text));
+  const escapes = (node: SyntaxNode | null | undefined) => !!node && node.text !== name && mentions(node) && !plain(node);
   if (fn.returns.some((ret) => escapes(ret.node.namedChildren[0]))) return true;
-  if (session && fn.returns.some((ret) => {
-    const value = ret.node.namedChildren[0];
-    return !!value && value.text !== name && new RegExp(`\\b${name}\\b`).test(value.text) && !/\.count\(\)$/.test(value.text);
-  })) return true;
   for (const a of body.descendantsOfType("assignment")) {
     const left = a.childForFieldName("left");
-    if ((left?.type === "attribute" || left?.type === "subscript") && escapes(a.childForFieldName("right") ?? undefined)) return true;
+    if ((left?.type === "attribute" || left?.type === "subscript") && escapes(a.childForFieldName("right"))) return true;
   }
   return false;
 }

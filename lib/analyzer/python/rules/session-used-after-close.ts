@@ -34,7 +34,9 @@
  * Safe. The fix moves the statements after the block, up to the last one that uses the
  * session, into the block. It is offered only when those statements directly follow the
  * block, do not rebind the name, and hold no multi-line string. Uses in an `except` or in
- * deferred code get no fix.
+ * deferred code get no fix. When the block also opens a transaction
+ * (`with Session() as s, s.begin():`) the fix is unsafe: the moved statements would run
+ * inside that transaction.
  *
  * ## Options
  * None. Severity is `error`: the code is wrong whatever else happens.
@@ -159,6 +161,9 @@ function moveIntoBlock(ctx: PythonRuleContext, withStatement: SyntaxNode, name: 
     if (ctx.lines[row].trim() === "") continue;
     edits.push({ path: ctx.path, start: { line: row + 1, column: 1 }, end: { line: row + 1, column: 1 }, text: unit });
   }
-  return { safety: "safe" as const, description: `Move the statements that use \`${name}\` into the \`with\` block`, edits };
+  // `with Session() as s, s.begin():` commits at the end of the block: moved statements would join the transaction.
+  const items = withStatement.descendantsOfType("with_item").filter((i) => i.parent?.parent?.id === withStatement.id);
+  const transactional = items.length > 1 || items.some((i) => /\.begin\(/.test(i.text));
+  return { safety: transactional ? ("unsafe" as const) : ("safe" as const), description: `Move the statements that use \`${name}\` into the \`with\` block`, edits };
 }
 
