@@ -100,7 +100,9 @@ function sites(ctx: PythonRuleContext): ImportSite[] {
       found.push({ module, name: nameNode?.text ?? "", alias, node: name, nameNode, statement });
     }
   }
-  for (const call of ctx.root.descendantsOfType("call")) {
+  // Walking every call of a file is costly; most files never call import_module.
+  const calls = ctx.text.includes("import_module") ? ctx.root.descendantsOfType("call") : [];
+  for (const call of calls) {
     if (!/(^|\.)import_module$/.test(call.childForFieldName("function")?.text ?? "")) continue;
     const first = call.childForFieldName("arguments")?.namedChildren[0];
     if (first?.type !== "string") continue;
