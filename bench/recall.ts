@@ -1,10 +1,11 @@
-// npm run bench:recall -- [--set dev|holdout|all] [--json] [--mirrors DIR] [--case ID]... [--check]
+// npm run bench:recall -- [--set dev|holdout|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]
 //
 // Recall and precision on the labelled corpus of real bug-fix commits (bench/corpus/cases.json,
 // references only). For each case the buggy and the fixed file versions are taken from a local
 // bare git mirror of the repository (<mirrors>/<owner>+<name>, see bench/corpus/README.md), the
-// whole tree at each commit is extracted (cached under /tmp/poolguard-corpus/<repo>/<sha>), and
-// the Poolguard CLI scans it with --only limited to the case's file, so cross-file facts count.
+// tree at each commit is extracted with every file of the case's language (cached under
+// /tmp/poolguard-corpus/<repo>/<sha>-<language>), and the Poolguard CLI scans that whole tree
+// with --only limited to the case's file, so cross-file facts (factories, wrappers) count.
 // --analyzer DIR runs another Poolguard checkout's CLI (e.g. a snapshot of an older commit).
 // --check only validates the case list against the mirrors (shas, paths, line ranges).
 import { execFileSync, spawnSync } from "node:child_process";
@@ -27,7 +28,7 @@ import {
 const projectRoot = join(import.meta.dirname, "..");
 const cacheRoot = "/tmp/poolguard-corpus";
 
-type Args = { set: "dev" | "holdout" | "all"; json: boolean; mirrors: string; analyzer: string; only: string[]; check: boolean };
+type Args = { set: "dev" | "holdout" | "all"; json: boolean; save?: string; mirrors: string; analyzer: string; only: string[]; check: boolean };
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { set: "all", json: false, mirrors: "/work/.mirror", analyzer: projectRoot, only: [], check: false };
@@ -43,6 +44,7 @@ function parseArgs(argv: string[]): Args {
       if (v !== "dev" && v !== "holdout" && v !== "all") usage("--set takes dev, holdout or all");
       args.set = v;
     } else if (a === "--json") args.json = true;
+    else if (a === "--save") args.save = resolve(value());
     else if (a === "--mirrors") args.mirrors = value();
     else if (a === "--analyzer") args.analyzer = resolve(value());
     else if (a === "--case") args.only.push(value());
@@ -53,7 +55,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|all] [--json] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
+  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
   process.exit(2);
 }
 
@@ -317,8 +319,7 @@ async function main() {
   });
 
   const analyzerCommit = analyzerRevision(args.analyzer);
-  if (args.json) {
-    const summary = {
+  const summary = {
       analyzer_commit: analyzerCommit,
       date: new Date().toISOString(),
       set: args.set,
@@ -328,6 +329,8 @@ async function main() {
       by_rule: Object.fromEntries([...groupBy(outcomes, (o) => o.rule)].map(([k, v]) => [k, tally(v)])),
       cases: outcomes,
     };
+  if (args.save) writeFileSync(args.save, `${JSON.stringify(summary, null, 2)}\n`);
+  if (args.json) {
     process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     return;
   }
