@@ -182,7 +182,7 @@ function flatBlocks(text: string, reader: Reader): ConfigBlock[] {
     const rules = property(item, "rules");
     // An object with nothing but `ignores` removes files from linting altogether.
     if (keys.length === 1 && keys[0] === "ignores") {
-      blocks.push({ files: [], ignores: (stringList(ignores) ?? []).map((glob) => flatGlob(reader.dir, glob)), rules: undefined, line: item.line });
+      blocks.push(makeBlock([], stringList(ignores) ?? [], (glob) => flatGlob(reader.dir, glob), undefined, item.line));
       continue;
     }
     if (!rules || !mentionsRestrictions(rules, reader)) continue;
@@ -192,11 +192,22 @@ function flatBlocks(text: string, reader: Reader): ConfigBlock[] {
       reader.notes.push({ path: reader.file, line: item.line, message: "ESLint import restrictions not read: `files`/`ignores` of this config object are not literal strings" });
       continue;
     }
-    blocks.push({ files: fileGlobs.map((glob) => flatGlob(reader.dir, glob)), ignores: ignoreGlobs.map((glob) => flatGlob(reader.dir, glob)), rules, line: item.line });
+    blocks.push(makeBlock(fileGlobs, ignoreGlobs, (glob) => flatGlob(reader.dir, glob), rules, item.line));
   }
   // Global ignores (an object holding only `ignores`) apply to every block.
   const globalIgnores = blocks.filter((block) => !block.rules).flatMap((block) => block.ignores);
   return blocks.filter((block) => block.rules).map((block) => ({ ...block, ignores: [...block.ignores, ...globalIgnores] }));
+}
+
+/**
+ * A block's scope as plain globs: a negated `files` pattern (`!src/gen/**`) excludes
+ * files, so it joins the ignores; a negated ignore only re-includes files and is dropped
+ * (erring towards not reporting).
+ */
+function makeBlock(files: string[], ignores: string[], place: (glob: string) => string, rules: Literal | undefined, line: number): ConfigBlock {
+  const positive = files.filter((glob) => !glob.startsWith("!")).map(place);
+  const excluded = files.filter((glob) => glob.startsWith("!")).map((glob) => place(glob.slice(1)));
+  return { files: positive, ignores: [...ignores.filter((glob) => !glob.startsWith("!")).map(place), ...excluded], rules, line };
 }
 
 /** Flat config globs are relative to the config's folder. */
@@ -213,7 +224,8 @@ function legacyGlob(dir: string, glob: string): string {
 }
 
 function legacyBlocks(config: Literal, reader: Reader): ConfigBlock[] {
-  const ignorePatterns = (stringList(property(config, "ignorePatterns")) ?? []).map((glob) => legacyGlob(reader.dir, glob));
+  // Negated ignore patterns only re-include files: dropping them errs towards not reporting.
+  const ignorePatterns = (stringList(property(config, "ignorePatterns")) ?? []).filter((glob) => !glob.startsWith("!")).map((glob) => legacyGlob(reader.dir, glob));
   const blocks: ConfigBlock[] = [];
   const rules = property(config, "rules");
   if (rules && mentionsRestrictions(rules, reader)) blocks.push({ files: [], ignores: ignorePatterns, rules, line: rules.line });
@@ -227,12 +239,8 @@ function legacyBlocks(config: Literal, reader: Reader): ConfigBlock[] {
       reader.notes.push({ path: reader.file, line: override.line, message: "ESLint import restrictions not read: `files`/`excludedFiles` of this override are not literal strings" });
       continue;
     }
-    blocks.push({
-      files: files.map((glob) => legacyGlob(reader.dir, glob)),
-      ignores: [...excluded.map((glob) => legacyGlob(reader.dir, glob)), ...ignorePatterns],
-      rules: overrideRules,
-      line: override.line,
-    });
+    const block = makeBlock(files, excluded, (glob) => legacyGlob(reader.dir, glob), overrideRules, override.line);
+    blocks.push({ ...block, ignores: [...block.ignores, ...ignorePatterns] });
   }
   return blocks;
 }

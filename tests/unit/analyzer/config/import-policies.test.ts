@@ -255,6 +255,19 @@ describe("ESLint configs", () => {
     ]);
   });
 
+  it("negated globs: a negated files pattern excludes files, a negated ignore is dropped", () => {
+    const root = repo({
+      "eslint.config.js": [
+        "export default [",
+        "  { files: ['src/**', '!src/gen/**'], ignores: ['**/*.test.ts', '!src/keep.test.ts'], rules: { 'no-restricted-imports': ['error', 'pg'] } },",
+        "];",
+        "",
+      ].join("\n"),
+    });
+    const { bans } = readImportPolicies(root, both);
+    expect(bans.map((ban) => [ban.in, ban.allow_in])).toEqual([[["src/**"], ["**/*.test.ts", "src/gen/**"]]]);
+  });
+
   it("never runs the config: non-literal parts are notes, shared configs are skipped silently", () => {
     const root = repo({
       "eslint.config.ts": [
