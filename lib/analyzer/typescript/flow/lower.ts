@@ -947,13 +947,19 @@ function lowerAssignTarget(ctx: Ctx, target: ts.Expression | ts.ForInitializer, 
       }
       return;
     }
-    // A module-level or global variable: the value outlives the call.
+    // A module-level or outer variable: the value outlives the call, unless this function
+    // releases it itself (`runner = ds.createQueryRunner(); ...; await runner.release()`).
     bindValue(ctx, left.text, value, node);
-    transfer(ctx, value, "stored-container", node);
+    if (!releasedHere(ctx, left.text)) transfer(ctx, value, "stored-container", node);
     return;
   }
   if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword) {
     const path = `this.${left.name.text}`;
+    // Stored in a field and released by this same method: judged here, path by path.
+    if (releasedHere(ctx, path)) {
+      bindValue(ctx, path, value, node);
+      return;
+    }
     for (const ref of refsOf(value)) {
       if ("temp" in ref) {
         const site = siteInfo(ctx, ref.temp);
@@ -1223,6 +1229,30 @@ function releaseMethodReference(ctx: Ctx, node: ts.Expression): Ref | null {
   return ctx.sites.some((site) => site.bound === ref.var) ? ref : null;
 }
 
+const releasedNames = new WeakMap<ts.Node, Set<string>>();
+
+/** Names this function calls a release method on (`x.release()`, `x.end()`), anywhere in its body. */
+function releasedHere(ctx: Ctx, name: string): boolean {
+  let names = releasedNames.get(ctx.owner);
+  if (!names) {
+    const found = new Set<string>();
+    const body = ts.isSourceFile(ctx.owner) ? ctx.owner : isFunctionLike(ctx.owner) ? ctx.owner.body : undefined;
+    if (body) {
+      walk(body, (child) => {
+        if (ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && ctx.facts.releaseMethods.has(child.expression.name.text)) {
+          const receiver = unwrapTypes(child.expression.expression);
+          if (ts.isIdentifier(receiver)) found.add(receiver.text);
+          if (ts.isPropertyAccessExpression(receiver) && receiver.expression.kind === ts.SyntaxKind.ThisKeyword) found.add(`this.${receiver.name.text}`);
+        }
+        return true;
+      });
+    }
+    names = found;
+    releasedNames.set(ctx.owner, names);
+  }
+  return names.has(name);
+}
+
 function isTrackedReceiver(ctx: Ctx, receiver: Value | null): boolean {
   if (!receiver?.ref || !("var" in receiver.ref)) return false;
   const name = receiver.ref.var;
@@ -1260,7 +1290,14 @@ function resolveCallee(ctx: Ctx, callee: ts.Expression): Resolved {
     // `this.helper(x)`: a method of the enclosing class.
     if (receiverNode.kind === ts.SyntaxKind.ThisKeyword && ctx.classInfo) {
       const summary = facts.flow.summaries[`${facts.path}#${ctx.classInfo.name}.${method}`] ?? null;
-      return { ...base, summary, resultType: summary?.returnsFresh ?? summary?.returnsType ?? null, method, receiverNode, receiver: { ref: null, type: null, qualified: "this" } };
+      const resultType = summary?.returnsFresh ?? summary?.returnsType ?? null;
+      if (resultType || summary?.releasesParams.length || summary?.takesParams.length) {
+        return { ...base, summary, resultType, method, receiverNode, receiver: { ref: null, type: null, qualified: "this" } };
+      }
+      // A class of the library's own kind (`this.createQueryRunner()` inside a driver).
+      const conventional = conventionType(ctx, method, receiverNode);
+      const model = conventional ? (facts.registry.types.get(conventional)?.methods?.[method] ?? null) : null;
+      return { ...base, summary, model, resultType: model?.returns ?? null, method, receiverNode, receiverType: conventional, receiver: { ref: null, type: null, qualified: "this" } };
     }
     const receiver = lowerExpr(ctx, receiverNode);
     if (ts.isElementAccessExpression(callee)) lowerExpr(ctx, callee.argumentExpression);
