@@ -92,7 +92,7 @@ async function serveApi(): Promise<{ url: string; close: () => void }> {
       const handler = match && modules.get(file)?.[req.method ?? "GET"];
       if (!match || !handler) continue;
       const payload = req.method === "GET" ? undefined : await body(req);
-      const request = new Request(url, { method: req.method, headers: req.headers as Record<string, string>, body: payload });
+      const request = new Request(url, { method: req.method, headers: req.headers as Record<string, string>, body: payload ? new Uint8Array(payload) : undefined });
       const params = Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(match[i + 1])]));
       const response = await handler(request, { params: Promise.resolve(params) });
       res.writeHead(response.status, Object.fromEntries(response.headers));

@@ -2,6 +2,9 @@
 // (in-process on the database, BullMQ on Redis) only move job ids around; the handlers
 // in scan-repository.ts and fire-schedule.ts do the work the same way on both.
 
+/** Environment variables (a plain record, so tests can pass their own). */
+export type Env = Record<string, string | undefined>;
+
 export const jobNames = { scanRepository: "scan-repository", fireSchedule: "fire-schedule" } as const;
 export type JobName = (typeof jobNames)[keyof typeof jobNames];
 
@@ -25,20 +28,20 @@ export type LeaseTiming = { leaseMs: number; heartbeatMs: number };
  * How long a runner's claim on a scan lasts without renewal. A runner that dies is
  * noticed after this long; POOLGUARD_LEASE_SECONDS shortens it (tests use a few seconds).
  */
-export function leaseTiming(env: NodeJS.ProcessEnv = process.env): LeaseTiming {
+export function leaseTiming(env: Env = process.env): LeaseTiming {
   const seconds = Number(env.POOLGUARD_LEASE_SECONDS);
   const leaseMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
   return { leaseMs, heartbeatMs: Math.max(250, Math.floor(leaseMs / 3)) };
 }
 
 /** Scans one runner process works on at once (POOLGUARD_WORKER_CONCURRENCY, default 1). */
-export function workerConcurrency(env: NodeJS.ProcessEnv = process.env): number {
+export function workerConcurrency(env: Env = process.env): number {
   const value = Number(env.POOLGUARD_WORKER_CONCURRENCY);
   return Number.isInteger(value) && value > 0 ? value : 1;
 }
 
 export type TransportKind = "database" | "bullmq";
 
-export function transportKind(env: NodeJS.ProcessEnv = process.env): TransportKind {
+export function transportKind(env: Env = process.env): TransportKind {
   return env.REDIS_URL?.trim() ? "bullmq" : "database";
 }

@@ -8,6 +8,8 @@ import { sourceFor } from "./sources.ts";
 // While it works it renews its lease; losing the lease or a cancel request stops the
 // analyzer. Temporary files are removed in every case.
 
+type Env = Record<string, string | undefined>;
+
 export type ScanRunOptions = {
   owner: string;
   leaseMs: number;
@@ -31,7 +33,7 @@ export type ScanOutcome =
   /** The runner is shutting down: the scan is left for recovery to re-queue. */
   | { status: "interrupted" };
 
-export function scanTimeLimitMs(env: NodeJS.ProcessEnv = process.env): number {
+export function scanTimeLimitMs(env: Env = process.env): number {
   const value = Number(env.POOLGUARD_SCAN_TIME_LIMIT_SECONDS);
   return Number.isFinite(value) && value > 0 ? value * 1000 : 30 * 60 * 1000;
 }

@@ -6,6 +6,9 @@ import { isAbsolute, join, relative, resolve, sep } from "node:path";
 // Where a scan's files come from. Every source yields a directory on this machine and a
 // `dispose` that removes whatever it created (called in a finally by the scan service).
 
+/** Environment variables (a plain record, so tests can pass their own). */
+export type Env = Record<string, string | undefined>;
+
 export type SnapshotKind = "local" | "git" | "github";
 
 export type Snapshot = {
@@ -50,7 +53,7 @@ export class SnapshotFetchError extends Error {
 // ---------- local paths ----------
 
 /** POOLGUARD_LOCAL_ROOTS, colon-separated, resolved to real paths. Unset: none. */
-export function allowedLocalRoots(env: NodeJS.ProcessEnv = process.env): string[] {
+export function allowedLocalRoots(env: Env = process.env): string[] {
   const roots: string[] = [];
   for (const entry of (env.POOLGUARD_LOCAL_ROOTS ?? "").split(":")) {
     const trimmed = entry.trim();
@@ -70,7 +73,7 @@ function inside(root: string, path: string): boolean {
  * made on the real path, so a symbolic link or `..` that leads outside every root is
  * refused, whatever the path looks like.
  */
-export function resolveLocalPath(path: string, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveLocalPath(path: string, env: Env = process.env): string {
   const roots = allowedLocalRoots(env);
   if (roots.length === 0) throw new SnapshotRefusedError("local paths are disabled on this server (POOLGUARD_LOCAL_ROOTS is not set)");
   if (!isAbsolute(path)) throw new SnapshotRefusedError("a local path must be absolute");
@@ -109,7 +112,7 @@ async function localHead(root: string): Promise<string | null> {
   }
 }
 
-export function localSource(path: string, env: NodeJS.ProcessEnv = process.env): SnapshotSource {
+export function localSource(path: string, env: Env = process.env): SnapshotSource {
   return {
     kind: "local",
     describe: path,
@@ -131,7 +134,7 @@ export function localSource(path: string, env: NodeJS.ProcessEnv = process.env):
  * plain paths and anything with an option-like start are refused here, and git itself
  * is told to refuse every other transport (protocol.allow=never) as a second wall.
  */
-export function validateGitUrl(url: string, env: NodeJS.ProcessEnv = process.env): string {
+export function validateGitUrl(url: string, env: Env = process.env): string {
   const value = url.trim();
   if (!value || value.startsWith("-") || /[\s\0]/.test(value)) throw new SnapshotRefusedError("not a git URL");
   if (value.includes("::")) throw new SnapshotRefusedError("git remote helpers (ext::, fd:: ...) are not allowed");
@@ -175,7 +178,7 @@ function gitEnv(): NodeJS.ProcessEnv {
   };
 }
 
-function gitArgs(env: NodeJS.ProcessEnv): string[] {
+function gitArgs(env: Env): string[] {
   const http = env.POOLGUARD_GIT_ALLOW_LOOPBACK_HTTP === "1" ? ["-c", "protocol.http.allow=always"] : [];
   return [
     "-c",
@@ -201,7 +204,7 @@ function gitFailure(error: unknown, url: string): Error {
   return new SnapshotFetchError(message);
 }
 
-export function gitSource(url: string, env: NodeJS.ProcessEnv = process.env): SnapshotSource {
+export function gitSource(url: string, env: Env = process.env): SnapshotSource {
   return {
     kind: "git",
     describe: redactGitUrl(url),

@@ -93,7 +93,7 @@ describe("git URLs", () => {
       server = createServer((req, res) => {
         const [path, query = ""] = (req.url ?? "/").split("?");
         const cgi = spawn("git", ["http-backend"], {
-          env: {
+          env: <NodeJS.ProcessEnv>(<unknown>{
             PATH: process.env.PATH,
             GIT_PROJECT_ROOT: projects,
             GIT_HTTP_EXPORT_ALL: "1",
@@ -102,7 +102,7 @@ describe("git URLs", () => {
             REQUEST_METHOD: req.method,
             CONTENT_TYPE: req.headers["content-type"] ?? "",
             HTTP_GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
-          },
+          }),
         });
         req.pipe(cgi.stdin);
         let head = Buffer.alloc(0);
