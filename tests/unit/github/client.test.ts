@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGitHubClient, githubAuthFromEnv, GitHubConfigError } from "../../../lib/github/client.ts";
 import { ensureFixPullRequests } from "../../../lib/github/fix-pull-requests.ts";
 import { redact, registerSecret } from "../../../lib/github/redact.ts";
+import { downloadSnapshotIntoMemory } from "../../../lib/github/snapshot.ts";
 import { type FakeGitHub, startFakeGitHub } from "../../support/fake-github/index.ts";
-import { type Harness, harness } from "./setup.ts";
+import { type Harness, harness, leakyRepository } from "./setup.ts";
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -165,6 +168,20 @@ describe("repository reads", () => {
     expect(await h.client.readConfigFile("acme", "shop", second)).toEqual({ path: "poolguard.yml", text: "rules:\n  engine-per-call: off\n" });
     expect(await h.client.readConfigFile("acme", "shop", first)).toBeNull();
     await expect(h.client.tarballUrl("acme", "shop", "main")).rejects.toThrow(/commit sha/);
+  });
+
+  it("downloads a commit's snapshot into memory, top folder stripped, and the same into a folder", async () => {
+    h = await harness();
+    const head = await h.client.resolveHead("acme", "shop");
+    const memory = await downloadSnapshotIntoMemory(h.client, { owner: "acme", repo: "shop", sha: head.sha });
+    expect(memory.files.map((f) => f.path)).toEqual(["README.md", "app/db.py", "app/users.py", "jobs/cleanup.py"]);
+    expect(memory.files.find((f) => f.path === "jobs/cleanup.py")?.text).toBe(leakyRepository["jobs/cleanup.py"]);
+    expect(memory.skipped).toEqual([]);
+    const snap = await h.snapshot();
+    expect(readFileSync(join(snap.root, "app/users.py"), "utf8")).toBe(leakyRepository["app/users.py"]);
+    // The tarball was asked for by sha, and its link needs no credentials.
+    const tarballCalls = h.fake.log.filter((e) => e.path.includes("/tarball/"));
+    expect(tarballCalls.every((e) => e.path.endsWith(`/tarball/${head.sha}`))).toBe(true);
   });
 
   it("reviews are all or nothing: one comment outside the diff fails the whole review", async () => {
