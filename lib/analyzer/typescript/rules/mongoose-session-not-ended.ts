@@ -2,12 +2,15 @@
  * # mongoose-session-not-ended
  *
  * ## What it does
- * Flags a mongoose or MongoDB driver session from `startSession()` that is not
- * `endSession()`ed on every path: ended in a `finally` block, by `await using`, or on
- * every branch including `catch` and early `return`/`throw`. Helpers that manage the
- * session for you (`mongoose.connection.transaction(fn)`, `client.withSession(fn)`)
- * never call `startSession()` in your code and are not flagged; a session that is
- * returned, stored or handed to an owner is not flagged either.
+ * Flags a mongoose or MongoDB driver session from `startSession()` (`mongoose.startSession()`,
+ * `connection.startSession()`, `Model.startSession()`, `client.startSession()` on a
+ * `MongoClient`) that is not `endSession()`ed on every path of the function's control flow:
+ * ended in a `finally` block, by `await using`, or on every branch including `catch` and
+ * early `return`/`throw`. Helpers that manage the session for you
+ * (`mongoose.connection.transaction(fn)`, `client.withSession(fn)`) never call
+ * `startSession()` in your code and are not flagged; a session that is returned, stored or
+ * handed to an owner is not flagged either; a project function that ends the session it is
+ * given counts as ending it.
  *
  * ## Why is this bad?
  * Every session holds a server session and, inside a transaction, locks. A session that
@@ -41,14 +44,17 @@
  * ```
  *
  * ## Fix safety
- * Safe. Wraps the statements after `startSession()` to the end of the block in
- * `try { ... } finally { await session.endSession(); }` and drops the redundant
- * happy-path `endSession()`. Offered only when every existing `endSession()` is a plain
- * top-level statement of that block.
+ * Safe. Wraps the statements that use the session, from the one after `startSession()` to
+ * the last one that needs it, in `try { ... } finally { await session.endSession(); }`
+ * (without `await` outside `async` functions) and drops the redundant happy-path
+ * `endSession()`, keeping the file's indentation and semicolon style. Offered only when
+ * every existing `endSession()` is a plain top-level statement of that block and the
+ * session is not handed to anyone on any path.
  *
  * ## Options
  * `sessions.closers` in the config: functions that take ownership of a session.
- */
+ * `resources:` adds your own acquire/release pairs.
+*/
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import type { RuleContext } from "../context.ts";
 import { leakFindings } from "../flow/findings.ts";

@@ -4,13 +4,15 @@
  * ## What it does
  * Flags `new PrismaClient()` inside a function, method, constructor or class field,
  * where it runs once per request or per object instead of once per process. Not
- * flagged: module level; the `globalThis` singleton pattern
- * (`globalForPrisma.prisma ?? new PrismaClient()`); a `getPrisma()` that caches the
- * client on a module variable or `globalThis` (`prisma ??= new PrismaClient()`,
- * `if (!client) client = new PrismaClient()`); a factory that is called at module level
+ * flagged: module level; a client stored outside the call (the `globalThis` singleton
+ * pattern `globalForPrisma.prisma ?? new PrismaClient()`, a `getPrisma()` that caches it
+ * on a module variable or `globalThis`: `prisma ??= new PrismaClient()`,
+ * `if (!client) client = new PrismaClient()`); a factory handed to a memo
+ * (`remember("prisma", () => new PrismaClient())`) or called at module level
  * (`const prismaClientSingleton = () => new PrismaClient()` with
  * `globalThis.prisma ?? prismaClientSingleton()`, or a seed script's `main()`); and
- * classes a DI container builds once (`@Injectable()`, `@Service()`).
+ * classes a DI container builds once (`@Injectable()`, `@Service()`). Where the client
+ * goes is read from the function's dataflow, not from its name.
  *
  * ## Why is this bad?
  * Each `PrismaClient` owns its own connection pool (`num_cpus * 2 + 1` connections by

@@ -3,13 +3,16 @@
  *
  * ## What it does
  * Flags a transaction that is started by hand and not committed or rolled back on every
- * path: knex `const trx = await knex.transaction()`, Sequelize's unmanaged
+ * path of the function's control flow: knex `const trx = await knex.transaction()` (and a
+ * nested `await trx.transaction()`), Sequelize's unmanaged
  * `const t = await sequelize.transaction()`, and TypeORM
  * `await queryRunner.startTransaction()` (finished by `commitTransaction()` /
- * `rollbackTransaction()`). The managed forms that take a callback
- * (`knex.transaction(async (trx) => ...)`, `sequelize.transaction(async (t) => ...)`,
- * `dataSource.transaction(...)`) finish the transaction themselves and are not flagged;
- * neither is a transaction that is returned or handed to an owner.
+ * `rollbackTransaction()`; releasing the runner does not finish it). The managed forms
+ * that take a callback (`knex.transaction(async (trx) => ...)`,
+ * `sequelize.transaction(async (t) => ...)`, `dataSource.transaction(...)`) finish the
+ * transaction themselves and are not flagged; neither is a transaction that is returned,
+ * handed to an owner, or finished by a project helper that commits or rolls back the
+ * transaction it is given (`commitTrans(trx)`).
  *
  * ## Why is this bad?
  * An open transaction keeps its connection checked out and holds its row locks. When an
@@ -42,7 +45,8 @@
  *
  * ## Options
  * `sessions.closers` in the config: functions that take ownership of a transaction.
- */
+ * `resources:` adds your own acquire/release pairs.
+*/
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import type { RuleContext } from "../context.ts";
 import { leakFindings } from "../flow/findings.ts";
