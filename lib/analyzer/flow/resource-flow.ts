@@ -190,8 +190,14 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
         recorder?.use(sitesOf(next, effect.ref), next, effect.span);
         break;
       case "absent":
-        // Only values still owned: a released or transferred one keeps its fate.
-        for (const site of sitesOf(next, effect.ref)) if (site !== UNTRACKED && next.sites.get(site) === OWNED) next.sites.delete(site);
+        // This path holds nothing: drop the "owned" possibility; released or transferred fates stay.
+        for (const site of sitesOf(next, effect.ref)) {
+          const bits = site < 0 ? undefined : next.sites.get(site);
+          if (bits === undefined || !(bits & OWNED)) continue;
+          const rest = bits & ~OWNED;
+          if (rest === 0) next.sites.delete(site);
+          else next.sites.set(site, rest);
+        }
         break;
       case "parent": {
         const parents = sitesOf(next, effect.parent).filter((s) => s >= 0);

@@ -39,4 +39,17 @@ describe("absent effect", () => {
     expect(verdictFor(result, 1)).toEqual({ kind: "ok" });
     expect(result.usesAfterRelease.map((u) => u.use.start.line)).toEqual([4]);
   });
+
+  it("clears the owned possibility of a value owned on one joined path and transferred on another", () => {
+    const b = new GraphBuilder();
+    b.add([acquire(1, "s")], at(1));
+    b.branch({ effects: [], span: at(2) }, () => b.add([{ kind: "transfer", ref: { var: "s" }, reason: "passed-unknown-owner", span: at(3) }], at(3)), null);
+    // `if (!this.runner) s.release()`: the other side of the check holds nothing.
+    b.branch(
+      { effects: [], span: at(4) },
+      () => b.add([release("s", 5)], at(5)),
+      () => b.add([{ kind: "absent", ref: { var: "s" } }], at(4)),
+    );
+    expect(verdictFor(analyzeResources(b.finish()), 1)).toEqual({ kind: "ok" });
+  });
 });
