@@ -16,12 +16,20 @@ export async function findApiTokenByHash(tokenHash: string) {
   return { ...token, role: token.role as ApiTokenRole };
 }
 
-/** Record use at most once a minute per token (a write per request would be wasteful). */
+/**
+ * Record use at most once a minute per token (a write per request would be wasteful).
+ * Best effort: on SQLite a long scan commit holds the write lock, and a read request
+ * must not fail because its "last used" stamp could not be written.
+ */
 export async function touchApiToken(id: string, now = new Date()) {
-  await db().apiToken.updateMany({
-    where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - 60_000) } }] },
-    data: { lastUsedAt: now },
-  });
+  try {
+    await db().apiToken.updateMany({
+      where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: new Date(now.getTime() - 60_000) } }] },
+      data: { lastUsedAt: now },
+    });
+  } catch {
+    // the next request records it
+  }
 }
 
 export async function listApiTokens(organizationId: string) {
