@@ -219,13 +219,17 @@ export class FakeGitHub {
     return repo;
   }
 
-  /** A push by someone (a human, CI): files set to null are deleted. Returns the new sha. */
-  commitFiles(fullName: string, branch: string, files: Record<string, string | null>, input: { message: string; author: Identity }): string {
+  /** A push by someone (a human, CI): files set to null are deleted, { symlink } makes a link. Returns the new sha. */
+  commitFiles(fullName: string, branch: string, files: Record<string, string | null | { symlink: string }>, input: { message: string; author: Identity }): string {
     const repo = this.repoOrThrow(fullName);
     const parent = repo.git.refSha(`refs/heads/${branch}`);
     const baseTree = parent ? repo.git.readCommit(parent).tree : undefined;
     const tree = repo.git.writeTree(
-      Object.entries(files).map(([path, content]) => (content === null ? { path, mode: "100644", type: "blob" as const, sha: null } : { path, mode: "100644", type: "blob" as const, content })),
+      Object.entries(files).map(([path, content]) => {
+        if (content === null) return { path, mode: "100644", type: "blob" as const, sha: null };
+        if (typeof content === "object") return { path, mode: "120000", type: "blob" as const, content: content.symlink };
+        return { path, mode: "100644", type: "blob" as const, content };
+      }),
       baseTree,
     );
     const sha = repo.git.writeCommit({ tree, parents: parent ? [parent] : [], message: input.message, author: input.author });

@@ -184,6 +184,19 @@ describe("repository reads", () => {
     expect(tarballCalls.every((e) => e.path.endsWith(`/tarball/${head.sha}`))).toBe(true);
   });
 
+  it("leaves out a repository's symlinks (git archive writes them as links) and says so", async () => {
+    h = await harness();
+    h.fake.commitFiles(h.fullName, "main", { "docs/passwd": { symlink: "/etc/passwd" }, "docs/up": { symlink: "../.." } }, { message: "Links", author: { name: "Dev", email: "d@example.test" } });
+    const head = await h.client.resolveHead("acme", "shop");
+    const memory = await downloadSnapshotIntoMemory(h.client, { owner: "acme", repo: "shop", sha: head.sha });
+    expect(memory.skipped).toEqual([
+      { path: "docs/passwd", reason: "link" },
+      { path: "docs/up", reason: "link" },
+    ]);
+    expect(memory.files.some((f) => f.path.startsWith("docs/"))).toBe(false);
+    await expect(downloadSnapshotIntoMemory(h.client, { owner: "acme", repo: "shop", sha: head.sha }, { links: "error" })).rejects.toThrow(/docs\/passwd.*symbolic link/);
+  });
+
   it("reviews are all or nothing: one comment outside the diff fails the whole review", async () => {
     h = await harness();
     const snap = await h.snapshot();
