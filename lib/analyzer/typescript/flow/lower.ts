@@ -129,6 +129,11 @@ type Ctx = {
   correlated: Map<string, number[]>;
   /** Values obtained from a resource (`const cursor = client.query(new Cursor())`): its driver calls their callbacks. */
   derived: Set<string>;
+  /**
+   * `started = true; await runner.startTransaction()` in one block: the flag is true exactly
+   * when those sites were acquired, so `if (started) commit()` has nothing to finish on its false side.
+   */
+  flags: Map<string, number[]>;
 };
 
 export function lowerFunction(
@@ -168,6 +173,7 @@ export function lowerFunction(
     bindHint: null,
     correlated: new Map(),
     derived: new Set(),
+    flags: new Map(),
   };
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
@@ -301,6 +307,27 @@ function siteInfo(ctx: Ctx, id: number): SiteInfo | undefined {
 // ---------------------------------------------------------------- statements
 
 function lowerStatements(ctx: Ctx, statements: readonly ts.Statement[]): void {
+  const firstSite = ctx.sites.length;
+  const flags = statements.flatMap((statement) => {
+    if (!ts.isExpressionStatement(statement)) return [];
+    const e = statement.expression;
+    if (!ts.isBinaryExpression(e) || e.operatorToken.kind !== ts.SyntaxKind.EqualsToken || e.right.kind !== ts.SyntaxKind.TrueKeyword) return [];
+    return ts.isIdentifier(e.left) ? [e.left.text] : [];
+  });
+  try {
+    lowerStatementList(ctx, statements);
+  } finally {
+    if (flags.length > 0 && ctx.sites.length > firstSite) {
+      const sites = ctx.sites.slice(firstSite).map((site) => site.id);
+      for (const flag of flags) {
+        const mangled = lookup(ctx, flag);
+        if (mangled) ctx.flags.set(mangled, [...(ctx.flags.get(mangled) ?? []), ...sites]);
+      }
+    }
+  }
+}
+
+function lowerStatementList(ctx: Ctx, statements: readonly ts.Statement[]): void {
   // Function declarations are hoisted: known before the statements run.
   for (const statement of statements) {
     if (ts.isFunctionDeclaration(statement) && statement.name && !ctx.moduleLevel) {
@@ -684,7 +711,16 @@ function guardsOf(ctx: Ctx, expression: ts.Expression): { whenTrue: Effect[]; wh
   const tracked = trackedRef(ctx, e);
   if (tracked) {
     const correlated = "var" in tracked ? (ctx.correlated.get(tracked.var) ?? []) : [];
-    return { whenTrue: correlated.map((site) => ({ kind: "absent" as const, ref: { temp: site } })), whenFalse: [{ kind: "absent", ref: tracked }] };
+    const flagged = "var" in tracked ? (ctx.flags.get(tracked.var) ?? []) : [];
+    return {
+      whenTrue: correlated.map((site) => ({ kind: "absent" as const, ref: { temp: site } })),
+      whenFalse: [{ kind: "absent", ref: tracked }, ...flagged.map((site) => ({ kind: "absent" as const, ref: { temp: site } }))],
+    };
+  }
+  // `flag === true`
+  if (ts.isBinaryExpression(e) && e.right.kind === ts.SyntaxKind.TrueKeyword) {
+    const op = e.operatorToken.kind;
+    if (op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken) return guardsOf(ctx, e.left);
   }
   // `runner.isReleased`: when true there is nothing left to release.
   if (ts.isPropertyAccessExpression(e) && /^(is)?(released|closed|ended|destroyed)$/i.test(e.name.text)) {
