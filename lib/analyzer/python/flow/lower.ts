@@ -1022,7 +1022,7 @@ class Lowerer {
       const held = (path && this.vals.get(`${path}.${method}`)) || this.fieldVal(method);
       if (held.k === "type") facts = this.r.callFacts(held, method);
     }
-    if (!facts && (exitStackMethods.has(method) || (containerMethods.has(method) && trackedRefs.length === 0))) {
+    if (!facts && (exitStackMethods.has(method) || (containerMethods.has(method) && this.sitesOfRefs(trackedRefs).every((id) => this.sites[id].param !== null)))) {
       // ExitStack.enter_context(cm), push_async_callback(conn.close), sessions.append(s): someone else owns it now.
       const count = argsNode?.namedChildren.length ?? 0;
       facts = { takesArgs: Array.from({ length: count }, (_, i) => i), origin: "model" };
