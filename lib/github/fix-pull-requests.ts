@@ -344,6 +344,42 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   // Groups that already have an open pull request go first: they never count against the limit.
   planned.sort((a, b) => Number(openOurs.some((p) => p.head.ref === b.branch)) - Number(openOurs.some((p) => p.head.ref === a.branch)));
 
+  // First close open Poolguard pull requests whose findings are gone (fixed some other way,
+  // or the grouping changed), unless someone else has pushed to them; that frees their
+  // places under the limit for this run.
+  const handled = new Set([...outcomes.map((o) => o.branch), ...planned.map((p) => p.branch)]);
+  for (const pull of closeResolved ? openOurs : []) {
+    if (handled.has(pull.head.ref) || pull.base.ref !== input.baseBranch) continue;
+    const marker = parseMarker(pull.body);
+    const head = await readBranchHead(client, owner, repo, pull.head.ref);
+    if (!marker || !head || marker.head !== head) continue;
+    const reason = `the findings it fixed are no longer on ${input.baseBranch}`;
+    const outcome: FixPullRequestOutcome = {
+      group: "",
+      branch: pull.head.ref,
+      title: pull.title,
+      body: pull.body ?? "",
+      action: input.dryRun ? "would-close" : "closed-resolved",
+      fingerprint: marker.fingerprint,
+      findingsFingerprint: marker.findings,
+      findings: [],
+      files: [],
+      number: pull.number,
+      url: pull.html_url,
+      state: input.dryRun ? "open" : "closed",
+      headSha: head,
+      reason,
+    };
+    if (!input.dryRun) {
+      await octokit.rest.issues.createComment({ owner, repo, issue_number: pull.number, body: `Closing: ${reason}. Nothing here needs merging.` });
+      // Poolguard closed it, not a person: forget the findings so they can be proposed again.
+      const body = (pull.body ?? "").replace(markerPattern, `<!-- poolguard:fingerprint=${marker.fingerprint} findings=${"0".repeat(64)} head=${head} -->`);
+      await octokit.rest.pulls.update({ owner, repo, pull_number: pull.number, state: "closed", body });
+    }
+    await finish(outcome);
+    if (!input.dryRun) openCount--;
+  }
+
   let baseTree: string | null = null;
   const treeOfBase = async () => {
     baseTree ??= (await octokit.rest.git.getCommit({ owner, repo, commit_sha: input.baseSha })).data.tree.sha;
@@ -445,39 +481,6 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
     await finish({ ...base, number: created.data.number, url: created.data.html_url, state: "open", headSha, body, action: "created", reason: null });
   }
 
-  // Open Poolguard pull requests whose findings are gone (fixed some other way, or the
-  // grouping changed) are closed, unless someone else has pushed to them.
-  const handled = new Set(outcomes.map((o) => o.branch));
-  for (const pull of closeResolved ? openOurs : []) {
-    if (handled.has(pull.head.ref) || pull.base.ref !== input.baseBranch) continue;
-    const marker = parseMarker(pull.body);
-    const head = await readBranchHead(client, owner, repo, pull.head.ref);
-    if (!marker || !head || marker.head !== head) continue;
-    const reason = `the findings it fixed are no longer on ${input.baseBranch}`;
-    const outcome: FixPullRequestOutcome = {
-      group: "",
-      branch: pull.head.ref,
-      title: pull.title,
-      body: pull.body ?? "",
-      action: input.dryRun ? "would-close" : "closed-resolved",
-      fingerprint: marker.fingerprint,
-      findingsFingerprint: marker.findings,
-      findings: [],
-      files: [],
-      number: pull.number,
-      url: pull.html_url,
-      state: input.dryRun ? "open" : "closed",
-      headSha: head,
-      reason,
-    };
-    if (!input.dryRun) {
-      await octokit.rest.issues.createComment({ owner, repo, issue_number: pull.number, body: `Closing: ${reason}. Nothing here needs merging.` });
-      // Poolguard closed it, not a person: forget the findings so they can be proposed again.
-      const body = (pull.body ?? "").replace(markerPattern, `<!-- poolguard:fingerprint=${marker.fingerprint} findings=${"0".repeat(64)} head=${head} -->`);
-      await octokit.rest.pulls.update({ owner, repo, pull_number: pull.number, state: "closed", body });
-    }
-    await finish(outcome);
-  }
   return outcomes;
 }
 

@@ -149,8 +149,8 @@ describe("ensureFixPullRequests when things change", () => {
     h.fake.commitFiles(h.fullName, "main", { "app/users.py": fixedByHand }, { message: "Close the connection", author: { name: "Dev", email: "d@example.test" } });
     const outcomes = await run();
     expect(outcomes.map((o) => [o.branch, o.action])).toEqual([
-      ["poolguard/fix-session-not-closed", "updated"],
       ["poolguard/fix-connection-not-closed", "closed-resolved"],
+      ["poolguard/fix-session-not-closed", "updated"],
     ]);
     const closed = h.fake.pulls(h.fullName).find((p) => p.head === "poolguard/fix-connection-not-closed");
     expect(closed?.state).toBe("closed");
