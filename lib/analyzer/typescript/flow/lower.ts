@@ -1327,9 +1327,7 @@ function resolveCallee(ctx: Ctx, callee: ts.Expression): Resolved {
     if (receiverNode.kind === ts.SyntaxKind.ThisKeyword && ctx.classInfo) {
       const summary = facts.flow.summaries[`${facts.path}#${ctx.classInfo.name}.${method}`] ?? null;
       const resultType = summary?.returnsFresh ?? summary?.returnsType ?? null;
-      if (resultType || summary?.releasesParams.length || summary?.takesParams.length) {
-        return { ...base, summary, resultType, method, receiverNode, receiver: { ref: null, type: null, qualified: "this" } };
-      }
+      if (resultType) return { ...base, summary, resultType, method, receiverNode, receiver: { ref: null, type: null, qualified: "this" } };
       // A class of the library's own kind (`this.createQueryRunner()` inside a driver).
       const conventional = conventionType(ctx, method, receiverNode);
       const model = conventional ? (facts.registry.types.get(conventional)?.methods?.[method] ?? null) : null;
