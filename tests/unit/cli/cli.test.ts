@@ -13,7 +13,7 @@ const leak = `from app.db import SessionLocal
 
 def list_users():
     session = SessionLocal()
-    return [u.name for u in session.query(User).all()]
+    return session.query(User).count()
 `;
 
 function write(root: string, files: Record<string, string | Buffer>) {
@@ -106,7 +106,7 @@ describe("poolguard scan", () => {
     expect(stdout).toContain("Fixed 1 finding in 1 file");
     expect(stdout).toContain("app/users.py: session-not-closed ×1");
     expect(code).toBe(0);
-    expect(readFileSync(join(repo, "app/users.py"), "utf8")).toContain("    with SessionLocal() as session:\n        return [u.name");
+    expect(readFileSync(join(repo, "app/users.py"), "utf8")).toContain("    with SessionLocal() as session:\n        return session.query(User).count()");
     execFileSync("python3", ["-m", "py_compile", join(repo, "app/users.py")]);
     expect(poolguard(["scan", repo]).code).toBe(0);
   });
