@@ -172,7 +172,9 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
       }
       case "assign": {
         const sources = effect.source ? sitesOf(next, effect.source) : [];
-        lostReferences(next, effect.target, span, recorder);
+        // `x = x` (a front end's "same object" rebinding) loses nothing.
+        const selfAssign = effect.source !== null && "var" in effect.source && effect.source.var === effect.target;
+        if (!selfAssign) lostReferences(next, effect.target, span, recorder);
         next.vars.set(effect.target, sources.length > 0 ? [...sources] : [UNTRACKED]);
         break;
       }

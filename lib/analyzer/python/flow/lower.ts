@@ -682,7 +682,10 @@ class Lowerer {
       }
       if (res.temp !== null && E.some((e) => e.kind === "acquire" && e.site === res.temp && e.bind === null)) this.bindTemp(E, res.temp, name, val);
       else {
-        E.push({ kind: "assign", target: name, source: res.refs[0] ?? null });
+        // `conn = conn.execution_options(...)`, `session = wrap(session)`: most likely the same object (or one
+        // that owns it): keep pointing at what the name held rather than calling the old value lost.
+        const selfDerived = res.refs.length === 0 && this.tracked({ var: name }) && rightMentions(this.statement, name);
+        E.push({ kind: "assign", target: name, source: res.refs[0] ?? (selfDerived ? { var: name } : null) });
         for (const s of this.sitesOfRefs(res.refs.slice(0, 1))) this.addStatic(name, s);
       }
       if (res.val.k === "unknown" && this.closures.has(res.val.name)) this.closures.set(name, this.closures.get(res.val.name) as Closure);
@@ -1186,6 +1189,14 @@ class Lowerer {
     this.pendingMayRun = [];
     return out;
   }
+}
+
+/** Does the right-hand side of the assignment statement mention `name`? */
+function rightMentions(statement: SyntaxNode, name: string): boolean {
+  const assignment = statement.type === "expression_statement" ? statement.namedChildren[0] : null;
+  const right = assignment?.type === "assignment" ? assignment.childForFieldName("right") : null;
+  if (!right) return false;
+  return (right.type === "identifier" && right.text === name) || right.descendantsOfType("identifier").some((id) => id.text === name);
 }
 
 /** `Session(bind=conn)` / `Session(conn)` where the bind is not an engine: it borrows a connection someone else owns. */

@@ -46,3 +46,13 @@ describe("unbound names", () => {
     expect(analyzeResources(b.finish(), { unboundIsNotAValue: true }).usesAfterRelease).toEqual([]);
   });
 });
+
+describe("self assignment", () => {
+  it("x = x keeps the value and loses no reference", () => {
+    const b = new GraphBuilder();
+    b.add([acquire(1, "conn")], at(1));
+    b.add([{ kind: "assign", target: "conn", source: { var: "conn" } }], at(2));
+    b.add([release("conn", 3)], at(3));
+    expect(analyzeResources(b.finish()).sites.get(1)).toMatchObject({ overwrittenAt: null, leaksOnNormalExit: false });
+  });
+});
