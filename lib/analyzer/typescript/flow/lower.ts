@@ -120,6 +120,8 @@ type Ctx = {
   inlined: number;
   /** Inside a statement followed by `throw`: acquisitions there are expected to fail. */
   expectFailure: number;
+  /** Inside a finally block: only calls on a tracked resource (`await client.query("COMMIT")`) may throw there. */
+  inFinally: number;
   /** `x = <acquisition>`: the acquisition binds x itself (so re-acquiring in a loop is judged against x's old value). */
   bindHint: { node: ts.Node; name: string } | null;
   /**
@@ -170,6 +172,7 @@ export function lowerFunction(
     inlineDepth: 0,
     inlined: 0,
     expectFailure: 0,
+    inFinally: 0,
     bindHint: null,
     correlated: new Map(),
     derived: new Set(),
@@ -458,11 +461,11 @@ function lowerStatement(ctx: Ctx, statement: ts.Statement): void {
       // Cleanup code: a failure while releasing one thing is not a leak of the next.
       finally: statement.finallyBlock
         ? () => {
-            ctx.noThrow++;
+            ctx.inFinally++;
             try {
               lowerBlock(ctx, statement.finallyBlock as ts.Block);
             } finally {
-              ctx.noThrow--;
+              ctx.inFinally--;
             }
           }
         : null,
@@ -859,6 +862,10 @@ function merged(ctx: Ctx, node: ts.Node, arms: (() => Value)[]): Value {
     arms.map((arm) => () => {
       const value = arm();
       types.push(value.type);
+      if (value.ref && "temp" in value.ref) {
+        const site = siteInfo(ctx, value.ref.temp);
+        if (site && site.bound === null) site.bound = target;
+      }
       promiseOf ??= value.promiseOf;
       closure ??= value.closure;
       bindValue(ctx, target, value, node);
@@ -986,7 +993,7 @@ function lowerAssignTarget(ctx: Ctx, target: ts.Expression | ts.ForInitializer, 
     // A module-level or outer variable: the value outlives the call, unless this function
     // releases it itself (`runner = ds.createQueryRunner(); ...; await runner.release()`).
     bindValue(ctx, left.text, value, node);
-    if (!releasedHere(ctx, left.text)) transfer(ctx, value, "stored-container", node);
+    if (!releasedHere(ctx, left.text) || releasedByEnclosingScope(ctx, left.text)) transfer(ctx, value, "stored-container", node);
     return;
   }
   if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword) {
@@ -1245,7 +1252,9 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
   if (!result.type && !result.ref && method && (isTrackedReceiver(ctx, resolved.receiver) || (resolved.receiver?.ref && "var" in resolved.receiver.ref && ctx.derived.has(resolved.receiver.ref.var)))) {
     result = { ...result, derived: true };
   }
-  const mayThrow = !setup;
+  // In a finally block only work on the resource itself can fail before its release.
+  const onResource = isTrackedReceiver(ctx, resolved.receiver) || (resolved.receiver?.ref !== null && resolved.receiver?.ref !== undefined && "var" in resolved.receiver.ref && ctx.derived.has(resolved.receiver.ref.var));
+  const mayThrow = !setup && (ctx.inFinally === 0 || onResource);
   emit(ctx, [...argEffects, ...receiverEffects, ...acquireEffects], call, mayThrow);
   if (!result.type && summary?.returnsType) result = { ...result, type: summary.returnsType };
   return result;
@@ -1263,6 +1272,30 @@ function releaseMethodReference(ctx: Ctx, node: ts.Expression): Ref | null {
   const names: ReadonlySet<string> = facts ? new Set(facts.releaseMethods) : ctx.facts.releaseMethods;
   if (!names.has(target.name.text)) return null;
   return ctx.sites.some((site) => site.bound === ref.var) ? ref : null;
+}
+
+/**
+ * `let cli; open().then(async (pool) => { cli = await pool.connect(); ... }).catch(() => cli.release())`:
+ * the variable belongs to an enclosing function that releases it too; it shares the ownership.
+ */
+function releasedByEnclosingScope(ctx: Ctx, name: string): boolean {
+  if (ts.isSourceFile(ctx.owner)) return false;
+  for (let scope: ts.Node | undefined = ctx.owner.parent; scope; scope = scope.parent) {
+    if (!isFunctionLike(scope)) continue;
+    const body = scope.body;
+    if (!body) continue;
+    let found = false;
+    walk(body, (child) => {
+      if (child === ctx.owner) return false;
+      if (ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && ctx.facts.releaseMethods.has(child.expression.name.text)) {
+        const receiver = unwrapTypes(child.expression.expression);
+        if (ts.isIdentifier(receiver) && receiver.text === name) found = true;
+      }
+      return !found;
+    });
+    if (found) return true;
+  }
+  return false;
 }
 
 const releasedNames = new WeakMap<ts.Node, Set<string>>();
