@@ -10,7 +10,7 @@
 // `node scripts/test.mjs unit integration` runs only the named stages (for development).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ensureSystemRequirements, requirements } from "./lib/system-deps.mjs";
@@ -115,12 +115,20 @@ async function browserStage(scratch) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const email = "admin@poolguard.test";
   const password = randomBytes(18).toString("base64url");
+  // A local checkout the browser suite connects and scans (only folders under
+  // POOLGUARD_LOCAL_ROOTS may be added as repositories).
+  const checkouts = join(scratch, "checkouts");
+  const localRepo = join(checkouts, "orders-service");
+  mkdirSync(checkouts, { recursive: true });
+  cpSync(join(root, "tests", "fixtures", "python", "session-not-closed"), localRepo, { recursive: true });
   const env = {
     ...baseEnv,
     PORT: String(port),
     DATABASE_URL: `file:${join(scratch, "browser.db")}`,
     POOLGUARD_ADMIN_EMAIL: email,
     POOLGUARD_ADMIN_PASSWORD: password,
+    POOLGUARD_LOCAL_ROOTS: checkouts,
+    POOLGUARD_TEST_LOCAL_REPO: localRepo,
   };
   const app = spawn("node", ["scripts/start.mjs"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   let appOutput = "";

@@ -170,3 +170,30 @@ test("settings: invite a member with a one-time link, create and revoke an API t
   await expect(audit).toContainText("member.invited");
   await expect(audit).toContainText("token.revoked");
 });
+
+test("an admin connects a local checkout, scans it and triages what it found", async ({ page }) => {
+  const localRepo = process.env.POOLGUARD_TEST_LOCAL_REPO ?? "";
+  expect(localRepo, "the test runner passes a checkout under POOLGUARD_LOCAL_ROOTS").not.toBe("");
+  await signIn(page);
+  await page.goto("/repositories");
+  const form = page.getByRole("form", { name: "Add a repository" });
+  await form.getByLabel("Path or URL").fill("/etc");
+  await form.getByRole("button", { name: "Add and scan" }).click();
+  await expect(page.getByRole("status")).toContainText("outside the folders this server may scan");
+
+  await form.getByLabel("Path or URL").fill(localRepo);
+  await form.getByRole("button", { name: "Add and scan" }).click();
+  await expect(page.getByRole("status")).toContainText("Added orders-service");
+  await page.getByRole("link", { name: "orders-service" }).click();
+  await expect(page).toHaveURL(/\/repositories\/[\w-]+$/);
+  // The in-process runner picks the scan up; the page shows progress, then the result.
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByRole("list", { name: "Scans" }).getByRole("listitem").first()).toContainText("succeeded");
+  }).toPass({ timeout: 60_000 });
+  await page.getByRole("link", { name: "open findings" }).click();
+  const rows = page.getByRole("list", { name: "Findings" }).getByRole("listitem");
+  await expect(rows.first()).toBeVisible();
+  expect(await rows.count()).toBeGreaterThan(0);
+  await expect(page.locator('li[data-rule="session-not-closed"]').first()).toBeVisible();
+});
