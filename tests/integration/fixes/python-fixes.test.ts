@@ -3,7 +3,7 @@
 // by `poolguard scan --fix` leaves none, prints the same results and raises the same
 // errors, still compiles, and differs from the original only on the lines the fix edits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pythonCases } from "../../support/fix-programs/cases.ts";
+import { notSafeCases, pythonCases } from "../../support/fix-programs/cases.ts";
 import { type PostgresDatabase, postgresDatabase } from "../../support/fix-programs/databases.ts";
 import { executeFix, figures } from "../../support/fix-programs/execute-fix.ts";
 
@@ -27,5 +27,15 @@ describe("python fixes labelled safe, executed against SQLAlchemy 1.4, psycopg2,
       expect(outcome.fixedRun?.[measure], `${measure} after the fixed program`).toBe(0);
     }
     console.log(`${c.rule} ${c.program} on ${c.database}: ${figures(c, outcome)}`);
+  });
+});
+
+describe("python code a closing fix would break gets no fix labelled safe", () => {
+  it.each(notSafeCases)("$rule: $program", (c) => {
+    const outcome = executeFix(c, postgres);
+    // Executed means a safe fix was offered: its problems say how it broke the program.
+    const detail = outcome.kind === "executed" ? outcome.problems.join("; ") : outcome.kind;
+    if (c.expect === "no-finding") expect(outcome.kind, `${c.why} (${detail})`).toBe("no-finding");
+    else expect(outcome.kind, `${c.why} (${detail})`).not.toBe("executed");
   });
 });

@@ -1,8 +1,8 @@
-// The fix cases. `executed` cases run in tests/integration/fixes on every integration
-// run. `pending` cases are programs on which a fix labelled safe does not keep its
-// promise today (or the leak is not reported yet): `npx tsx
-// tests/support/fix-programs/check-pending.ts` re-checks them, and each moves to the
-// executed list once the analyzer offers a fix that works or no longer calls it safe.
+// The fix cases, all run by tests/integration/fixes in the PostgreSQL integration pass:
+// `pythonCases` and `typescriptCases` execute a safe fix and compare the programs;
+// `notSafeCases` are programs a closing fix would break, where no safe fix may be offered.
+// `pendingCases` (programs in pending/) are known cases the analyzer does not handle yet:
+// `npx tsx tests/support/fix-programs/check-pending.ts` re-checks them.
 import type { FixCase } from "./execute-fix.ts";
 
 const py = (program: string, rule: string, fn: string, database: FixCase["database"], leaks = ["checked_out"]): FixCase => ({
@@ -18,14 +18,20 @@ export const pythonCases: FixCase[] = [
   py("session_not_closed_sync.py", "session-not-closed", "count_rows", "postgresql+psycopg2"),
   py("session_not_closed_async.py", "session-not-closed", "count_rows", "sqlite+aiosqlite"),
   py("session_not_closed_async.py", "session-not-closed", "count_rows", "postgresql+asyncpg"),
+  py("session_not_closed_async_maker.py", "session-not-closed", "count_rows", "sqlite+aiosqlite"),
+  py("session_not_closed_async_maker.py", "session-not-closed", "count_rows", "postgresql+asyncpg"),
+  py("session_not_closed_early_close.py", "session-not-closed", "send_digest", "sqlite"),
   py("connection_not_closed_engine.py", "connection-not-closed", "count_rows", "sqlite"),
   py("connection_not_closed_engine.py", "connection-not-closed", "count_rows", "postgresql+psycopg2"),
+  py("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite"),
+  py("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "postgresql+asyncpg"),
   py("connection_not_closed_raw.py", "connection-not-closed", "count_rows", "sqlite"),
   py("connection_not_closed_raw.py", "connection-not-closed", "count_rows", "postgresql+psycopg2"),
   py("connection_not_closed_psycopg2.py", "connection-not-closed", "count_rows", "postgresql+psycopg2", ["server_connections"]),
   py("connection_not_closed_psycopg3.py", "connection-not-closed", "count_rows", "postgresql+psycopg2", ["server_connections"]),
   py("connection_not_closed_asyncpg.py", "connection-not-closed", "count_rows", "postgresql+asyncpg", ["server_connections"]),
   py("connection_not_closed_asyncpg_pool.py", "connection-not-closed", "count_rows", "postgresql+asyncpg"),
+  py("connection_not_closed_sqlite3.py", "connection-not-closed", "count_rows", "sqlite", ["open_files"]),
   py("connection_not_closed_aiosqlite.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite", ["open_files", "driver_threads"]),
   py("session_dependency_async.py", "session-dependency-not-closed", "get_session", "sqlite+aiosqlite"),
   py("session_dependency_async.py", "session-dependency-not-closed", "get_session", "postgresql+asyncpg"),
@@ -48,71 +54,60 @@ export const typescriptCases: FixCase[] = [
   { program: "typescript/query-runner-transaction.ts", rule: "query-runner-not-released", function: "renameItem", database: "postgresql", leaks: ["checked_out"] },
 ];
 
-/** What a correct analyzer does with a pending case. */
-export type PendingExpectation =
-  /** Offer a safe fix that works (it passes every check of an executed case). */
-  | "fixed"
-  /** Report the leak if it likes, but never with a fix labelled safe: closing would break the program. */
+/** What a correct analyzer does with a case where closing the resource would break the program. */
+export type NotSafeExpectation =
+  /** Report the leak if it likes, but never with a fix labelled safe. */
   | "not-safe"
   /** Report nothing: the code is correct. */
   | "no-finding";
 
-export type PendingCase = FixCase & { expect: PendingExpectation; why: string };
+export type NotSafeCase = FixCase & { expect: NotSafeExpectation; why: string };
 
-const pending = (program: string, rule: string, fn: string, database: FixCase["database"], leaks = ["checked_out"]): FixCase => ({
-  ...py(program, rule, fn, database, leaks),
-  program: `pending/${program}`,
-});
-
-export const pendingCases: PendingCase[] = [
+/**
+ * Programs on which a fix that closes the resource would break the program (each was once
+ * offered as safe and broke it when executed). The analyzer must not offer a safe fix here.
+ */
+export const notSafeCases: NotSafeCase[] = [
   {
-    ...pending("session_not_closed_async_maker.py", "session-not-closed", "count_rows", "sqlite+aiosqlite"),
-    expect: "fixed",
-    why: "`sessionmaker(class_=AsyncSession)` makes AsyncSessions: the fix must be `async with`, not `with` (TypeError)",
-  },
-  {
-    ...pending("session_not_closed_returns_orm_object.py", "session-not-closed", "load_item", "sqlite"),
+    ...py("session_not_closed_returns_orm_object.py", "session-not-closed", "load_item", "sqlite"),
     expect: "not-safe",
     why: "the function returns an ORM object its session loaded; closing the session detaches it and the caller's lazy load raises DetachedInstanceError",
   },
   {
-    ...pending("connection_not_closed_returns_cursor.py", "connection-not-closed", "item_cursor", "postgresql+psycopg2", ["server_connections"]),
+    ...py("connection_not_closed_returns_cursor.py", "connection-not-closed", "item_cursor", "postgresql+psycopg2", ["server_connections"]),
     expect: "not-safe",
     why: "the function returns a cursor of the connection; closing the connection closes the cursor (InterfaceError in the caller)",
   },
   {
-    ...pending("connection_not_closed_handed_to_object.py", "connection-not-closed", "open_repository", "postgresql+asyncpg", ["server_connections"]),
+    ...py("connection_not_closed_handed_to_object.py", "connection-not-closed", "open_repository", "postgresql+asyncpg", ["server_connections"]),
     expect: "not-safe",
     why: "the connection is handed to a Repository that is returned: the function no longer owns it (InterfaceError: connection is closed)",
   },
   {
-    ...pending("session_maker_from_helper.py", "session-not-closed", "count_items", "sqlite"),
-    expect: "no-finding",
-    why: "`maker` is a sessionmaker returned by a helper, not a session; `with maker:` raises TypeError",
-  },
-  {
-    ...pending("session_not_closed_early_close.py", "session-not-closed", "send_digest", "sqlite"),
-    expect: "fixed",
-    why: "the session is closed early, before slow work; the fix moves the slow work into the `with` and holds the connection through it",
-  },
-  {
-    ...pending("connection_not_closed_closure.py", "connection-not-closed", "make_counter", "postgresql+psycopg2", ["server_connections"]),
+    ...py("connection_not_closed_closure.py", "connection-not-closed", "make_counter", "postgresql+psycopg2", ["server_connections"]),
     expect: "not-safe",
     why: "the connection is captured by a closure the function returns; closing it in `finally` breaks the closure (InterfaceError)",
   },
   {
-    ...pending("session_used_after_close_transaction.py", "session-used-after-close", "add_item", "sqlite"),
+    ...py("session_used_after_close_transaction.py", "session-used-after-close", "add_item", "sqlite"),
     expect: "not-safe",
     why: "the block is `with Session(engine) as session, session.begin():`; moving a later statement into it puts it in the transaction, so when it fails the insert the original committed is rolled back",
   },
   {
-    ...pending("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite"),
-    expect: "fixed",
-    why: "`await engine.connect()` on an AsyncEngine is not reported today",
-  },
-  {
-    ...pending("connection_not_closed_sqlite3.py", "connection-not-closed", "count_rows", "sqlite", ["open_files"]),
-    expect: "fixed",
-    why: "`sqlite3.connect()` is not reported today",
+    ...py("session_maker_from_helper.py", "session-not-closed", "count_items", "sqlite"),
+    expect: "no-finding",
+    why: "`maker` is a sessionmaker returned by a helper, not a session; `with maker:` raises TypeError",
   },
 ];
+
+/** What a correct analyzer does with a pending case. */
+export type PendingExpectation = "fixed" | NotSafeExpectation;
+
+export type PendingCase = FixCase & { expect: PendingExpectation; why: string };
+
+/**
+ * Programs in tests/support/fix-programs/pending on which the analyzer does not yet behave
+ * (a safe fix that breaks the program, or a leak not reported). Empty when every known case
+ * behaves; a new one goes here until it does, then moves to the lists above.
+ */
+export const pendingCases: PendingCase[] = [];
