@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 const projectRoot = join(import.meta.dirname, "../../..");
+// Each install may compile the two tree-sitter parsers (where their prebuilt binaries do
+// not load), which takes minutes on a busy machine.
+const installTimeout = 900_000;
 const scratch = mkdtempSync(join(tmpdir(), "poolguard-package-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -47,7 +50,7 @@ beforeAll(() => {
   npm(["install", "--prefix", installed, tarball, "--no-audit", "--no-fund"], scratch);
   // Recorded for the release notes; speed targets live in bench/, not in assertions.
   console.log(`installed the packed CLI in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-}, 600_000);
+}, installTimeout);
 
 describe("the packed package", () => {
   it("installs without the web app's dependencies", () => {
@@ -88,7 +91,7 @@ describe("the packed package", () => {
     const viaNpx = spawnSync("npx", ["--yes", `--package=${tarball}`, "poolguard", "scan", ".", "--format", "json", "--fail-on", "never"], { cwd: repo, env: npmEnv, encoding: "utf8" });
     expect(viaNpx.status).toBe(0);
     expect(JSON.parse(viaNpx.stdout).root).toBe(repo);
-  });
+  }, installTimeout);
 });
 
 type Step = { id?: string; run?: string; env?: Record<string, string>; uses?: string; if?: string };
@@ -170,5 +173,5 @@ describe("the GitHub Action", () => {
     const broken = runStep("scan", { ...inputs, EVENT_NAME: "push", INPUT_CONFIG: "missing.yml" }, repo);
     expect(broken.code).toBe(2);
     expect(broken.stdout).toContain("::error::poolguard could not scan the repository (exit status 2)");
-  });
+  }, installTimeout);
 });
