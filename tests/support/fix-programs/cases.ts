@@ -21,6 +21,8 @@ export const pythonCases: FixCase[] = [
   py("session_not_closed_async_maker.py", "session-not-closed", "count_rows", "sqlite+aiosqlite"),
   py("session_not_closed_async_maker.py", "session-not-closed", "count_rows", "postgresql+asyncpg"),
   py("session_not_closed_early_close.py", "session-not-closed", "send_digest", "sqlite"),
+  py("session_not_closed_generator.py", "session-not-closed", "stream_names", "sqlite"),
+  py("session_not_closed_generator.py", "session-not-closed", "stream_names", "postgresql+psycopg2"),
   py("connection_not_closed_engine.py", "connection-not-closed", "count_rows", "sqlite"),
   py("connection_not_closed_engine.py", "connection-not-closed", "count_rows", "postgresql+psycopg2"),
   py("connection_not_closed_async_engine.py", "connection-not-closed", "count_rows", "sqlite+aiosqlite"),
