@@ -1373,7 +1373,7 @@ function resolveCallee(ctx: Ctx, callee: ts.Expression): Resolved {
       const q = receiver.qualified;
       const qualified = q.endsWith("#*") || q.endsWith("#default") ? `${q.replace(/#(\*|default)$/, "")}#${method}` : q.includes("#") ? null : `${q}.${method}`;
       if (qualified) {
-        const exported = facts.registry.exports.get(qualified);
+        const exported = exportOf(facts, qualified);
         const summary = facts.flow.summaries[qualified] ?? null;
         if (exported?.call || summary) {
           return { ...base, model: exported?.call ?? null, summary, resultType: exported?.call?.returns ?? summary?.returnsFresh ?? summary?.returnsType ?? null, receiver: null, receiverNode, method };
@@ -1389,7 +1389,7 @@ function resolveCallee(ctx: Ctx, callee: ts.Expression): Resolved {
     const value = identifierValue(ctx, callee);
     const qualified = value.qualified;
     if (qualified) {
-      const exported = facts.registry.exports.get(qualified);
+      const exported = exportOf(facts, qualified);
       const summary = facts.flow.summaries[qualified] ?? null;
       return { ...base, model: exported?.call ?? null, summary, resultType: exported?.call?.returns ?? summary?.returnsFresh ?? summary?.returnsType ?? null };
     }
@@ -1433,7 +1433,7 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
   }
   const value = lowerExpr(ctx, callee);
   let qualified = value.qualified;
-  let construct = qualified ? facts.registry.exports.get(qualified)?.construct : undefined;
+  let construct = qualified ? exportOf(facts, qualified)?.construct : undefined;
   const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
   if (!construct) {
     for (const convention of facts.conventions) {
@@ -1674,8 +1674,25 @@ function inlineFunction(
 
 // ---------------------------------------------------------------- types
 
+/**
+ * A model export by its qualified name. Project functions are also found by the module
+ * name users write in `resources:` ("lib/db#openClient" for lib/db.ts or lib/db/index.ts),
+ * packages also as "pkg#name".
+ */
+export function exportOf(facts: FileFacts, qualified: string) {
+  const direct = facts.registry.exports.get(qualified);
+  if (direct) return direct;
+  const hash = qualified.indexOf("#");
+  if (hash >= 0) {
+    const module = qualified.slice(0, hash).replace(/(\.d)?\.(ts|tsx|mts|cts|js|jsx|mjs|cjs)$/, "").replace(/\/index$/, "");
+    return facts.registry.exports.get(`${module}#${qualified.slice(hash + 1)}`);
+  }
+  const dot = qualified.lastIndexOf(".");
+  return dot > 0 ? facts.registry.exports.get(`${qualified.slice(0, dot)}#${qualified.slice(dot + 1)}`) : undefined;
+}
+
 export function typeOfQualified(facts: FileFacts, qualified: string): string | null {
-  const exported = facts.registry.exports.get(qualified);
+  const exported = exportOf(facts, qualified);
   if (exported?.type) return exported.type;
   if (facts.registry.types.has(qualified)) return qualified;
   return facts.flow.exportTypes[qualified] ?? null;
