@@ -151,8 +151,19 @@ function extract(dir: string, repo: string, sha: string, scope: string[] | undef
   }
   // poolguard.yml is never extracted: the corpus measures the default configuration.
   writeFileSync(join(partial, ".poolguard-corpus-complete"), `${repo} ${sha} ${language} ${entries.length} files\n`);
+  // Another run may have finished the same tree meanwhile: keep its copy, never replace a
+  // tree that a concurrent scan may be reading.
+  if (existsSync(join(target, ".poolguard-corpus-complete"))) {
+    rmSync(partial, { recursive: true, force: true });
+    return target;
+  }
   rmSync(target, { recursive: true, force: true });
-  renameSync(partial, target);
+  try {
+    renameSync(partial, target);
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(join(target, ".poolguard-corpus-complete"))) throw error;
+  }
   return target;
 }
 
