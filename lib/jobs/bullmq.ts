@@ -4,6 +4,7 @@ import { listEnabledSchedules, listQueuedScans, recordScheduleRun, recoverExpire
 import type { Dispatcher, JobContext, Logger } from "./context.ts";
 import { nextRun } from "./cron.ts";
 import * as fireSchedule from "./fire-schedule.ts";
+import * as openFixPullRequest from "./open-fix-pull-request.ts";
 import { backoffMs, jobNames, type LeaseTiming, queueName, retryPolicy } from "./policy.ts";
 import * as scanRepository from "./scan-repository.ts";
 
@@ -125,6 +126,7 @@ export async function startBullRunner(options: {
         await recordScheduleRun(repositoryId, new Date(dueAt), schedule?.cron ? nextRun(schedule.cron) : null);
         return result;
       }
+      if (job.name === openFixPullRequest.name) return openFixPullRequest.handle(job.data, ctx);
       throw new Error(`unknown job ${job.name}`);
     },
     {

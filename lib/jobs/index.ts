@@ -8,6 +8,8 @@ import { leaseTiming, transportKind, workerConcurrency } from "./policy.ts";
 export { CronError, defaultCron, describeCron, nextRuns, validateCron } from "./cron.ts";
 export { jobNames, retryPolicy, transportKind } from "./policy.ts";
 export { requestScan } from "./request-scan.ts";
+export { requestFixPullRequests } from "./open-fix-pull-request.ts";
+export { jsonLogger } from "./context.ts";
 export { getRepositorySchedule, type ScheduleView, setRepositorySchedule } from "./schedules.ts";
 
 const databaseDispatcher: Dispatcher = {

@@ -4,7 +4,7 @@ import { listRules } from "../../../lib/analyzer/rules.ts";
 import { findingStatuses, ignoreReasons, listRepositories, searchFindings } from "../../../lib/db/index.ts";
 import { EmptyState, SeverityBadge, StatusBadge } from "../empty-state.tsx";
 import { Notice } from "../notice.tsx";
-import { triage } from "./actions.ts";
+import { openFixPullRequests, triage } from "./actions.ts";
 import { type FindingsQuery, findingsHref, parseFindingsQuery } from "./search-params.ts";
 
 export const dynamic = "force-dynamic";
@@ -137,6 +137,9 @@ export default async function FindingsPage({ searchParams }: { searchParams: Pro
               </button>
               <button type="submit" name="action" value="reopen" className="button-secondary">
                 Reopen selected
+              </button>
+              <button type="submit" formAction={openFixPullRequests} className="button-secondary" title="Open findings of GitHub repositories with a safe fix">
+                Open fix PRs
               </button>
             </fieldset>
           ) : null}

@@ -44,6 +44,20 @@ export async function addRepository(form: FormData): Promise<void> {
   });
 }
 
+/** Connect a repository of a GitHub App installation (picked on the Repositories page) and scan it. */
+export async function connectGitHubRepository(form: FormData): Promise<void> {
+  await guarded("/repositories", async () => {
+    const { user, organization, role } = await requireRole("admin", "Connecting repositories");
+    const fullName = String(form.get("fullName") ?? "").trim();
+    if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(fullName)) return "Pick a repository to connect.";
+    const caller = { tokenId: "", organizationId: organization.id, organizationSlug: organization.slug, role: role === "owner" ? "admin" : (role as "admin") } as const;
+    const repository = await registerRepository(caller, { provider: "github", fullName });
+    await recordAuditEvent({ organizationId: organization.id, actorUserId: user.id, action: "repository.created", targetType: "repository", targetId: repository.id, data: { provider: "github", name: repository.name } });
+    const queued = await requestScan(await dispatcher(), { repositoryId: repository.id, trigger: "manual", branch: repository.defaultBranch });
+    return `Connected ${repository.name}; scan ${queued.scan.status}.`;
+  });
+}
+
 export async function scanNow(form: FormData): Promise<void> {
   const id = String(form.get("repositoryId") ?? "");
   const back = String(form.get("back") ?? "/repositories") === "repository" ? `/repositories/${id}` : "/repositories";

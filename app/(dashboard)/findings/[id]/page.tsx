@@ -8,7 +8,8 @@ import { highlight } from "../../../../lib/ui/highlight.ts";
 import { MarkdownView } from "../../../../lib/ui/markdown.tsx";
 import { SeverityBadge, StatusBadge } from "../../empty-state.tsx";
 import { Notice } from "../../notice.tsx";
-import { triage } from "../actions.ts";
+import { openFixPullRequests, triage } from "../actions.ts";
+import { RefreshWhilePending } from "./refresh-while-pending.tsx";
 
 export const dynamic = "force-dynamic";
 
@@ -19,6 +20,47 @@ function pullRequestUrl(repositoryName: string, number: number): string {
   const api = process.env.GITHUB_API_URL ?? "https://api.github.com";
   const web = api.replace(/\/api\/v3\/?$/, "").replace("://api.github.com", "://github.com");
   return `${web}/${repositoryName}/pull/${number}`;
+}
+
+/** A job that has not answered in this long is taken as lost (its process stopped). */
+const pendingForMs = 10 * 60_000;
+
+type FixPullRequestState = { kind: "pending" } | { kind: "failed"; error: string } | { kind: "idle" };
+
+/** Where the last "Open fix PR" of this finding stands, from its history. */
+function fixPullRequestState(history: { action: string; at: Date; data: Record<string, unknown> }[]): FixPullRequestState {
+  const last = [...history].reverse().find((e) => e.action.startsWith("finding.fix-pr-"));
+  if (!last) return { kind: "idle" };
+  if (last.action === "finding.fix-pr-requested") return Date.now() - last.at.getTime() < pendingForMs ? { kind: "pending" } : { kind: "failed", error: "the request did not finish; try again" };
+  if (last.action === "finding.fix-pr-failed") return { kind: "failed", error: String(last.data.error ?? "unknown error") };
+  return { kind: "idle" };
+}
+
+/** Why this finding cannot go into a fix pull request, or null when it can. */
+function whyNoFixPullRequest(finding: { status: string; fix: { safety: string } | null; repository: { provider: string } }): string | null {
+  if (finding.repository.provider !== "github") return "Fix pull requests are opened on GitHub repositories only.";
+  if (!finding.fix) return "This finding has no automatic fix, so there is nothing to propose.";
+  if (finding.fix.safety !== "safe") return "Only safe fixes go into pull requests; this fix may change behaviour. Review it and apply it by hand.";
+  if (finding.status !== "open") return "Only open findings go into pull requests.";
+  return null;
+}
+
+function historyLabel(event: { action: string; data: Record<string, unknown> }): string {
+  switch (event.action) {
+    case "finding.ignored":
+      return `Ignored (${reasonLabels[String(event.data.reason)] ?? String(event.data.reason)})`;
+    case "finding.reopened":
+    case "finding.open":
+      return "Reopened";
+    case "finding.fix-pr-requested":
+      return "Fix pull request requested";
+    case "finding.fix-pr-opened":
+      return "Fix pull request opened";
+    case "finding.fix-pr-failed":
+      return `Fix pull request failed (${String(event.data.error ?? "")})`;
+    default:
+      return event.action;
+  }
 }
 
 function when(date: Date): string {
@@ -47,6 +89,9 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
   const diffHtml = diff ? await highlight(diff, "diff") : null;
   const canTriage = roleAtLeast(role, "member");
   const back = `/findings/${finding.id}`;
+  const prState = fixPullRequestState(finding.history);
+  const hasOpenPullRequest = finding.pullRequests.some((pr) => pr.state === "open" && pr.number !== null);
+  const noPullRequestReason = whyNoFixPullRequest(finding);
   return (
     <article>
       <nav aria-label="Breadcrumb" className="muted mb-2 text-sm">
@@ -121,21 +166,49 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
           <p className="muted text-sm">No automatic fix for this finding.</p>
         )}
         {finding.pullRequests.length > 0 ? (
-          <ul className="mt-2 text-sm">
+          <ul className="mt-2 text-sm" aria-label="Fix pull requests">
             {finding.pullRequests.map((pr) => (
               <li key={pr.id}>
                 Fix pull request{" "}
                 {pr.number ? (
-                  <a href={pullRequestUrl(finding.repository.name, pr.number)} className="text-sky-700 underline dark:text-sky-400">
+                  <a href={pr.url ?? pullRequestUrl(finding.repository.name, pr.number)} className="text-sky-700 underline dark:text-sky-400">
                     #{pr.number}
                   </a>
                 ) : (
                   <span>{pr.branch}</span>
                 )}{" "}
-                ({pr.state})
+                ({pr.state}){pr.stoppedReason ? <span className="muted"> · {pr.stoppedReason}</span> : null}
               </li>
             ))}
           </ul>
+        ) : null}
+        {canTriage && !hasOpenPullRequest ? (
+          <div className="mt-3 text-sm">
+            {prState.kind === "pending" ? (
+              <output className="muted block">
+                Opening a fix pull request…
+                <RefreshWhilePending />
+              </output>
+            ) : (
+              <form action={openFixPullRequests} className="flex flex-wrap items-center gap-2">
+                <input type="hidden" name="ids" value={finding.id} />
+                <input type="hidden" name="back" value={back} />
+                <button type="submit" className="button-primary" disabled={noPullRequestReason !== null} aria-describedby={noPullRequestReason ? "no-fix-pr" : undefined}>
+                  Open fix PR
+                </button>
+                {noPullRequestReason ? (
+                  <span id="no-fix-pr" className="muted text-xs">
+                    {noPullRequestReason}
+                  </span>
+                ) : null}
+              </form>
+            )}
+            {prState.kind === "failed" ? (
+              <p role="alert" className="mt-1 text-xs text-red-700 dark:text-red-400">
+                The last attempt failed: {prState.error}
+              </p>
+            ) : null}
+          </div>
         ) : null}
       </section>
 
@@ -188,7 +261,7 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
           {finding.lastSeenScan ? <li>Last seen {when(finding.lastSeenScan.createdAt)}</li> : null}
           {finding.history.map((event) => (
             <li key={event.id}>
-              {event.action === "finding.ignored" ? `Ignored (${reasonLabels[String(event.data.reason)] ?? String(event.data.reason)})` : event.action === "finding.reopened" || event.action === "finding.open" ? "Reopened" : event.action}{" "}
+              {historyLabel(event)}{" "}
               by {event.actor ?? "someone"} on {when(event.at)}
               {typeof event.data.comment === "string" && event.data.comment ? <q className="muted ml-1">{event.data.comment}</q> : null}
             </li>
