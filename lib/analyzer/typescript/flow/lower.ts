@@ -136,6 +136,10 @@ type Ctx = {
    * when those sites were acquired, so `if (started) commit()` has nothing to finish on its false side.
    */
   flags: Map<string, number[]>;
+  /** Variables whose value was handed away (stored, returned, passed to an owner): what they open later goes along. */
+  escaped: Set<string>;
+  /** Resources opened on a variable (`client` -> `client@pg.Connection`): they travel with it. */
+  opened: Map<string, string[]>;
 };
 
 export function lowerFunction(
@@ -177,6 +181,8 @@ export function lowerFunction(
     correlated: new Map(),
     derived: new Set(),
     flags: new Map(),
+    escaped: new Set(),
+    opened: new Map(),
   };
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
@@ -279,7 +285,12 @@ function use(ctx: Ctx, value: Value, node: ts.Node): void {
 }
 
 function transfer(ctx: Ctx, value: Value, reason: TransferReason, node: ts.Node): void {
-  for (const ref of refsOf(value)) ctx.pending.push({ kind: "transfer", ref, reason, span: span(ctx, node) });
+  for (const ref of refsOf(value)) {
+    ctx.pending.push({ kind: "transfer", ref, reason, span: span(ctx, node) });
+    if (!("var" in ref)) continue;
+    ctx.escaped.add(ref.var);
+    for (const companion of ctx.opened.get(ref.var) ?? []) ctx.pending.push({ kind: "transfer", ref: { var: companion }, reason, span: span(ctx, node) });
+  }
   if (value.closure) captureClosure(ctx, value.closure, node);
 }
 
@@ -611,6 +622,9 @@ function lowerDeclaration(ctx: Ctx, declaration: ts.VariableDeclaration): void {
   }
   const mangled = declare(ctx, name);
   const value = init ? withBindHint(ctx, init, mangled, () => lowerExpr(ctx, init)) : NONE;
+  // `const client = (this.client = new pg.Client())`: the value is also kept elsewhere.
+  const initCore = init ? unwrapTypes(init) : undefined;
+  if (initCore && ts.isBinaryExpression(initCore) && initCore.operatorToken.kind === ts.SyntaxKind.EqualsToken && !ts.isIdentifier(unwrapTypes(initCore.left))) ctx.escaped.add(mangled);
   const annotated = typeOfAnnotation(ctx.facts, declaration.type);
   const type = value.type ?? annotated;
   if (type) ctx.varTypes.set(mangled, type);
@@ -1241,6 +1255,11 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
       });
       const onVar = onReceiver(receiverRef, model.opens).var;
       acquireEffects.push({ kind: "acquire", site, bind: onVar });
+      if ("var" in receiverRef) {
+        ctx.opened.set(receiverRef.var, [...(ctx.opened.get(receiverRef.var) ?? []), onVar]);
+        // The client was already handed to someone else (`this.client = client`): its connection goes with it.
+        if (ctx.escaped.has(receiverRef.var)) acquireEffects.push({ kind: "transfer", ref: { var: onVar }, reason: "stored-container", span: span(ctx, call) });
+      }
       const info = siteInfo(ctx, site);
       if (info) {
         info.bound = onVar;
