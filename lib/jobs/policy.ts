@@ -5,7 +5,7 @@
 /** Environment variables (a plain record, so tests can pass their own). */
 export type Env = Record<string, string | undefined>;
 
-export const jobNames = { scanRepository: "scan-repository", fireSchedule: "fire-schedule" } as const;
+export const jobNames = { scanRepository: "scan-repository", fireSchedule: "fire-schedule", processGitHubWebhook: "process-github-webhook" } as const;
 export type JobName = (typeof jobNames)[keyof typeof jobNames];
 
 /** The queue (BullMQ) or loop (in-process) every job goes through. */

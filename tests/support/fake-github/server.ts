@@ -48,6 +48,8 @@ type PullRequest = {
   mergedAt: string | null;
   /** Head sha frozen when the pull request closed (the branch may be deleted). */
   closedHeadSha: string | null;
+  /** Set when the head branch lives in a fork (owner of the fork); see markFromFork. */
+  forkOwner?: string;
 };
 
 type Comment = { id: number; issue: number; body: string; user: string; createdAt: string; updatedAt: string };
@@ -78,7 +80,10 @@ type Repo = {
   reviews: Review[];
   reviewComments: ReviewComment[];
   checkRuns: CheckRun[];
+  statuses: CommitStatus[];
 };
+
+type CommitStatus = { id: number; sha: string; state: string; context: string; description: string | null; targetUrl: string | null; createdAt: string; user: string };
 
 type Installation = { id: number; account: string; repos: Set<string> };
 
@@ -118,6 +123,10 @@ export class FakeGitHub {
   private readonly tokens = new Map<string, TokenInfo>();
   private readonly users = new Map<string, { id: number; login: string; type: "User" | "Bot" }>();
   private readonly oauthCodes = new Map<string, string>();
+  /** Email addresses per login for GET /user/emails (default: one verified primary address). */
+  readonly userEmails = new Map<string, { email: string; primary: boolean; verified: boolean }[]>();
+  /** Who GET /login/oauth/authorize signs in (the browser tests' GitHub user); null: the person denies access. */
+  authorizeAs: string | null = null;
   private readonly archiveTickets = new Map<string, { repo: string; sha: string; expires: number }>();
   private faults: (Fault & { left: number })[] = [];
   private server: Server | null = null;
@@ -212,6 +221,7 @@ export class FakeGitHub {
       reviews: [],
       reviewComments: [],
       checkRuns: [],
+      statuses: [],
     };
     this.user(input.owner);
     this.repos.set(fullName, repo);
@@ -281,6 +291,19 @@ export class FakeGitHub {
     pull.updatedAt = now();
   }
 
+  /** Make a pull request look as if its head branch lived in `forkOwner`'s fork. */
+  markFromFork(fullName: string, number: number, forkOwner: string): void {
+    const pull = this.repoOrThrow(fullName).pulls.find((p) => p.number === number);
+    if (!pull) throw new Error(`no pull request #${number}`);
+    this.user(forkOwner);
+    pull.forkOwner = forkOwner;
+  }
+
+  /** Commit statuses posted for a sha, newest first. */
+  commitStatuses(fullName: string, sha: string): CommitStatus[] {
+    return this.repoOrThrow(fullName).statuses.filter((s) => s.sha === sha).reverse();
+  }
+
   injectFault(fault: Fault): void {
     this.faults.push({ ...fault, left: fault.times ?? 1 });
   }
@@ -305,6 +328,15 @@ export class FakeGitHub {
     return code;
   }
 
+  /** The addresses GET /user/emails lists for `login`. */
+  setUserEmails(login: string, emails: { email: string; primary?: boolean; verified?: boolean }[]): void {
+    this.user(login);
+    this.userEmails.set(
+      login,
+      emails.map((e, i) => ({ email: e.email, primary: e.primary ?? i === 0, verified: e.verified ?? true })),
+    );
+  }
+
   // ---- HTTP ----------------------------------------------------------------------
 
   private repoOrThrow(fullName: string): Repo {
@@ -324,6 +356,7 @@ export class FakeGitHub {
 
     if (url.pathname.startsWith("/_codeload/")) return this.serveArchive(url, res);
     if (url.pathname === "/login/oauth/access_token" && method === "POST") return this.oauthExchange(req, raw, res);
+    if (url.pathname === "/login/oauth/authorize" && method === "GET") return this.oauthAuthorize(url, res);
 
     const prefix = this.options.pathPrefix ?? "";
     if (!url.pathname.startsWith(`${prefix}/`)) {
@@ -456,6 +489,7 @@ export class FakeGitHub {
   private async route(ctx: Ctx): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
     const routes: [string, RegExp, (ctx: Ctx) => { status: number; body?: unknown; headers?: Record<string, string> }][] = [
       ["GET", /^\/user$/, (c) => this.getUser(c)],
+      ["GET", /^\/user\/emails$/, (c) => this.listUserEmails(c)],
       ["GET", /^\/app\/installations$/, (c) => this.listInstallations(c)],
       ["POST", /^\/app\/installations\/(\d+)\/access_tokens$/, (c) => this.createInstallationToken(c)],
       ["GET", /^\/installation\/repositories$/, (c) => this.listInstallationRepos(c)],
@@ -487,6 +521,9 @@ export class FakeGitHub {
       ["GET", /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, (c) => this.listComments(c)],
       ["POST", /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/, (c) => this.createComment(c)],
       ["PATCH", /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/, (c) => this.updateComment(c)],
+      ["PATCH", /^\/repos\/([^/]+)\/([^/]+)\/pulls\/comments\/(\d+)$/, (c) => this.updateReviewComment(c)],
+      ["POST", /^\/repos\/([^/]+)\/([^/]+)\/statuses\/([0-9a-f]{40})$/, (c) => this.createStatus(c)],
+      ["GET", /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)\/statuses$/, (c) => this.listStatuses(c)],
       ["POST", /^\/repos\/([^/]+)\/([^/]+)\/check-runs$/, (c) => this.createCheckRun(c)],
       ["PATCH", /^\/repos\/([^/]+)\/([^/]+)\/check-runs\/(\d+)$/, (c) => this.updateCheckRun(c)],
       ["GET", /^\/repos\/([^/]+)\/([^/]+)\/commits\/(.+)\/check-runs$/, (c) => this.listCheckRuns(c)],
@@ -559,6 +596,11 @@ export class FakeGitHub {
       user: this.userJson(repo.owner),
       repo: repoJson,
     });
+    const forkEnd = (branch: string, sha: string | null) => {
+      const owner = pull.forkOwner as string;
+      const forkRepo = { ...repoJson, id: repo.id + 500_000, node_id: Buffer.from(`R_${repo.id + 500_000}`).toString("base64"), full_name: `${owner}/${repo.name}`, owner: this.userJson(owner), fork: true, html_url: `${this.origin}/${owner}/${repo.name}`, url: `${this.apiUrl}/repos/${owner}/${repo.name}` };
+      return { ...end(branch, sha), label: `${owner}:${branch}`, user: this.userJson(owner), repo: forkRepo };
+    };
     const url = `${this.apiUrl}/repos/${repo.owner}/${repo.name}/pulls/${pull.number}`;
     const json: Record<string, unknown> = {
       ...base,
@@ -576,7 +618,7 @@ export class FakeGitHub {
       updated_at: pull.updatedAt,
       closed_at: pull.closedAt,
       merged_at: pull.mergedAt,
-      head: end(pull.head, headSha),
+      head: pull.forkOwner ? forkEnd(pull.head, headSha) : end(pull.head, headSha),
       base: end(pull.base, baseSha),
       labels: [],
       assignee: null,
@@ -1255,6 +1297,56 @@ export class FakeGitHub {
     return { status: 201, body: this.reviewCommentJson(repo, comment) };
   }
 
+  private updateReviewComment(ctx: Ctx) {
+    const repo = this.repoFor(ctx, ctx.params[0], ctx.params[1]);
+    const comment = repo.reviewComments.find((c) => c.id === Number(ctx.params[2]));
+    if (!comment) throw new HttpError(404, "Not Found");
+    const { body } = ctx.body as { body?: string };
+    if (!body) throw new HttpError(422, "Validation Failed", [{ resource: "PullRequestReviewComment", field: "body", code: "missing_field" }]);
+    comment.body = body;
+    return { status: 200, body: this.reviewCommentJson(repo, comment) };
+  }
+
+  private statusJson(repo: Repo, s: CommitStatus) {
+    const base = example<Record<string, unknown>>("status");
+    return {
+      ...base,
+      id: s.id,
+      node_id: Buffer.from(`SC_${s.id}`).toString("base64"),
+      url: `${this.apiUrl}/repos/${repo.owner}/${repo.name}/statuses/${s.sha}`,
+      state: s.state,
+      description: s.description,
+      target_url: s.targetUrl,
+      context: s.context,
+      created_at: s.createdAt,
+      updated_at: s.createdAt,
+      creator: this.userJson(s.user),
+    };
+  }
+
+  private createStatus(ctx: Ctx) {
+    const repo = this.repoFor(ctx, ctx.params[0], ctx.params[1]);
+    const sha = ctx.params[2] as string;
+    const { state, context, description, target_url } = ctx.body as { state?: string; context?: string; description?: string; target_url?: string };
+    if (!state || !["error", "failure", "pending", "success"].includes(state)) throw new HttpError(422, "Validation Failed", [{ resource: "Status", field: "state", code: "invalid" }]);
+    if (!repo.git.exists(sha, "commit")) throw new HttpError(422, "No commit found for SHA: " + sha);
+    if (description && description.length > 140) throw new HttpError(422, "Validation Failed", [{ resource: "Status", field: "description", code: "custom", message: "description is too long (maximum is 140 characters)" }]);
+    const token = this.requireToken(ctx);
+    const status: CommitStatus = { id: this.nextId++, sha, state, context: context ?? "default", description: description ?? null, targetUrl: target_url ?? null, createdAt: now(), user: token.login ?? `${this.app.slug}[bot]` };
+    repo.statuses.push(status);
+    return { status: 201, body: this.statusJson(repo, status) };
+  }
+
+  private listStatuses(ctx: Ctx) {
+    const repo = this.repoFor(ctx, ctx.params[0], ctx.params[1]);
+    const sha = repo.git.resolve(ctx.params[2] as string);
+    const page = this.paginate(
+      ctx,
+      repo.statuses.filter((s) => s.sha === sha).reverse().map((s) => this.statusJson(repo, s)),
+    );
+    return { status: 200, body: page.body, headers: page.headers };
+  }
+
   private checkRunJson(repo: Repo, run: CheckRun) {
     const base = example<Record<string, unknown>>("check-run");
     const api = `${this.apiUrl}/repos/${repo.owner}/${repo.name}`;
@@ -1322,6 +1414,28 @@ export class FakeGitHub {
     const sha = repo.git.resolve(ctx.params[2]);
     const runs = repo.checkRuns.filter((r) => r.headSha === sha && (!ctx.query.get("check_name") || r.name === ctx.query.get("check_name")));
     return { status: 200, body: { total_count: runs.length, check_runs: runs.map((r) => this.checkRunJson(repo, r)) } };
+  }
+
+  /** GitHub's authorize page, answered at once as `authorizeAs` approving (or denying) the app. */
+  private oauthAuthorize(url: URL, res: ServerResponse): void {
+    const redirect = url.searchParams.get("redirect_uri");
+    if (url.searchParams.get("client_id") !== this.app.clientId || !redirect) {
+      res.writeHead(404, { "content-type": "text/plain" }).end("unknown client_id or no redirect_uri");
+      return;
+    }
+    const target = new URL(redirect);
+    const state = url.searchParams.get("state");
+    if (this.authorizeAs) target.searchParams.set("code", this.oauthCode(this.authorizeAs));
+    else target.searchParams.set("error", "access_denied");
+    if (state !== null) target.searchParams.set("state", state);
+    res.writeHead(302, { location: target.toString() }).end();
+  }
+
+  private listUserEmails(ctx: Ctx) {
+    const token = this.requireToken(ctx);
+    if (token.kind !== "oauth" || !token.login) throw new HttpError(403, "Resource not accessible by integration");
+    const emails = this.userEmails.get(token.login) ?? [{ email: `${token.login}@users.github.test`, primary: true, verified: true }];
+    return { status: 200, body: emails.map((e) => ({ ...e, visibility: e.primary ? "private" : null })) };
   }
 
   private oauthExchange(req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
