@@ -127,10 +127,6 @@ export class FakeGitHub {
   readonly userEmails = new Map<string, { email: string; primary: boolean; verified: boolean }[]>();
   /** Who GET /login/oauth/authorize signs in (the browser tests' GitHub user); null: the person denies access. */
   authorizeAs: string | null = null;
-  /** Email addresses per login for GET /user/emails (default: one verified primary address). */
-  readonly userEmails = new Map<string, { email: string; primary: boolean; verified: boolean }[]>();
-  /** Who GET /login/oauth/authorize signs in (the browser tests' GitHub user); null: the person denies access. */
-  authorizeAs: string | null = null;
   private readonly archiveTickets = new Map<string, { repo: string; sha: string; expires: number }>();
   private faults: (Fault & { left: number })[] = [];
   private server: Server | null = null;
@@ -341,15 +337,6 @@ export class FakeGitHub {
     );
   }
 
-  /** The addresses GET /user/emails lists for `login`. */
-  setUserEmails(login: string, emails: { email: string; primary?: boolean; verified?: boolean }[]): void {
-    this.user(login);
-    this.userEmails.set(
-      login,
-      emails.map((e, i) => ({ email: e.email, primary: e.primary ?? i === 0, verified: e.verified ?? true })),
-    );
-  }
-
   // ---- HTTP ----------------------------------------------------------------------
 
   private repoOrThrow(fullName: string): Repo {
@@ -369,7 +356,6 @@ export class FakeGitHub {
 
     if (url.pathname.startsWith("/_codeload/")) return this.serveArchive(url, res);
     if (url.pathname === "/login/oauth/access_token" && method === "POST") return this.oauthExchange(req, raw, res);
-    if (url.pathname === "/login/oauth/authorize" && method === "GET") return this.oauthAuthorize(url, res);
     if (url.pathname === "/login/oauth/authorize" && method === "GET") return this.oauthAuthorize(url, res);
 
     const prefix = this.options.pathPrefix ?? "";
@@ -503,7 +489,6 @@ export class FakeGitHub {
   private async route(ctx: Ctx): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
     const routes: [string, RegExp, (ctx: Ctx) => { status: number; body?: unknown; headers?: Record<string, string> }][] = [
       ["GET", /^\/user$/, (c) => this.getUser(c)],
-      ["GET", /^\/user\/emails$/, (c) => this.listUserEmails(c)],
       ["GET", /^\/user\/emails$/, (c) => this.listUserEmails(c)],
       ["GET", /^\/app\/installations$/, (c) => this.listInstallations(c)],
       ["POST", /^\/app\/installations\/(\d+)\/access_tokens$/, (c) => this.createInstallationToken(c)],
@@ -1429,28 +1414,6 @@ export class FakeGitHub {
     const sha = repo.git.resolve(ctx.params[2]);
     const runs = repo.checkRuns.filter((r) => r.headSha === sha && (!ctx.query.get("check_name") || r.name === ctx.query.get("check_name")));
     return { status: 200, body: { total_count: runs.length, check_runs: runs.map((r) => this.checkRunJson(repo, r)) } };
-  }
-
-  /** GitHub's authorize page, answered at once as `authorizeAs` approving (or denying) the app. */
-  private oauthAuthorize(url: URL, res: ServerResponse): void {
-    const redirect = url.searchParams.get("redirect_uri");
-    if (url.searchParams.get("client_id") !== this.app.clientId || !redirect) {
-      res.writeHead(404, { "content-type": "text/plain" }).end("unknown client_id or no redirect_uri");
-      return;
-    }
-    const target = new URL(redirect);
-    const state = url.searchParams.get("state");
-    if (this.authorizeAs) target.searchParams.set("code", this.oauthCode(this.authorizeAs));
-    else target.searchParams.set("error", "access_denied");
-    if (state !== null) target.searchParams.set("state", state);
-    res.writeHead(302, { location: target.toString() }).end();
-  }
-
-  private listUserEmails(ctx: Ctx) {
-    const token = this.requireToken(ctx);
-    if (token.kind !== "oauth" || !token.login) throw new HttpError(403, "Resource not accessible by integration");
-    const emails = this.userEmails.get(token.login) ?? [{ email: `${token.login}@users.github.test`, primary: true, verified: true }];
-    return { status: 200, body: emails.map((e) => ({ ...e, visibility: e.primary ? "private" : null })) };
   }
 
   /** GitHub's authorize page, answered at once as `authorizeAs` approving (or denying) the app. */
