@@ -112,4 +112,12 @@ export type PendingCase = FixCase & { expect: PendingExpectation; why: string };
  * (a safe fix that breaks the program, or a leak not reported). Empty when every known case
  * behaves; a new one goes here until it does, then moves to the lists above.
  */
-export const pendingCases: PendingCase[] = [];
+export const pendingCases: PendingCase[] = [
+  {
+    ...py("session_not_closed_two_sessions.py", "session-not-closed", "copy_count", "sqlite"),
+    program: "pending/session_not_closed_two_sessions.py",
+    findings: 2,
+    expect: "fixed",
+    why: "two sessions in one function: each safe fix alone is right, but --fix applies both in one pass and the second `with` gets no indented body (IndentationError)",
+  },
+];

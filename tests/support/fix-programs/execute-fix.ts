@@ -37,6 +37,8 @@ export type FixCase = {
   database: Database;
   /** Measurements the program prints that count leaked connections: > 0 before, 0 after. */
   leaks: string[];
+  /** Findings of `rule` the program holds, each with a safe fix (default 1). */
+  findings?: number;
 };
 
 export type FixOutcome =
@@ -97,8 +99,13 @@ export function executeFix(c: FixCase, postgres: PostgresDatabase | null): FixOu
     if (finding.fix?.safety !== "safe") return { kind: "not-safe", finding };
     const fix = finding.fix;
     const problems: string[] = [];
-    const others = before.findings.filter((f) => f !== finding && !f.suppressed);
+    const expected = c.findings ?? 1;
+    const mine = before.findings.filter((f) => !f.suppressed && f.path === name && f.rule === c.rule);
+    const others = before.findings.filter((f) => !f.suppressed && !mine.includes(f));
     if (others.length > 0) problems.push(`other findings in the program: ${others.map((f) => `${f.path}:${f.line} ${f.rule}`).join(", ")}`);
+    if (mine.length !== expected) problems.push(`${mine.length} ${c.rule} findings, expected ${expected}`);
+    const unsafe = mine.filter((f) => f.fix?.safety !== "safe");
+    if (unsafe.length > 0) problems.push(`findings without a safe fix: lines ${unsafe.map((f) => f.line).join(", ")}`);
 
     let originalRun: ProgramRun | null = null;
     attempt(problems, "the original program failed", () => {
@@ -106,15 +113,19 @@ export function executeFix(c: FixCase, postgres: PostgresDatabase | null): FixOu
     });
     applySafeFixes(ws.dir);
     const fixed = readFileSync(ws.file, "utf8");
-    if (fixed !== applyEdits(ws.original, fix.edits)) problems.push("--fix wrote something other than the edits the JSON offered");
-
-    // Untouched lines stay byte-identical; the fix stays inside the function it fixes.
-    const touched = touchedLines(fix.edits);
-    const outside = changedLines(ws.original, fixed).filter((line) => !touched.has(line));
-    if (outside.length > 0) problems.push(`lines changed outside the fix's edits: ${outside.join(", ")}`);
+    // Untouched lines stay byte-identical; the fix stays inside the function it fixes. With
+    // several fixes --fix applies them in passes, each computed on the text the last one left,
+    // so only the function's bounds can be checked against the original.
     const span = functionLines(ws.original, c.function);
-    const escaped = [...touched].filter((line) => line < span.start || line > span.end);
-    if (escaped.length > 0) problems.push(`edits outside ${c.function} (lines ${span.start}-${span.end}): ${escaped.join(", ")}`);
+    const changed = changedLines(ws.original, fixed);
+    if (expected === 1) {
+      if (fixed !== applyEdits(ws.original, fix.edits)) problems.push("--fix wrote something other than the edits the JSON offered");
+      const touched = touchedLines(fix.edits);
+      const outside = changed.filter((line) => !touched.has(line));
+      if (outside.length > 0) problems.push(`lines changed outside the fix's edits: ${outside.join(", ")}`);
+    }
+    const escaped = changed.filter((line) => line < span.start || line > span.end);
+    if (escaped.length > 0) problems.push(`lines changed outside ${c.function} (lines ${span.start}-${span.end}): ${escaped.join(", ")}`);
     if (isPython) {
       attempt(problems, "the fixed file does not compile", () => pyCompile(ws.file));
     } else {
