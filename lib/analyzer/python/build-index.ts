@@ -1,5 +1,4 @@
 import type { ModelRegistry } from "../flow/models.ts";
-import { solveSummaries } from "../flow/summaries.ts";
 import type { AnalyzeOptions, SourceInput } from "../types.ts";
 import type { ModuleFacts, PyBinding, PySummary, PythonIndex } from "./flow/index-types.ts";
 import { lowerFunction } from "./flow/lower.ts";
@@ -80,23 +79,24 @@ export function collectImports(root: SyntaxNode, module: string, isPackage: bool
   return imports;
 }
 
-/** Words any file that can acquire, define or hand out a resource mentions (before the project's own names). */
+/**
+ * Words any code that can acquire, define or hand out a resource mentions, before the
+ * project's own names: the callables the models say return a fresh resource (`connect(`,
+ * `sessionmaker(`, `create_engine(`, `getconn(`...), the conventional factory names, manual
+ * enters, and the config's names. Derived from the models, so a new library file extends it.
+ */
 export function baseLiterals(registry: ModelRegistry, options: AnalyzeOptions): string[] {
-  const packages = new Set<string>();
-  for (const library of registry.libraries) for (const p of library.packages) packages.add(p);
-  packages.delete("asyncio");
-  packages.delete("contextlib");
-  packages.delete("starlette");
-  packages.delete("fastapi");
-  packages.delete("anyio");
-  const words = [
-    ...[...packages].map((p) => `\\b${p}\\b`),
-    "[Ss]ession",
-    "[Ee]ngine",
-    "[Pp]ool\\w*\\.(?:acquire|getconn)\\(",
-    "__a?enter__",
-    "\\bconnect\\(",
-  ];
+  const calls = new Set<string>(["Session", "AsyncSession", "SessionLocal", "AsyncSessionLocal", "async_session"]);
+  const freshOrFactory = (returns: string | undefined, fresh: boolean | undefined) => {
+    if (!returns || fresh === false) return false;
+    const type = registry.types.get(returns);
+    return !!type && (!!type.resource || !!type.call);
+  };
+  for (const [name, entry] of registry.exports) if (freshOrFactory(entry.call?.returns, entry.call?.fresh)) calls.add(lastSegment(name));
+  for (const type of registry.types.values()) {
+    for (const [method, model] of Object.entries(type.methods ?? {})) if (freshOrFactory(model.returns, model.fresh)) calls.add(method);
+  }
+  const words = [`\\b(?:${[...calls].map(escapeRegExp).join("|")})\\s*\\(`, "session_?factory", "session_?maker", "__a?enter__"];
   const configured = [...options.config.sessions.factories, ...options.config.sessions.closers, ...(options.config.resources ?? []).flatMap((r) => [r.acquire, ...r.release])];
   for (const name of configured) words.push(`\\b${escapeRegExp(lastSegment(name))}\\b`);
   return words;
@@ -176,7 +176,7 @@ function collectModule(parsed: ParsedModule, index: PythonIndex, registry: Model
       continue;
     }
     if (left.type !== "attribute" && left.type !== "subscript") continue;
-    const val = staticVal(right, r, localValues(assignment, r));
+    const val = staticVal(right, r, right.type === "identifier" ? localValues(assignment, r) : undefined);
     if (val.k !== "type") continue;
     const model = registry.types.get(val.type);
     // Only factories, engines and pools: a session kept on an object is that object's business.
@@ -215,6 +215,30 @@ function localValues(node: SyntaxNode, r: ModuleResolver) {
   return locals;
 }
 
+const commonNames = new Set(["get", "create", "update", "delete", "list", "all", "run", "main", "init", "save", "add", "remove", "close", "open", "query", "execute", "session", "db", "conn", "connection", "engine", "pool", "setup", "start", "stop", "fetch", "load", "process", "handle", "call", "wrapper", "inner", "func"]);
+
+/** A name specific enough to search the code base for. */
+function distinctive(name: string): boolean {
+  return name.length >= 4 && !commonNames.has(name.toLowerCase());
+}
+
+const emptyPySummary: PySummary = {
+  returnsFresh: null,
+  alwaysFresh: false,
+  returnsType: null,
+  async: false,
+  releasesParams: [],
+  takesParams: [],
+  invokesParams: [],
+  yieldsFresh: null,
+  contextManager: false,
+  memoised: false,
+  generator: false,
+  yieldsType: null,
+  entersParams: [],
+  params: [],
+};
+
 function interesting(summary: PySummary): boolean {
   return (
     summary.returnsFresh !== null ||
@@ -241,10 +265,41 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   const python = files.filter((f) => f.path.endsWith(".py"));
   const parsed = new Map<string, ParsedModule>();
   const base = baseLiterals(registry, options);
-  let pattern = new RegExp(base.join("|"));
+  const basePattern = new RegExp(base.join("|"));
+  // Functions worth a summary: they mention an origin, or release / keep / enter something.
+  const relevant = new RegExp(`${base.join("|")}|\\.(?:a?close|release|dispose|putconn|terminate|__a?exit__|append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback)\\(|->\\s*["']?[\\w.]*(?:Session|Connection)\\b`);
+  let pattern = basePattern;
   const functions = new Map<string, FunctionEntry>();
-  let summaries = new Map<string, PySummary>();
+  const texts = new Map<string, string>();
+  const summaries = new Map<string, PySummary>();
   const known = new Set<string>();
+  const compute = (entry: FunctionEntry): PySummary => {
+    const facts = index.modules[entry.module.module];
+    const r = new ModuleResolver(index, entry.module.module, entry.module.imports, registry, (q) => summaries.get(q), facts?.bindings ?? {});
+    return summarize(lowerFunction(entry.fn, r, "summary"), r);
+  };
+  // A worklist fixpoint: after the first pass, only functions that mention a name whose summary changed are redone.
+  const solve = (initial: string[]): void => {
+    let work = initial;
+    for (let iteration = 0; iteration < 6 && work.length > 0; iteration++) {
+      const changed = new Set<string>();
+      for (const q of work) {
+        const entry = functions.get(q);
+        if (!entry) continue;
+        const next = compute(entry);
+        const previous = summaries.get(q);
+        if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
+        summaries.set(q, next);
+        if (interesting(next) || (previous && interesting(previous))) changed.add(lastSegment(q));
+      }
+      if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index]   pass ${iteration}: ${work.length} computed, ${changed.size} changed`);
+      // Common words (`get`, `create`) would pull in most of the code base: wrappers of wrappers named like that stay unknown.
+      for (const name of changed) if (!distinctive(name)) changed.delete(name);
+      if (changed.size === 0) break;
+      const mentions = new RegExp(`\\b(?:${[...changed].map(escapeRegExp).join("|")})\\b`);
+      work = [...functions.keys()].filter((q) => mentions.test(texts.get(q) ?? ""));
+    }
+  };
   for (let round = 0; round < 4; round++) {
     const fresh: ParsedModule[] = [];
     for (const file of python) {
@@ -255,33 +310,40 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
       parsed.set(file.path, entry);
       fresh.push(entry);
     }
-    if (fresh.length === 0 && round > 0) break;
-    // Bindings, then summaries, then bindings again (a module global bound to a project function's result).
-    for (const m of parsed.values()) collectModule(m, index, registry, functions, summaries);
-    summaries = solveSummaries(functions, (entry, _name, lookup) => {
-      const facts = index.modules[entry.module.module];
-      const r = new ModuleResolver(index, entry.module.module, entry.module.imports, registry, (q) => lookup(q) as PySummary | undefined, facts?.bindings ?? {});
-      return summarize(lowerFunction(entry.fn, r, "summary"), r);
-    }) as Map<string, PySummary>;
-    for (const m of parsed.values()) collectModule(m, index, registry, functions, summaries);
+    const before = new Set(functions.keys());
+    for (const m of fresh) collectModule(m, index, registry, functions, summaries);
+    const added: string[] = [];
+    for (const [q, entry] of functions) {
+      if (!before.has(q)) texts.set(q, entry.fn.text);
+      const text = texts.get(q) ?? "";
+      if (summaries.has(q)) continue;
+      // New functions that touch resources, and any function that mentions a name the last round learned about.
+      if ((!before.has(q) && (relevant.test(text) || q.endsWith(".__init__"))) || (known.size > 0 && pattern.test(text))) added.push(q);
+    }
+    if (fresh.length === 0 && added.length === 0) break;
+    if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index] round ${round}: ${fresh.length} files parsed, ${added.length} functions to summarise`);
+    solve(added);
     // Next round: files that mention a name this round learned something about.
     const names = new Set<string>();
     for (const facts of Object.values(index.modules)) {
       for (const [name, binding] of Object.entries(facts.bindings)) {
-        const useful = binding.kind === "value" || (binding.kind === "class" && binding.instance) || (binding.kind === "function" && summaries.has(binding.qualified) && interesting(summaries.get(binding.qualified) as PySummary));
-        if (useful && !known.has(name)) names.add(name);
+        const useful = binding.kind === "value" || (binding.kind === "class" && binding.instance) || (binding.kind === "function" && interesting(summaries.get(binding.qualified) ?? emptyPySummary));
+        if (useful && !known.has(name) && distinctive(name)) names.add(name);
       }
     }
     if (names.size === 0) break;
     for (const n of names) known.add(n);
     pattern = new RegExp([...names].map((n) => `\\b${escapeRegExp(n)}\\b`).join("|"));
   }
+  // Module globals bound to a project function's result need the summaries: bind once more.
+  for (const m of parsed.values()) collectModule(m, index, registry, functions, summaries);
   for (const [name, summary] of summaries) if (interesting(summary)) index.summaries[name] = summary;
   // Keep modules that bind something or import something another module knows about.
+  const classesWithSummaries = new Set(Object.keys(index.summaries).map((q) => q.slice(0, q.lastIndexOf("."))));
   for (const [name, facts] of Object.entries(index.modules)) {
     for (const [local, binding] of Object.entries(facts.bindings)) {
       if (binding.kind === "function" && !index.summaries[binding.qualified]) delete facts.bindings[local];
-      if (binding.kind === "class" && !binding.instance && !Object.keys(index.summaries).some((q) => q.startsWith(`${binding.qualified}.`))) delete facts.bindings[local];
+      if (binding.kind === "class" && !binding.instance && !classesWithSummaries.has(binding.qualified)) delete facts.bindings[local];
     }
     if (Object.keys(facts.bindings).length === 0 && Object.keys(facts.imports).length === 0) delete index.modules[name];
   }

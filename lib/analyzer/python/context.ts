@@ -30,6 +30,16 @@ export type PythonRule = {
 };
 
 const registries = new WeakMap<PoolguardConfig, ModelRegistry>();
+const patterns = new Map<string, RegExp>();
+
+function relevantPattern(index: PythonIndex): RegExp {
+  let re = patterns.get(index.literals);
+  if (!re) {
+    re = new RegExp(index.literals || "(?!)");
+    patterns.set(index.literals, re);
+  }
+  return re;
+}
 
 function registryFor(config: PoolguardConfig): ModelRegistry {
   let registry = registries.get(config);
@@ -60,7 +70,15 @@ export function createContext(path: string, text: string, tree: Tree, index: Pyt
     registry,
     resolver,
     functions() {
-      lowered ??= root.descendantsOfType("function_definition").map((fn) => lowerFunction(fn, resolver, "analyze"));
+      // Only functions that mention a required literal can acquire, enter or hand out anything.
+      const relevant = relevantPattern(index);
+      lowered ??= root
+        .descendantsOfType("function_definition")
+        .filter((fn) => {
+          const text = fn.text;
+          return relevant.test(text) || (/\bwith\b/.test(text) && /session|\bdb\b/i.test(text));
+        })
+        .map((fn) => lowerFunction(fn, resolver, "analyze"));
       return lowered;
     },
   };

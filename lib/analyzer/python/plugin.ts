@@ -52,12 +52,14 @@ export const pythonPlugin: LanguagePlugin<PythonIndex> = {
     const rules = pythonRules.filter((rule) => options.enabledRules.has(rule.meta.id));
     const bans = options.config.forbidden_imports;
     const checkImports = options.enabledRules.has("forbidden-import") && bans.length > 0 && (banLiterals(bans)?.test(file.text) ?? true);
-    const lifecycle = rules.length > 0 && literals(index).test(file.text);
+    // Beyond acquisitions: a session used after its `with` block, or handed to concurrent tasks.
+    const text = file.text;
+    const lifecycle = rules.length > 0 && (literals(index).test(text) || (/\bwith\b|gather|create_task|ensure_future/.test(text) && /session|\bdb\b/i.test(text)));
     const tree = parsePython(file.text);
     const error = syntaxError(tree);
     if (error) return { findings: [], error };
     if (!lifecycle && !checkImports) return { findings: [] };
-    const ctx = createContext(file.path, file.text, tree, index, options);
+    const ctx = createContext(file.path, text, tree, index, options);
     const findings: RawFinding[] = [];
     if (lifecycle) for (const rule of rules) findings.push(...rule.check(ctx));
     if (checkImports) findings.push(...checkForbiddenImports(ctx));

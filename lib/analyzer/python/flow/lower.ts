@@ -97,8 +97,8 @@ function spanOf(node: SyntaxNode): Span {
 }
 
 function hasCall(node: SyntaxNode): boolean {
-  if (node.type === "call" || node.type === "await" || node.type === "subscript" || node.type === "yield") return true;
-  return node.descendantsOfType(["call", "await", "subscript"]).length > 0;
+  // A call, a subscript or an await: the text has a bracket or the keyword (cheaper than walking the subtree).
+  return /[([]|\bawait\b|\byield\b/.test(node.text);
 }
 
 /** `a`, `self.x`, `request.app.state.db`: a name or access path the dataflow can track. */
@@ -158,7 +158,7 @@ export function parameterNames(fn: SyntaxNode): { names: string[]; annotations: 
 /** Yield nodes that belong to this function (not to nested functions or lambdas). */
 export function ownYields(fn: SyntaxNode): SyntaxNode[] {
   const body = fn.childForFieldName("body");
-  if (!body) return [];
+  if (!body || !/\byield\b/.test(body.text)) return [];
   return body.descendantsOfType("yield").filter((y) => {
     for (let p = y.parent; p; p = p.parent) {
       if (p.id === fn.id) return true;
@@ -206,7 +206,7 @@ class Lowerer {
       const type = r.annotationType(annotations[i]);
       this.vals.set(name, type ? { k: "type", type } : unknown(name));
     });
-    for (const g of fn.descendantsOfType("global_statement")) for (const id of g.namedChildren) this.globals.add(id.text);
+    if (/\bglobal\b/.test(fn.text)) for (const g of fn.descendantsOfType("global_statement")) for (const id of g.namedChildren) this.globals.add(id.text);
   }
 
   run(): void {

@@ -39,7 +39,11 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
     if (site !== undefined) {
       returnsFresh ??= l.sites[site].type;
       freshReturns++;
-    } else if (ret.val.k === "type") returnsType ??= ret.val.type;
+    } else if (ret.val.k === "type") {
+      // A borrowed session or connection handed back (a parameter, a field) tells callers nothing.
+      const facts = r.facts(ret.val.type);
+      if (!facts || facts.rule === "engine-per-call") returnsType ??= ret.val.type;
+    }
   }
   // `def current() -> Session: return self._factory()`: the annotation says what an opaque call returns.
   if (!returnsFresh) {
