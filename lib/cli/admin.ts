@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { generateToken, hashToken } from "../auth/tokens.ts";
 import { type ApiTokenRole, apiTokenRoles, createApiToken, disconnectDatabase, findOrganizationBySlug, firstOrganization } from "../db/index.ts";
+import { adminUserUsage, createOrgCommand, createUserCommand } from "./admin-users.ts";
 
 // `poolguard admin create-token [--org SLUG] [--role ROLE] [--name NAME]`: a new API
 // token for the server's REST API, printed once. Runs against DATABASE_URL (the same
@@ -8,7 +9,7 @@ import { type ApiTokenRole, apiTokenRoles, createApiToken, disconnectDatabase, f
 
 type Io = { stdout: (s: string) => void; stderr: (s: string) => void };
 
-export const adminUsage = "poolguard admin create-token [--org SLUG] [--role admin|member|viewer] [--name NAME]";
+export const adminUsage = ["poolguard admin create-token [--org SLUG] [--role admin|member|viewer] [--name NAME]", ...adminUserUsage].join("\n  ");
 
 export const apiTokenPrefix = "pgt_";
 
@@ -21,6 +22,13 @@ export async function issueApiToken(input: { organizationId: string; role: ApiTo
 
 export async function runAdminCommand(args: string[], io: Io): Promise<0 | 2> {
   const [sub, ...rest] = args;
+  if (sub === "create-org" || sub === "create-user") {
+    try {
+      return await (sub === "create-org" ? createOrgCommand(rest, io) : createUserCommand(rest, io));
+    } finally {
+      await disconnectDatabase();
+    }
+  }
   if (sub !== "create-token") {
     io.stderr(`poolguard: admin: unknown or missing command${sub ? ` "${sub}"` : ""}\n\nUsage:\n  ${adminUsage}\n`);
     return 2;
