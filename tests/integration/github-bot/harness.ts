@@ -75,8 +75,10 @@ export async function botHarness(input: { files: Record<string, string>; owner?:
   }
   async function installationPayload(): Promise<Payload> {
     const jwtClient = createGitHubClient({ auth: { type: "app", appId: fake.app.id, privateKey: fake.app.privateKey }, ...fast });
-    const { data } = await jwtClient.octokit.rest.apps.getInstallation({ installation_id: installationId });
-    return data as Payload;
+    const { data } = await jwtClient.octokit.rest.apps.listInstallations();
+    const found = data.find((i) => i.id === installationId);
+    if (!found) throw new Error(`the fake has no installation ${installationId}`);
+    return found as Payload;
   }
   const ref = { id: installationId, node_id: Buffer.from(`I_${installationId}`).toString("base64") };
 

@@ -6,14 +6,12 @@ import { type BotHarness, botHarness, dbModule, leakyModule } from "./harness.ts
 // the fake GitHub: check run, annotations, suggestions, no duplicates across pushes.
 
 let h: BotHarness;
-let db: typeof import("../../../lib/db/index.ts");
 
 // A leak followed by enough other code that a change at the end of the file leaves it outside the diff.
 const preExisting = `from app.db import SessionLocal\n\n\ndef old_job():\n    session = SessionLocal()\n    session.execute("SELECT 1")\n    session.commit()\n${Array.from({ length: 6 }, (_, i) => `\n\ndef helper_${i}():\n    return ${i}\n`).join("")}`;
 
 beforeAll(async () => {
   h = await botHarness({ files: { "app/db.py": dbModule, "app/old.py": preExisting, "README.md": "# shop\n" } });
-  db = await import("../../../lib/db/index.ts");
 });
 afterAll(async () => {
   await h.cleanup();
@@ -120,5 +118,3 @@ describe("a pull request review", () => {
     expect(h.fake.repos.get("acme/shop")?.reviews.filter((r) => r.pull === number)).toHaveLength(0);
   });
 });
-
-void db;
