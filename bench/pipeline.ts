@@ -1,4 +1,4 @@
-// npx tsx bench/pipeline.ts [--lines N] [--small-scans N]
+// npx tsx bench/pipeline.ts [--lines N] [--small-scans N]     (--lines 0: small scans only)
 //
 // The scan pipeline end to end, on this machine:
 //   1. a generated repository of ~1M lines (bench/pipeline-repo.ts, under /tmp):
@@ -19,7 +19,7 @@ const root = join(import.meta.dirname, "..");
 const { values } = parseArgs({ options: { lines: { type: "string", default: "1000000" }, "small-scans": { type: "string", default: "40" } } });
 const targetLines = Number(values.lines);
 const smallScans = Number(values["small-scans"]);
-const work = "/tmp/poolguard-bench-pipeline";
+const work = `/tmp/poolguard-bench-pipeline-${process.pid}`;
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 process.env.DATABASE_URL ||= `file:${join(work, "bench.db")}`;
@@ -131,12 +131,46 @@ async function main() {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const data = await response.json();
+    const data = (await response.json()) as ApiData;
     if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(data)}`);
     return data;
   };
 
   // 1. The large repository.
+  const large = targetLines > 0 ? await largeRepository(call) : {};
+  // 2. Scans per minute of a small repository.
+  const small = join(work, "small");
+  cpSync(join(root, "scripts/demo-repository"), small, { recursive: true });
+  const rates: Record<number, number> = {};
+  for (const count of [1, 2]) {
+    const ids: string[] = [];
+    for (let i = 0; i < smallScans; i++) {
+      const r = await call("POST", "/repositories", { provider: "local", path: small, name: `small-${count}-${i}` });
+      ids.push((await call("POST", `/repositories/${r.id}/scans`)).id);
+    }
+    const t0 = performance.now();
+    const workers = Array.from({ length: count }, () => startWorkerProcess({ POOLGUARD_ANALYZER_JOBS: "1" }));
+    for (;;) {
+      const done = await Promise.all(ids.map((id) => db.getScan(id)));
+      if (done.every((s) => s?.status === "succeeded")) break;
+      if (done.some((s) => s?.status === "failed")) throw new Error("a small scan failed");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    for (const w of workers) await stopWorker(w);
+    rates[count] = (smallScans / seconds) * 60;
+    console.log(`[bench] ${smallScans} small scans with ${count} worker(s): ${seconds.toFixed(1)} s, ${rates[count].toFixed(0)} scans/minute (includes worker start-up)`);
+  }
+  api.close();
+  await db.disconnectDatabase();
+  console.log(JSON.stringify({ cores: cpus().length, ...large, smallScansPerMinute: rates }));
+  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+}
+
+type ApiData = { id: string; status: string; error: string | null; findingsCount: number };
+type Call = (method: string, path: string, body?: unknown) => Promise<ApiData>;
+
+async function largeRepository(call: Call) {
   const functionsPerFile = 40;
   const files = Math.max(2, Math.round(targetLines / (functionsPerFile * 7.95)));
   const big = join(work, "big");
@@ -165,45 +199,15 @@ async function main() {
     `[bench] through the API: ${pipelineSeconds.toFixed(1)} s (${(pipelineSeconds / cli.seconds).toFixed(2)}x the analyzer), worker peak ${memory.peakMb().toFixed(0)} MB, ${scan.findingsCount} findings`,
   );
 
-  // 2. Scans per minute of a small repository.
-  const small = join(work, "small");
-  cpSync(join(root, "scripts/demo-repository"), small, { recursive: true });
-  const rates: Record<number, number> = {};
-  for (const count of [1, 2]) {
-    const ids: string[] = [];
-    for (let i = 0; i < smallScans; i++) {
-      const r = await call("POST", "/repositories", { provider: "local", path: small, name: `small-${count}-${i}` });
-      ids.push((await call("POST", `/repositories/${r.id}/scans`)).id);
-    }
-    const t0 = performance.now();
-    const workers = Array.from({ length: count }, () => startWorkerProcess({ POOLGUARD_ANALYZER_JOBS: "1" }));
-    for (;;) {
-      const done = await Promise.all(ids.map((id) => db.getScan(id)));
-      if (done.every((s) => s?.status === "succeeded")) break;
-      if (done.some((s) => s?.status === "failed")) throw new Error("a small scan failed");
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    for (const w of workers) await stopWorker(w);
-    rates[count] = (smallScans / seconds) * 60;
-    console.log(`[bench] ${smallScans} small scans with ${count} worker(s): ${seconds.toFixed(1)} s, ${rates[count].toFixed(0)} scans/minute (includes worker start-up)`);
-  }
-  api.close();
-  await db.disconnectDatabase();
-  console.log(
-    JSON.stringify({
-      cores: cpus().length,
-      lines: generated.lines,
-      files: generated.files,
-      analyzerSeconds: Number(cli.seconds.toFixed(1)),
-      analyzerPeakMb: Math.round(cli.peakMb),
-      pipelineSeconds: Number(pipelineSeconds.toFixed(1)),
-      ratio: Number((pipelineSeconds / cli.seconds).toFixed(2)),
-      workerPeakMb: Math.round(memory.peakMb()),
-      smallScansPerMinute: rates,
-    }),
-  );
-  if (existsSync(work)) rmSync(work, { recursive: true, force: true });
+  return {
+    lines: generated.lines,
+    files: generated.files,
+    analyzerSeconds: Number(cli.seconds.toFixed(1)),
+    analyzerPeakMb: Math.round(cli.peakMb),
+    pipelineSeconds: Number(pipelineSeconds.toFixed(1)),
+    ratio: Number((pipelineSeconds / cli.seconds).toFixed(2)),
+    workerPeakMb: Math.round(memory.peakMb()),
+  };
 }
 
 await main();
