@@ -87,6 +87,36 @@ describe("scan service", () => {
     expect((await db.getScan(scan.id))?.error).toMatch(/outside the folders/);
   });
 
+  it("retries a scan whose repository cannot be fetched, with backoff, then fails it", async () => {
+    process.env.POOLGUARD_GIT_ALLOW_LOOPBACK_HTTP = "1";
+    try {
+      const repository = await db.createRepository({ organizationId, provider: "git", name: "unreachable", cloneUrl: "http://127.0.0.1:9/none.git" });
+      const { scan } = await db.enqueueScan({ repositoryId: repository.id, trigger: "manual" });
+      const { handle } = await import("../../../lib/jobs/scan-repository.ts");
+      const { backoffMs, retryPolicy } = await import("../../../lib/jobs/policy.ts");
+      const dispatched: number[] = [];
+      for (let attempt = 1; attempt < retryPolicy.attempts; attempt++) {
+        const ctx = { ...context(), dispatcher: { dispatchScan: async (_id: string, _attempts: number, delayMs = 0) => void dispatched.push(delayMs) } };
+        const before = Date.now();
+        expect(await handle({ scanId: scan.id }, ctx)).toEqual({ kind: "done", status: "queued" });
+        const queued = await db.getScan(scan.id);
+        expect(queued).toMatchObject({ status: "queued", attempts: attempt, runningKey: null });
+        expect(queued?.error).toMatch(/could not fetch http:\/\/127\.0\.0\.1:9\/none\.git/);
+        expect(queued?.runAfter?.getTime()).toBeGreaterThanOrEqual(before + backoffMs(attempt));
+        // Not handed to a runner before its backoff has passed.
+        expect((await db.listQueuedScans(100)).map((s) => s.id)).not.toContain(scan.id);
+        expect((await db.listQueuedScans(100, new Date(Date.now() + backoffMs(attempt) + 1000))).map((s) => s.id)).toContain(scan.id);
+      }
+      expect(dispatched).toEqual([backoffMs(1), backoffMs(2)]);
+      expect(await handle({ scanId: scan.id }, context())).toEqual({ kind: "done", status: "failed" });
+      const failed = await db.getScan(scan.id);
+      expect(failed).toMatchObject({ status: "failed", attempts: retryPolicy.attempts });
+      expect(failed?.error).toMatch(/tried 3 times/);
+    } finally {
+      delete process.env.POOLGUARD_GIT_ALLOW_LOOPBACK_HTTP;
+    }
+  }, 120_000);
+
   it("stores results uploaded by `poolguard scan --upload`", async () => {
     const repository = await db.createRepository({ organizationId, provider: "local", name: "ci", localPath: join(repos.dir, "demo") });
     const { issueApiToken } = await import("../../../lib/cli/admin.ts");
