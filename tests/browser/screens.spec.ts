@@ -197,3 +197,21 @@ test("an admin connects a local checkout, scans it and triages what it found", a
   expect(await rows.count()).toBeGreaterThan(0);
   await expect(page.locator('li[data-rule="session-not-closed"]').first()).toBeVisible();
 });
+
+test("pages carry a nonce-based Content-Security-Policy and no script is blocked by it", async ({ page }) => {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+  });
+  const response = await page.goto("/sign-in");
+  const headers = response?.headers() ?? {};
+  expect(headers["content-security-policy"]).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["x-frame-options"]).toBe("DENY");
+  await signIn(page);
+  for (const path of ["/findings", "/rules", "/settings"]) await page.goto(path);
+  // Client components hydrated (the active navigation link is set by client code).
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" })).toHaveAttribute("aria-current", "page");
+  expect(violations).toEqual([]);
+});
