@@ -181,6 +181,7 @@ export async function main(argv: string[], io: Io): Promise<ExitCode> {
     if (command === "rules") return runRulesCommand(rest, io);
     if (command === "admin") return await (await import("./admin.ts")).runAdminCommand(rest, io);
     if (command === "pr") return await runPrCommand(rest, io);
+    if (command === "pr-check") return await (await import("./pr-check.ts")).runPrCheckCommand(rest, io);
     throw new UsageError(`unknown command "${command}"`);
   } catch (error) {
     if (error instanceof ConfigError) {
