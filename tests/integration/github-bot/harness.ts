@@ -117,6 +117,9 @@ export async function botHarness(input: { files: Record<string, string>; owner?:
       return payload;
     },
     async openPullRequest(branch, files, title = "Change things") {
+      // The branch starts at the default branch's head, as a developer's would.
+      const repository = fake.repos.get(fullName);
+      if (!fake.branchSha(fullName, branch)) repository?.git.setRef(`refs/heads/${branch}`, fake.branchSha(fullName, "main") as string);
       fake.commitFiles(fullName, branch, files, { message: title, author: { name: "dev", email: "dev@example.test" } });
       const { data } = await dev.octokit.rest.pulls.create({ owner, repo: name, title, head: branch, base: "main" });
       return data.number;

@@ -109,6 +109,17 @@ describe("a pull request review", () => {
     expect(checkRuns(payload.pull_request.head.sha)[0]).toMatchObject({ conclusion: "failure" });
   });
 
+  it("counts a finding of the base that the pull request removes as fixed", async () => {
+    const number = await h.openPullRequest("fix-old", { "app/old.py": preExisting.replace("    session = SessionLocal()\n    session.execute(\"SELECT 1\")\n    session.commit()\n", "    with SessionLocal() as session:\n        session.execute(\"SELECT 1\")\n") });
+    const payload = await h.pullRequestPayload("opened", number);
+    await h.deliver("pull_request", "pull-request-opened", payload);
+    await h.settle();
+    const [run] = checkRuns(payload.pull_request.head.sha);
+    expect(run).toMatchObject({ conclusion: "success" });
+    expect(run?.output.title).toBe("0 new, 0 pre-existing, 1 fixed findings");
+    expect(run?.output.summary).toContain("| fixed by this pull request | 1 |");
+  });
+
   it("passes a pull request that adds no finding", async () => {
     const number = await h.openPullRequest("docs", { "docs/notes.md": "notes\n" });
     const payload = await h.pullRequestPayload("opened", number);

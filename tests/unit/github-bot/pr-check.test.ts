@@ -21,7 +21,14 @@ afterAll(async () => {
 async function run(args: string[], token: string) {
   let out = "";
   let err = "";
-  const code = await main(["pr-check", ...args], { stdout: (s) => (out += s), stderr: (s) => (err += s), isTty: false, env: { GITHUB_TOKEN: token, GITHUB_API_URL: fake.apiUrl } });
+  const env = { GITHUB_TOKEN: token, GITHUB_API_URL: fake.apiUrl } as unknown as NodeJS.ProcessEnv;
+  const stdout = (s: string) => {
+    out += s;
+  };
+  const stderr = (s: string) => {
+    err += s;
+  };
+  const code = await main(["pr-check", ...args], { stdout, stderr, isTty: false, env });
   return { code, out, err };
 }
 
