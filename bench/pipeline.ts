@@ -105,8 +105,17 @@ async function serveApi(): Promise<{ url: string; close: () => void }> {
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api/v1`, close: () => server.close() };
 }
 
+// Workers this run started: stopped however the run ends (a failed run must not leave
+// a worker polling a deleted database).
+const started = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
 function startWorkerProcess(extra: Record<string, string> = {}) {
-  return spawn(process.execPath, [join(root, "scripts/worker.mjs")], { cwd: root, env: { ...process.env, ...extra }, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(process.execPath, [join(root, "scripts/worker.mjs")], { cwd: root, env: { ...process.env, ...extra }, stdio: ["ignore", "ignore", "inherit"] });
+  started.add(child);
+  return child;
 }
 
 async function stopWorker(child: ChildProcess) {
