@@ -108,6 +108,42 @@ async function waitForHealth(url, child, timeoutMs = 240_000) {
   throw new Error(`no healthy answer from ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** Start tests/support/fake-github/serve.ts; resolves once it printed where it listens. */
+async function startFakeGitHubProcess() {
+  const child = spawn("npx", ["tsx", "tests/support/fake-github/serve.ts"], { cwd: root, env: baseEnv, stdio: ["ignore", "pipe", "pipe"] });
+  cleanups.push(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((r) => child.on("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  });
+  let output = "";
+  child.stderr.on("data", (d) => {
+    output += d;
+  });
+  const info = await new Promise((resolveInfo, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the fake GitHub did not start in 60 s\n${output}`)), 60_000);
+    child.stdout.on("data", (d) => {
+      output += d;
+      const line = output.split("\n").find((l) => l.startsWith("{"));
+      if (!line) return;
+      clearTimeout(timer);
+      resolveInfo(JSON.parse(line));
+    });
+    child.on("exit", (code) => reject(new Error(`the fake GitHub exited (${code})\n${output}`)));
+  });
+  return {
+    env: {
+      GITHUB_API_URL: info.apiUrl,
+      GITHUB_APP_ID: info.appId,
+      GITHUB_APP_PRIVATE_KEY: info.privateKey,
+      GITHUB_CLIENT_ID: info.clientId,
+      GITHUB_CLIENT_SECRET: info.clientSecret,
+      FAKE_GITHUB_CONTROL_URL: info.controlUrl,
+    },
+  };
+}
+
 async function browserStage(scratch) {
   log("browser (Playwright + Debian Chromium)");
   const started = Date.now();
@@ -121,8 +157,12 @@ async function browserStage(scratch) {
   const localRepo = join(checkouts, "orders-service");
   mkdirSync(checkouts, { recursive: true });
   cpSync(join(root, "tests", "fixtures", "python", "session-not-closed"), localRepo, { recursive: true });
+  // The fake GitHub (the one test double) runs before the app, so the app's environment
+  // points at it: one App installation with a leaky Python repository, and OAuth.
+  const github = await startFakeGitHubProcess();
   const env = {
     ...baseEnv,
+    ...github.env,
     PORT: String(port),
     DATABASE_URL: `file:${join(scratch, "browser.db")}`,
     POOLGUARD_ADMIN_EMAIL: email,
