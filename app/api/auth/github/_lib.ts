@@ -1,7 +1,11 @@
 // Shared by the GitHub sign-in routes: where GitHub sends people back to.
 export function callbackUrl(request: Request): string {
   const configured = process.env.POOLGUARD_BASE_URL?.trim();
-  const base = configured ? configured.replace(/\/+$/, "") : new URL(request.url).origin;
+  // The host the browser used (Next may report request.url as localhost): the state
+  // cookie was set for it, so GitHub must send the browser back to the same one.
+  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  const proto = request.headers.get("x-forwarded-proto") ?? new URL(request.url).protocol.replace(/:$/, "");
+  const base = configured ? configured.replace(/\/+$/, "") : host ? `${proto}://${host}` : new URL(request.url).origin;
   return `${base}/api/auth/github/callback`;
 }
 
