@@ -9,6 +9,7 @@ import { MarkdownView } from "../../../../lib/ui/markdown.tsx";
 import { SeverityBadge, StatusBadge } from "../../empty-state.tsx";
 import { Notice } from "../../notice.tsx";
 import { openFixPullRequests, triage } from "../actions.ts";
+import { githubFindingSource } from "./github-file.ts";
 import { RefreshWhilePending } from "./refresh-while-pending.tsx";
 
 export const dynamic = "force-dynamic";
@@ -74,7 +75,11 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
   const finding = await getFindingInOrganization(id, organization.id);
   if (!finding) notFound();
   const rule = listRules().find((r) => r.id === finding.rule);
-  const source = await findingSource({
+  const fromGitHub =
+    finding.repository.provider === "github"
+      ? await githubFindingSource({ repositoryName: finding.repository.name, commitSha: finding.lastSeenScan?.commitSha ?? null, path: finding.path, line: finding.line, endLine: finding.endLine })
+      : null;
+  const source = fromGitHub ?? await findingSource({
     provider: finding.repository.provider,
     localPath: finding.repository.localPath,
     path: finding.path,
