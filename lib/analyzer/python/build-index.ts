@@ -1,7 +1,7 @@
 import type { ModelRegistry } from "../flow/models.ts";
 import type { AnalyzeOptions, SourceInput } from "../types.ts";
 import type { ModuleFacts, PyBinding, PySummary, PythonIndex } from "./flow/index-types.ts";
-import { lowerFunction } from "./flow/lower.ts";
+import { lowerFunction, parameterNames } from "./flow/lower.ts";
 import { ModuleResolver, pythonRegistry, staticVal } from "./flow/resolve.ts";
 import { summarize } from "./flow/summarize.ts";
 import { parsePython, type SyntaxNode } from "./parse.ts";
@@ -189,6 +189,15 @@ function collectModule(parsed: ParsedModule, index: PythonIndex, registry: Model
   }
 }
 
+/** Does the function release, keep or enter one of its parameters (`conn.close()`, `pool.append(conn)`)? */
+function releasesAParameter(entry: FunctionEntry, text: string): boolean {
+  if (!/\.(?:a?close|release|dispose|putconn|terminate|__a?exit__|append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback|__a?enter__)\(/.test(text)) return false;
+  const names = parameterNames(entry.fn).names.filter((n) => /^\w+$/.test(n));
+  if (names.length === 0) return false;
+  const p = names.join("|");
+  return new RegExp(`\\b(?:${p})\\.(?:a?close|release|dispose|terminate|__a?exit__|__a?enter__)\\(|\\.(?:append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback|putconn|release)\\(\\s*(?:${p})\\b`).test(text);
+}
+
 function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
   for (let p = node.parent; p; p = p.parent) if (p.type === "function_definition") return p;
   return null;
@@ -219,7 +228,12 @@ const commonNames = new Set(["get", "create", "update", "delete", "list", "all",
 
 /** A name specific enough to search the code base for. */
 function distinctive(name: string): boolean {
-  return name.length >= 4 && !commonNames.has(name.toLowerCase());
+  return name.length >= 4 && !name.startsWith("__") && !commonNames.has(name.toLowerCase());
+}
+
+/** Summary facts that change what a caller's own summary says (invoking a callback does not). */
+function chased(summary: PySummary): boolean {
+  return summary.returnsFresh !== null || summary.yieldsType !== null || summary.releasesParams.length > 0;
 }
 
 const emptyPySummary: PySummary = {
@@ -267,7 +281,7 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   const base = baseLiterals(registry, options);
   const basePattern = new RegExp(base.join("|"));
   // Functions worth a summary: they mention an origin, or release / keep / enter something.
-  const relevant = new RegExp(`${base.join("|")}|\\.(?:a?close|release|dispose|putconn|terminate|__a?exit__|append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback)\\(|->\\s*["']?[\\w.]*(?:Session|Connection)\\b`);
+  const origins = new RegExp(`${base.join("|")}|->\\s*["']?[\\w.]*(?:Session|Connection)\\b`);
   let pattern = basePattern;
   const functions = new Map<string, FunctionEntry>();
   const texts = new Map<string, string>();
@@ -281,7 +295,7 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   // A worklist fixpoint: after the first pass, only functions that mention a name whose summary changed are redone.
   const solve = (initial: string[]): void => {
     let work = initial;
-    for (let iteration = 0; iteration < 6 && work.length > 0; iteration++) {
+    for (let iteration = 0; iteration < 4 && work.length > 0; iteration++) {
       const changed = new Set<string>();
       for (const q of work) {
         const entry = functions.get(q);
@@ -290,14 +304,19 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
         const previous = summaries.get(q);
         if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
         summaries.set(q, next);
-        if (interesting(next) || (previous && interesting(previous))) changed.add(lastSegment(q));
+        if (chased(next) || (previous && chased(previous))) {
+          // Callers name a method or function by its last segment, a constructor by its class.
+          const last = lastSegment(q);
+          changed.add(last === "__init__" ? lastSegment(q.slice(0, q.lastIndexOf("."))) : last);
+        }
       }
       if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index]   pass ${iteration}: ${work.length} computed, ${changed.size} changed`);
       // Common words (`get`, `create`) would pull in most of the code base: wrappers of wrappers named like that stay unknown.
       for (const name of changed) if (!distinctive(name)) changed.delete(name);
       if (changed.size === 0) break;
       const mentions = new RegExp(`\\b(?:${[...changed].map(escapeRegExp).join("|")})\\b`);
-      work = [...functions.keys()].filter((q) => mentions.test(texts.get(q) ?? ""));
+      // Bounded: a very large code base keeps the facts of the first passes.
+      work = [...functions.keys()].filter((q) => mentions.test(texts.get(q) ?? "")).slice(0, 500);
     }
   };
   for (let round = 0; round < 4; round++) {
@@ -318,7 +337,7 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
       const text = texts.get(q) ?? "";
       if (summaries.has(q)) continue;
       // New functions that touch resources, and any function that mentions a name the last round learned about.
-      if ((!before.has(q) && (relevant.test(text) || q.endsWith(".__init__"))) || (known.size > 0 && pattern.test(text))) added.push(q);
+      if ((!before.has(q) && (origins.test(text) || releasesAParameter(entry, text) || q.endsWith(".__init__"))) || (known.size > 0 && pattern.test(text))) added.push(q);
     }
     if (fresh.length === 0 && added.length === 0) break;
     if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index] round ${round}: ${fresh.length} files parsed, ${added.length} functions to summarise`);
@@ -327,7 +346,7 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
     const names = new Set<string>();
     for (const facts of Object.values(index.modules)) {
       for (const [name, binding] of Object.entries(facts.bindings)) {
-        const useful = binding.kind === "value" || (binding.kind === "class" && binding.instance) || (binding.kind === "function" && interesting(summaries.get(binding.qualified) ?? emptyPySummary));
+        const useful = binding.kind === "value" || (binding.kind === "class" && binding.instance) || (binding.kind === "function" && chased(summaries.get(binding.qualified) ?? emptyPySummary));
         if (useful && !known.has(name) && distinctive(name)) names.add(name);
       }
     }

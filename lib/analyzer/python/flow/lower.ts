@@ -168,6 +168,11 @@ export function ownYields(fn: SyntaxNode): SyntaxNode[] {
   });
 }
 
+/** Functions whose graph would exceed this many nodes are not analysed (no findings, no summary). */
+const nodeBudget = 20000;
+
+class TooLarge extends Error {}
+
 type Res = { val: Val; refs: Ref[]; temp: number | null };
 const none: Res = { val: unknown(), refs: [], temp: null };
 
@@ -290,6 +295,8 @@ class Lowerer {
   }
 
   private stmt(st: SyntaxNode): void {
+    // `finally` bodies are lowered once per way out: deeply nested try/finally with many exits grows fast.
+    if (this.b.nodes.length > nodeBudget) throw new TooLarge();
     const saved = this.statement;
     this.statement = st;
     try {
@@ -1219,8 +1226,13 @@ export function isPytestFixture(fn: SyntaxNode): boolean {
 /** Lower one function and run the dataflow. */
 export function lowerFunction(fn: SyntaxNode, r: ModuleResolver, mode: LowerMode, classFields: Record<string, string> = {}): LoweredFunction {
   const isAsync = isAsyncNode(fn);
-  const lowerer = new Lowerer(fn, r, mode, { pytestFixture: isPytestFixture(fn), isAsync, classFields });
-  lowerer.run();
+  let lowerer = new Lowerer(fn, r, mode, { pytestFixture: isPytestFixture(fn), isAsync, classFields });
+  try {
+    lowerer.run();
+  } catch (error) {
+    if (!(error instanceof TooLarge)) throw error;
+    lowerer = new Lowerer(fn.childForFieldName("name") ?? fn, r, mode, { pytestFixture: false, isAsync, classFields });
+  }
   const graph = lowerer.finish();
   const result = analyzeResources(graph, { unboundIsNotAValue: true });
   return {
