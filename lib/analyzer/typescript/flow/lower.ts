@@ -140,6 +140,8 @@ type Ctx = {
   escaped: Set<string>;
   /** Resources opened on a variable (`client` -> `client@pg.Connection`): they travel with it. */
   opened: Map<string, string[]>;
+  /** Variables that were bound to a tracked value somewhere in the function. */
+  trackedVars: Set<string>;
 };
 
 export function lowerFunction(
@@ -183,6 +185,7 @@ export function lowerFunction(
     flags: new Map(),
     escaped: new Set(),
     opened: new Map(),
+    trackedVars: new Set(),
   };
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
@@ -662,13 +665,17 @@ function withBindHint(ctx: Ctx, init: ts.Expression, name: string, lower: () => 
 
 function bindValue(ctx: Ctx, target: string, value: Value, node: ts.Node): void {
   const refs = refsOf(value);
-  if (value.boundTo !== target || refs.length !== 1) ctx.pending.push({ kind: "assign", target, source: refs[0] ?? null });
   if (value.derived) ctx.derived.add(target);
+  if (value.closure) ctx.localFns.set(target, value.closure);
+  // Variables that never hold a tracked value stay out of the dataflow's state (speed: the
+  // state is copied at every node).
+  if (refs.length > 0) ctx.trackedVars.add(target);
+  else if (!ctx.trackedVars.has(target)) return;
+  if (value.boundTo !== target || refs.length !== 1) ctx.pending.push({ kind: "assign", target, source: refs[0] ?? null });
   if (refs.length > 1) {
     // `const o = { a, b }`: the object carries both; a use or return of `o` reaches them through aliases.
     for (const extra of refs.slice(1)) ctx.pending.push({ kind: "assign", target: `${target}$${refs.indexOf(extra)}`, source: extra });
   }
-  if (value.closure) ctx.localFns.set(target, value.closure);
   void node;
 }
 

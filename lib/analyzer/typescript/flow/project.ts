@@ -21,6 +21,8 @@ export function buildFlowIndex(files: readonly SourceInput[], index: TypeScriptI
   const resolver = resolverFor(index);
   const parsed: FileFacts[] = [];
   for (const file of files) {
+    // Generated bundles (a 9 MB compiler in one file) define no project wrappers worth the cost.
+    if (file.text.length > 1_000_000) continue;
     if (!words.test(file.text) && !/\b(Pool|createPool|DataSource|Sequelize|knex|MongoClient)\b/.test(file.text)) continue;
     let sourceFile: ts.SourceFile;
     try {
@@ -58,21 +60,38 @@ export function buildFlowIndex(files: readonly SourceInput[], index: TypeScriptI
       if (isDefaultExport(entry.fn)) functions.set(`${facts.path}#default`, { facts, fn: entry.fn, entry });
     }
   }
-  let literal = words;
+  const acquiring = base;
+  const releaseCall = `\\s*\\.\\s*(${RELEASE_WORDS.map((w) => w.replace("$", "\\$")).join("|")})\\s*\\(`;
+  const cache = new Map<string, FunctionSummary>();
+  let helpers: RegExp | null = null;
   let round = -1;
+  const first = functions.keys().next().value;
   solveSummaries(functions, ({ facts, fn, entry }, name): FunctionSummary => {
-    const text = fn.getText(facts.sourceFile);
-    if (functions.size > 0 && name === functions.keys().next().value) {
+    if (name === first) {
       round++;
-      if (round > 0) literal = new RegExp(`${acquisitionLiteral({ registry, flow }).source}|${words.source}|${helperNames(flow)}`);
+      helpers = round > 0 ? new RegExp(`${acquisitionLiteral({ registry, flow }).source}|${helperNames(flow)}`) : null;
     }
-    let summary = emptySummary(false);
-    try {
-      if (literal.test(text)) summary = summarize(facts, fn, classInfoFor(facts, entry));
-    } catch (error) {
-      // Nested too deeply to lower: no summary (callers treat it as unknown).
-      if (!(error instanceof RangeError)) throw error;
+    const text = fn.getText(facts.sourceFile);
+    // Worth lowering: it acquires, it calls a release method on one of its parameters, or
+    // (later rounds) it calls a function that now has a summary. Everything else keeps its
+    // previous (usually empty) summary.
+    let worth: boolean;
+    if (round === 0) {
+      const params = fn.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text.replace(/\$/g, "\\$")] : []));
+      worth = acquiring.test(text) || (params.length > 0 && new RegExp(`\\b(${params.join("|")})${releaseCall}`).test(text));
+    } else {
+      worth = (helpers as RegExp | null)?.test(text) ?? false;
     }
+    let summary = cache.get(name) ?? emptySummary(false);
+    if (worth) {
+      try {
+        summary = summarize(facts, fn, classInfoFor(facts, entry));
+      } catch (error) {
+        // Nested too deeply to lower: no summary (callers treat it as unknown).
+        if (!(error instanceof RangeError)) throw error;
+      }
+    }
+    cache.set(name, summary);
     if (isEmpty(summary)) delete flow.summaries[name];
     else flow.summaries[name] = summary;
     return summary;
