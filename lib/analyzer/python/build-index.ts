@@ -4,7 +4,7 @@ import type { ModuleFacts, PyBinding, PySummary, PythonIndex } from "./flow/inde
 import { lowerFunction, parameterNames } from "./flow/lower.ts";
 import { ModuleResolver, pythonRegistry, staticVal } from "./flow/resolve.ts";
 import { summarize } from "./flow/summarize.ts";
-import { parsePython, type SyntaxNode } from "./parse.ts";
+import { descendantsOf, parsePython, type SyntaxNode } from "./parse.ts";
 
 // Cross-file facts, computed once per scan over every Python file: what each module
 // binds (sessionmaker instances, engines, project functions and classes), which
@@ -204,7 +204,7 @@ function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
 }
 
 function declaresGlobal(fn: SyntaxNode, name: string): boolean {
-  return fn.descendantsOfType("global_statement").some((g) => g.namedChildren.some((id) => id.text === name));
+  return descendantsOf(fn, "global_statement").some((g) => g.namedChildren.some((id) => id.text === name));
 }
 
 /** Values of the simple local assignments before `node` in its function (`factory = sessionmaker(); app.state.f = factory`). */
@@ -212,7 +212,7 @@ function localValues(node: SyntaxNode, r: ModuleResolver) {
   const fn = enclosingFunction(node);
   const locals = new Map<string, ReturnType<typeof staticVal>>();
   if (!fn) return locals;
-  for (const a of fn.descendantsOfType("assignment")) {
+  for (const a of descendantsOf(fn, "assignment")) {
     if (a.startIndex >= node.startIndex) break;
     const left = a.childForFieldName("left");
     const right = a.childForFieldName("right");

@@ -1,6 +1,6 @@
 import type { Fix, TextEdit } from "../types.ts";
 import { isReference, type PythonRuleContext } from "./context.ts";
-import type { SyntaxNode } from "./parse.ts";
+import { descendantsOf, type SyntaxNode } from "./parse.ts";
 
 // Text edits shared by the lifecycle fixes: move the rest of a block under a new header
 // (`with factory() as s:`), or wrap it in try/finally. Edits are minimal: the moved lines
@@ -20,7 +20,7 @@ export function usesAfter(acq: Acquisition): SyntaxNode[] {
   const body = acq.fn.childForFieldName("body");
   if (!body) return [];
   const end = acq.statement.endIndex;
-  return body.descendantsOfType("identifier").filter((id) => id.text === acq.name && id.startIndex >= end && isReference(id));
+  return descendantsOf(body, "identifier").filter((id) => id.text === acq.name && id.startIndex >= end && isReference(id));
 }
 
 function leadingWhitespace(line: string): string {

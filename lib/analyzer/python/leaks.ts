@@ -5,7 +5,7 @@ import type { PythonRuleContext } from "./context.ts";
 import { type Acquisition, redundantCloses, rewriteRestOfBlock } from "./fixes.ts";
 import { isPytestFixture, type LoweredFunction, type SiteInfo } from "./flow/lower.ts";
 import { ModuleResolver } from "./flow/resolve.ts";
-import type { SyntaxNode } from "./parse.ts";
+import { descendantsOf, type SyntaxNode } from "./parse.ts";
 
 // The leak query shared by the lifecycle rules: per acquisition site, the dataflow's
 // verdict (leaks on a normal way out, on an exception, overwritten while owned), and the
@@ -165,15 +165,15 @@ export function derivedEscapes(fn: LoweredFunction, name: string, session: boole
   };
   const derived = new Set<string>([name]);
   const mentions = (node: SyntaxNode) =>
-    (node.type === "identifier" && derived.has(node.text)) || node.descendantsOfType("identifier").some((id) => derived.has(id.text) && id.parent?.type !== "keyword_argument");
+    (node.type === "identifier" && derived.has(node.text)) || descendantsOf(node, "identifier").some((id) => derived.has(id.text) && id.parent?.type !== "keyword_argument");
   for (let round = 0; round < 2; round++) {
-    for (const a of body.descendantsOfType("assignment")) {
+    for (const a of descendantsOf(body, "assignment")) {
       const left = a.childForFieldName("left");
       const right = a.childForFieldName("right");
       if (left?.type !== "identifier" || !right || derived.has(left.text) || !mentions(right) || plain(right)) continue;
       derived.add(left.text);
     }
-    for (const loop of body.descendantsOfType("for_statement")) {
+    for (const loop of descendantsOf(body, "for_statement")) {
       const left = loop.childForFieldName("left");
       const right = loop.childForFieldName("right");
       if (left?.type === "identifier" && right && mentions(right)) derived.add(left.text);
@@ -181,7 +181,7 @@ export function derivedEscapes(fn: LoweredFunction, name: string, session: boole
   }
   const escapes = (node: SyntaxNode | null | undefined) => !!node && node.text !== name && mentions(node) && !plain(node);
   if (fn.returns.some((ret) => escapes(ret.node.namedChildren[0]))) return true;
-  for (const a of body.descendantsOfType("assignment")) {
+  for (const a of descendantsOf(body, "assignment")) {
     const left = a.childForFieldName("left");
     if ((left?.type === "attribute" || left?.type === "subscript") && escapes(a.childForFieldName("right"))) return true;
   }

@@ -70,3 +70,23 @@ export function* walkOwn(node: SyntaxNode): Generator<SyntaxNode> {
     yield* walkOwn(child);
   }
 }
+
+// `descendantsOfType` crosses into the native binding and builds fresh node objects on
+// every call; rules that ask the same question of a function body once per acquisition
+// made big functions quadratic. Answers are cached per tree (trees never change).
+const descendantsCache = new WeakMap<Tree, Map<string, SyntaxNode[]>>();
+
+export function descendantsOf(node: SyntaxNode, types: string | string[]): SyntaxNode[] {
+  let cache = descendantsCache.get(node.tree);
+  if (!cache) {
+    cache = new Map();
+    descendantsCache.set(node.tree, cache);
+  }
+  const key = `${node.id}\u0000${types}`;
+  let found = cache.get(key);
+  if (!found) {
+    found = node.descendantsOfType(types);
+    cache.set(key, found);
+  }
+  return found;
+}

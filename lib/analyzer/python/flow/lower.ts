@@ -1,7 +1,7 @@
 import { type Effect, type FlowGraph, GraphBuilder, type Ref, type Span, type TransferReason } from "../../flow/graph.ts";
 import type { ResourceFacts } from "../../flow/models.ts";
 import { analyzeResources, type FlowResult } from "../../flow/resource-flow.ts";
-import { endOf, isAsyncNode, type SyntaxNode, startOf } from "../parse.ts";
+import { descendantsOf, endOf, isAsyncNode, type SyntaxNode, startOf } from "../parse.ts";
 import { anySessionType, type CallFacts, conventionalReceiverType, lastSegment, type ModuleResolver, refineReturn, unknown, type Val } from "./resolve.ts";
 
 // Lowers one tree-sitter Python function onto the shared GraphBuilder, with resource
@@ -754,7 +754,7 @@ class Lowerer {
   private closureOf(node: SyntaxNode, body: SyntaxNode): Closure {
     const own = new Set(parameterNames(node).names);
     const captures = new Set<string>();
-    for (const id of body.descendantsOfType("identifier")) {
+    for (const id of descendantsOf(body, "identifier")) {
       if (own.has(id.text)) continue;
       const parent = id.parent;
       if (parent?.type === "attribute" && parent.childForFieldName("attribute")?.id === id.id) continue;
@@ -771,7 +771,7 @@ class Lowerer {
       if (!sites) continue;
       const releases = new Set<string>();
       for (const s of sites) for (const m of this.sites[s].facts.releaseMethods) releases.add(m);
-      const releasing = c.body.descendantsOfType("call").some((call) => {
+      const releasing = descendantsOf(c.body, "call").some((call) => {
         const f = call.childForFieldName("function");
         return f?.type === "attribute" && f.childForFieldName("object")?.text === name && releases.has(f.childForFieldName("attribute")?.text ?? "");
       });
@@ -786,7 +786,7 @@ class Lowerer {
       E.push({ kind: "transfer", ref: { var: name }, reason: "captured", span });
       for (const site of this.staticSites.get(name) ?? []) {
         if (!c.withSites.includes(site) || !this.sites[site].managed) continue;
-        const use = c.body.descendantsOfType("identifier").find((id) => id.text === name);
+        const use = descendantsOf(c.body, "identifier").find((id) => id.text === name);
         if (use) this.deferred.set(`${site}:${use.id}`, { site, use });
       }
     }
