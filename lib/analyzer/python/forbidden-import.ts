@@ -17,7 +17,7 @@
  * imports are checked. The finding names the contract and the line where it is written.
  *
  * ## Why is this bad?
- * The team decided on one sanctioned way to open a session (seed 003: `get_session()`);
+ * The team decided on one sanctioned way to open a session (say, `get_session()`);
  * importing the raw factory bypasses it, and the leaks only show in production.
  *
  * ## Example

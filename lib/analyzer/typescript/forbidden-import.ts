@@ -25,7 +25,7 @@
  * finding carries the policy's `message` and names the file and line it comes from.
  *
  * ## Why is this bad?
- * The team decided there is one sanctioned way to reach the database (seed 003: a
+ * The team decided there is one sanctioned way to reach the database (say, a
  * module that opens sessions through `get_session()`); importing the internals
  * bypasses pooling, tracing and cleanup, and the bug it causes only shows under load.
  *

@@ -17,7 +17,7 @@
  * ## Why is this bad?
  * The context manager's exit is what closes the session and returns its connection.
  * Without it the connection leaks, and the half-open session is easy to share by
- * mistake (seed 004 ended in `IllegalStateChangeError`).
+ * mistake, which ends in `IllegalStateChangeError`.
  *
  * ## Example
  * ```python

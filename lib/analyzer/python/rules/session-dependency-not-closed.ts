@@ -14,7 +14,7 @@
  * ## Why is this bad?
  * When a client disconnects or a request is cancelled, the framework closes the
  * generator by raising `GeneratorExit` at the `yield`. Only a `finally` (or a context
- * manager) runs then; everything else is skipped and the connection leaks (seed 001).
+ * manager) runs then; everything else is skipped and the connection leaks.
  *
  * ## Example
  * ```python

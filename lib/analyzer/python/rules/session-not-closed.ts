@@ -29,8 +29,8 @@
  * ## Why is this bad?
  * An unclosed session keeps its pooled connection checked out until the garbage
  * collector finds it ("The garbage collector is trying to clean up non-checked-in
- * connection"). Under load the pool runs dry and requests fail (seed 000: every Telegram
- * command leaked a connection).
+ * connection"). Under load the pool runs dry and requests fail: a bot that opens a
+ * session per command leaks one connection per command.
  *
  * ## Example
  * ```python

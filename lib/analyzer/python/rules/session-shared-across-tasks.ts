@@ -12,7 +12,7 @@
  * ## Why is this bad?
  * An `AsyncSession` is not safe for concurrent use: two tasks interleave on one
  * connection and SQLAlchemy raises `IllegalStateChangeError` ("Method 'close()' can't
- * be called here; method '_connection_for_bind()' is already in progress", seed 004),
+ * be called here; method '_connection_for_bind()' is already in progress"),
  * or worse, transactions mix.
  *
  * ## Example

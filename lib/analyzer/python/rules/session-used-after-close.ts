@@ -13,8 +13,8 @@
  *
  * ## Why is this bad?
  * Leaving the block closed the session. SQLAlchemy lets a closed session start over: the
- * next query checks out a fresh connection that nothing will return to the pool. Seed
- * 002's status endpoint did this every 30 seconds, leaking a connection each time.
+ * next query checks out a fresh connection that nothing will return to the pool: a
+ * status endpoint polled every 30 seconds leaks a connection each time.
  *
  * ## Example
  * ```python
