@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generatePassword, hashPassword } from "../lib/auth/password.ts";
 import { createSignInLink } from "../lib/auth/sign-in-link.ts";
+import { loadSecretKey } from "../lib/crypto/secrets.ts";
 import {
   completeScan,
   countScans,
@@ -71,6 +72,11 @@ async function scanDemo(repositoryId: string) {
     throw error;
   }
 }
+
+// The key that encrypts GitHub tokens at rest: generated into data/ on first start when
+// POOLGUARD_SECRET_KEY is unset (with a warning to back it up), so it exists before any
+// token is stored.
+loadSecretKey({ keyFile: join(root, "data", "secret-key"), warn: (message) => console.warn(`[start] ${message}`) });
 
 const { admin, password } = await ensureAdmin();
 if (!admin) {
