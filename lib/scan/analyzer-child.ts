@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scan } from "../analyzer/index.ts";
-import type { ScanResult } from "../analyzer/types.ts";
+import type { PoolguardConfig, ScanResult } from "../analyzer/types.ts";
 
 // Child side of analyzer-process.ts: one request, progress messages, one result.
-type Request = { type: "scan"; root: string; jobs?: number };
+type Request = { type: "scan"; root: string; jobs?: number; config?: PoolguardConfig };
 
 const maxSnippetLines = 6;
 
@@ -34,6 +34,7 @@ process.on("message", async (message: Request) => {
     const full = await scan({
       root: message.root,
       jobs: message.jobs,
+      config: message.config,
       onProgress: (progress) => process.send?.({ type: "progress", ...progress }),
     });
     const result: ScanResult = {

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { ScanResult } from "../analyzer/types.ts";
+import type { PoolguardConfig, ScanResult } from "../analyzer/types.ts";
 
 export type AnalyzerRun = { result: ScanResult; snippets: Map<string, string> };
 
@@ -72,6 +72,8 @@ function stop(child: ChildProcess) {
 export function analyzeInChild(options: {
   root: string;
   jobs?: number;
+  /** Use this configuration instead of the repository's poolguard.yml. */
+  config?: PoolguardConfig;
   timeLimitMs: number;
   signal?: AbortSignal;
   onProgress?: (progress: { filesDone: number; filesTotal: number }) => void;
@@ -100,7 +102,7 @@ export function analyzeInChild(options: {
       settle(() => reject(new ScanStoppedError(`the scan took longer than its time limit (${Math.round(options.timeLimitMs / 1000)} s)`, "timeout")));
     }, options.timeLimitMs);
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    const request = () => child.send({ type: "scan", root: options.root, jobs: options.jobs });
+    const request = () => child.send({ type: "scan", root: options.root, jobs: options.jobs, config: options.config });
     child.on("message", (message: { type: string; [key: string]: unknown }) => {
       if (message.type === "ready") request();
       else if (message.type === "progress") options.onProgress?.({ filesDone: message.filesDone as number, filesTotal: message.filesTotal as number });

@@ -1,4 +1,7 @@
-import { completeScan, getScanWithRepository, LeaseLostError, renewScanLease, setScanCommit, updateScanProgress } from "../db/index.ts";
+import { parseConfig } from "../analyzer/config/load-config.ts";
+import { listRules } from "../analyzer/rules.ts";
+import type { PoolguardConfig, RuleId } from "../analyzer/types.ts";
+import { completeScan, getRepositorySettings, getScanWithRepository, LeaseLostError, renewScanLease, setScanCommit, updateScanProgress } from "../db/index.ts";
 import { analyzeInChild, ScanStoppedError } from "./analyzer-process.ts";
 import { type Snapshot, SnapshotFetchError, SnapshotRefusedError } from "./snapshot.ts";
 import { sourceFor } from "./sources.ts";
@@ -91,7 +94,17 @@ export async function runClaimedScan(scanId: string, options: ScanRunOptions): P
     snapshot = await source.materialize({ branch: scan.branch ?? scan.repository.defaultBranch, commitSha: scan.commitSha, signal: controller.signal });
     if (controller.signal.aborted) return stopped();
     await setScanCommit(scanId, options.owner, { commitSha: snapshot.commitSha ?? scan.commitSha });
-    const run = await analyzeInChild({ root: snapshot.root, jobs: options.jobs, timeLimitMs: options.timeLimitMs, signal: controller.signal, onProgress });
+    // A configuration saved in the dashboard replaces the repository's own poolguard.yml
+    // (it was validated when saved; a bad one fails the scan with its file, key and line).
+    const override = (await getRepositorySettings(scan.repository.id)).configYaml;
+    const config: PoolguardConfig | undefined = override?.trim()
+      ? parseConfig(
+          override,
+          "poolguard.yml (dashboard)",
+          listRules().map((r) => r.id as RuleId),
+        )
+      : undefined;
+    const run = await analyzeInChild({ root: snapshot.root, jobs: options.jobs, config, timeLimitMs: options.timeLimitMs, signal: controller.signal, onProgress });
     if (pendingProgress) await updateScanProgress(scanId, pendingProgress, options.owner);
     if (controller.signal.aborted) return stopped();
     const stored = await completeScan(scanId, run.result, { owner: options.owner, snippets: run.snippets, commitSha: snapshot.commitSha ?? scan.commitSha });

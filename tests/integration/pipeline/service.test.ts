@@ -63,6 +63,21 @@ describe("scan service", () => {
     expect(await db.countFindings({ repositoryId: repository.id })).toBe(0);
   }, 180_000);
 
+  it("uses the configuration saved in the dashboard instead of the repository's own", async () => {
+    const repository = await db.createRepository({ organizationId, provider: "local", name: "demo-config", localPath: join(repos.dir, "demo") });
+    const { handle } = await import("../../../lib/jobs/scan-repository.ts");
+    const first = (await db.enqueueScan({ repositoryId: repository.id, trigger: "manual" })).scan;
+    expect(await handle({ scanId: first.id }, context())).toEqual({ kind: "done", status: "succeeded" });
+    const before = await db.listFindingsPage({ repositoryId: repository.id, status: "open", take: 200 });
+    expect(before.items.some((f) => f.rule === "session-not-closed")).toBe(true);
+    await db.updateRepositorySettings(repository.id, { configYaml: "rules:\n  session-not-closed: off\n" });
+    const second = (await db.enqueueScan({ repositoryId: repository.id, trigger: "manual", idempotencyKey: `override-${repository.id}` })).scan;
+    expect(await handle({ scanId: second.id }, context())).toEqual({ kind: "done", status: "succeeded" });
+    const after = await db.listFindingsPage({ repositoryId: repository.id, status: "open", take: 200 });
+    expect(after.items.filter((f) => f.rule === "session-not-closed")).toEqual([]);
+    expect(after.items.length).toBeGreaterThan(0);
+  });
+
   it("fails a scan that exceeds its time limit", async () => {
     process.env.POOLGUARD_SCAN_TIME_LIMIT_SECONDS = "1";
     try {
