@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -152,10 +152,18 @@ describe("git URLs", () => {
     });
 
     it("reports an unreachable remote as a fetch error and leaves no folder", async () => {
-      const before = execFileSync("sh", ["-c", `ls -d ${tmpdir()}/poolguard-clone-* 2>/dev/null | wc -l`], { encoding: "utf8" }).trim();
-      await expect(gitSource("http://127.0.0.1:9/none.git", env).materialize({})).rejects.toMatchObject({ name: "SnapshotFetchError" });
-      const after = execFileSync("sh", ["-c", `ls -d ${tmpdir()}/poolguard-clone-* 2>/dev/null | wc -l`], { encoding: "utf8" }).trim();
-      expect(after).toBe(before);
+      // A private temporary folder, so clones made by other tests running at the same time do not count.
+      const privateTmp = mkdtempSync(join(tmpdir(), "poolguard-clone-test-"));
+      const savedTmp = process.env.TMPDIR;
+      process.env.TMPDIR = privateTmp;
+      try {
+        await expect(gitSource("http://127.0.0.1:9/none.git", env).materialize({})).rejects.toMatchObject({ name: "SnapshotFetchError" });
+        expect(readdirSync(privateTmp)).toEqual([]);
+      } finally {
+        if (savedTmp === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = savedTmp;
+        rmSync(privateTmp, { recursive: true, force: true });
+      }
     });
   });
 });
