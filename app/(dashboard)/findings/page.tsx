@@ -6,10 +6,10 @@ import { EmptyState, SeverityBadge, StatusBadge } from "../empty-state.tsx";
 import { Notice } from "../notice.tsx";
 import { openFixPullRequests, triage } from "./actions.ts";
 import { type FindingsQuery, findingsHref, parseFindingsQuery } from "./search-params.ts";
+import { reasonLabels } from "../format.ts";
 
 export const dynamic = "force-dynamic";
 
-const reasonLabels: Record<string, string> = { "false-positive": "False positive", "wont-fix": "Won't fix", "test-code": "Used in tests" };
 
 export default async function FindingsPage({ searchParams }: { searchParams: Promise<FindingsQuery & { notice?: string }> }) {
   const { organization, role } = await requireMember();

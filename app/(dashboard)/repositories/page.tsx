@@ -7,12 +7,10 @@ import { EmptyState } from "../empty-state.tsx";
 import { Notice } from "../notice.tsx";
 import { type ConnectableRepository, listConnectableGitHubRepositories } from "../../api/v1/_lib/repositories.ts";
 import { addRepository, connectGitHubRepository, scanNow } from "./actions.ts";
+import { when } from "../format.ts";
 
 export const dynamic = "force-dynamic";
 
-function when(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
 
 /** The App installations' repositories, live from GitHub; a message instead when that fails. */
 async function connectable(organizationId: string): Promise<{ repositories: ConnectableRepository[] | null; error: string | null }> {

@@ -4,12 +4,10 @@ import packageJson from "../../../package.json" with { type: "json" };
 import { Notice } from "../notice.tsx";
 import { changeRole, remove, revokeToken, switchOrganization } from "./actions.ts";
 import { InviteForm, TokenForm } from "./forms.tsx";
+import { when } from "../format.ts";
 
 export const dynamic = "force-dynamic";
 
-function when(date: Date | null): string {
-  return date ? `${date.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never";
-}
 
 export default async function SettingsPage({ searchParams }: { searchParams: Promise<{ notice?: string }> }) {
   const { user, organization, organizations, role } = await requireMember();

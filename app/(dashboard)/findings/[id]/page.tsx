@@ -11,10 +11,10 @@ import { Notice } from "../../notice.tsx";
 import { openFixPullRequests, triage } from "../actions.ts";
 import { githubFindingSource } from "./github-file.ts";
 import { RefreshWhilePending } from "./refresh-while-pending.tsx";
+import { reasonLabels, when } from "../../format.ts";
 
 export const dynamic = "force-dynamic";
 
-const reasonLabels: Record<string, string> = { "false-positive": "False positive", "wont-fix": "Won't fix", "test-code": "Used in tests" };
 
 /** The pull request's page on GitHub (or GitHub Enterprise Server when GITHUB_API_URL points there). */
 function pullRequestUrl(repositoryName: string, number: number): string {
@@ -64,9 +64,6 @@ function historyLabel(event: { action: string; data: Record<string, unknown> }):
   }
 }
 
-function when(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
 
 export default async function FindingPage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ notice?: string }> }) {
   const { organization, role } = await requireMember();

@@ -9,12 +9,10 @@ import { Notice } from "../../notice.tsx";
 import { saveSchedule, scanNow } from "../actions.ts";
 import { ConfigEditor } from "./config-editor.tsx";
 import { ScanProgress } from "./scan-progress.tsx";
+import { when } from "../../format.ts";
 
 export const dynamic = "force-dynamic";
 
-function when(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
 
 function duration(ms: number | null): string {
   if (ms == null) return "";
