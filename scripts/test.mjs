@@ -7,7 +7,8 @@
 // from Debian when we are root, or named precisely before failing. A skipped test
 // counts as a failure: a suite that did not run proves nothing.
 //
-// `node scripts/test.mjs unit integration` runs only the named stages (for development).
+// `node scripts/test.mjs unit integration` runs only the named stages (for development);
+// file filters after `--` go to vitest (`node scripts/test.mjs integration -- crash`).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,7 +20,9 @@ import { freePort, startRedis } from "./lib/redis.mjs";
 const root = resolve(import.meta.dirname, "..");
 const resultsDir = join(root, "test-results");
 const allStages = ["lint", "typecheck", "unit", "integration", "browser"];
-const requested = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const dashDash = process.argv.indexOf("--");
+const fileFilters = dashDash === -1 ? [] : process.argv.slice(dashDash + 1);
+const requested = (dashDash === -1 ? process.argv.slice(2) : process.argv.slice(2, dashDash)).filter((a) => !a.startsWith("-"));
 for (const stage of requested) {
   if (!allStages.includes(stage)) {
     console.error(`unknown stage "${stage}"; stages: ${allStages.join(", ")}`);
@@ -80,7 +83,7 @@ async function vitestStage(name, project, env, extraArgs = []) {
   rmSync(output, { force: true });
   const code = await run(
     "npx",
-    ["vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${output}`, ...extraArgs],
+    ["vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${output}`, ...extraArgs, ...fileFilters],
     { env },
   );
   const report = readJson(output);

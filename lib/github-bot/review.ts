@@ -153,6 +153,12 @@ export type ReviewOptions = {
   baseUrl?: string;
   repositoryId?: string | null;
   signal?: AbortSignal;
+  /**
+   * Claims the pull request once this work is known to be for its current head; the
+   * claim's signal replaces `signal`. Claiming only after the head check means work on
+   * an older head, arriving late, can never cancel the review of the newer one.
+   */
+  claim?: (headSha: string) => { signal: AbortSignal; release: () => void };
   log?: Log;
   jobs?: number;
 };
@@ -213,6 +219,17 @@ export async function reviewPullRequest(client: GitHubClient, options: ReviewOpt
   const started = Date.now();
   const pull = await getPullRequest(client, owner, repo, number);
   if (options.headSha && pull.headSha !== options.headSha) throw new SupersededError(`the pull request's head is now ${pull.headSha.slice(0, 7)}`);
+  const claim = options.claim?.(pull.headSha);
+  try {
+    return await reviewCurrentHead(client, claim ? { ...options, signal: claim.signal } : options, pull, started);
+  } finally {
+    claim?.release();
+  }
+}
+
+async function reviewCurrentHead(client: GitHubClient, options: ReviewOptions, pull: PullRequestInfo, started: number): Promise<ReviewResult> {
+  const { owner, repo, number } = options;
+  const log = options.log ?? quiet;
   const { data: run } = await client.octokit.rest.checks.create({
     owner,
     repo,

@@ -8,7 +8,7 @@ import type { HandlerResult } from "./types.ts";
 /** Review one head of a pull request; work on an older head of the same pull request is cancelled. */
 export async function runReview(ctx: BotContext, input: { installationId: number; owner: string; repo: string; githubId?: number; number: number; headSha: string }): Promise<HandlerResult> {
   const repository = await findGitHubRepository({ githubId: input.githubId, fullName: `${input.owner}/${input.repo}` });
-  const claim = claimPullRequest(pullKey(input.owner, input.repo, input.number), input.headSha);
+  const key = pullKey(input.owner, input.repo, input.number);
   try {
     const result = await reviewPullRequest(ctx.clientFor(input.installationId), {
       owner: input.owner,
@@ -18,7 +18,7 @@ export async function runReview(ctx: BotContext, input: { installationId: number
       failOn: parseFailOn(repository?.settings?.failOn),
       baseUrl: ctx.baseUrl,
       repositoryId: repository?.id ?? null,
-      signal: claim.signal,
+      claim: (headSha) => claimPullRequest(key, headSha),
       log: ctx.log,
       jobs: ctx.jobs,
     });
@@ -29,7 +29,5 @@ export async function runReview(ctx: BotContext, input: { installationId: number
       return { kind: "superseded" };
     }
     throw error;
-  } finally {
-    claim.release();
   }
 }

@@ -98,6 +98,8 @@ describe("a worker killed mid-scan", () => {
     const stored = await db.listFindings({ repositoryId: repository.id, take: 10_000 });
     expect(stored.map((f) => f.fingerprint).sort()).toEqual(expected);
     expect(stored.every((f) => f.status === "open" && f.firstSeenScanId === scan.id && f.lastSeenScanId === scan.id)).toBe(true);
+    // The worker logs after it commits, so the event can trail the row by a moment.
+    await waitUntil("the restarted worker to log the completed scan", async () => second.events.some((e) => e.msg === "scan completed" && e.scanId === scan.id), 15_000);
     expect(second.events.filter((e) => e.msg === "scan completed" && e.scanId === scan.id)).toHaveLength(1);
     expect(second.events.some((e) => e.msg === "scan re-queued after its runner stopped" && e.scanId === scan.id)).toBe(true);
 
