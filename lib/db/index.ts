@@ -16,3 +16,4 @@ export * from "./findings-view.ts";
 export * from "./repository-pages.ts";
 export * from "./dashboard.ts";
 export * from "./members.ts";
+export * from "./workers.ts";
