@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: build when needed, migrate, seed the demo workspace, serve on 127.0.0.1,
-// and run one job worker (scans, schedules) beside the web server unless
+// `npm start`: build when needed, migrate, seed the demo workspace, serve on HOST
+// (default 127.0.0.1; 0.0.0.0 or :: for every interface) and PORT (default 3000) through
+// scripts/serve.mjs (request ids, structured logs), and run one job worker (scans, schedules) beside the web server unless
 // POOLGUARD_WEB_ONLY=1 (then run `npm run worker` elsewhere).
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -11,8 +12,11 @@ import { migrate } from "./migrate.mjs";
 const root = join(import.meta.dirname, "..");
 const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", CHECKPOINT_DISABLE: "1", PRISMA_HIDE_UPDATE_MESSAGE: "1" };
 const port = Number(process.env.PORT || 3000);
-const host = "127.0.0.1";
-const baseUrl = `http://${host}:${port}`;
+// Loopback by default: Poolguard is meant to sit behind a reverse proxy that terminates
+// TLS (and whose X-Forwarded-For the rate limits trust). HOST=0.0.0.0 serves every interface.
+const host = process.env.HOST || "127.0.0.1";
+const displayHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+const baseUrl = `http://${displayHost}:${port}`;
 
 // What the production build depends on. A hash of paths, sizes and mtimes is cheap and
 // catches edits, checkouts and dependency upgrades.
@@ -72,12 +76,12 @@ try {
 }
 seed();
 
-const server = spawn(process.execPath, [join(root, "node_modules/next/dist/bin/next"), "start", "-H", host, "-p", String(port)], {
+const server = spawn(process.execPath, [join(root, "scripts/serve.mjs")], {
   cwd: root,
-  env,
+  env: { ...env, HOST: host, PORT: String(port) },
   stdio: "inherit",
 });
-console.log(`[start] Poolguard is starting on ${baseUrl}`);
+console.log(`[start] Poolguard is starting on ${baseUrl}${host === displayHost ? "" : ` (listening on ${host})`}`);
 // The worker is its own process: a scan's memory and CPU never slow the web server, and
 // the same program scales out with `npm run worker` on other machines.
 const worker =

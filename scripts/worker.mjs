@@ -9,23 +9,30 @@
 //   POOLGUARD_ANALYZER_JOBS       analysis processes per scan (default: one per core)
 //   POOLGUARD_LEASE_SECONDS       how soon a dead worker's scan is taken over (default 30)
 //   POOLGUARD_SCAN_TIME_LIMIT_SECONDS  per-scan time limit (default 1800)
+//   POOLGUARD_HEARTBEAT_SECONDS   how often the worker records that it is alive (default 10)
 import { register } from "tsx/esm/api";
 
 register();
 const { startRunner } = await import("../lib/jobs/index.ts");
 const { disconnectDatabase } = await import("../lib/db/index.ts");
+const { startHeartbeat } = await import("../lib/jobs/heartbeat.ts");
+const { jsonLogger } = await import("../lib/jobs/context.ts");
 
 const analyzerJobs = Number(process.env.POOLGUARD_ANALYZER_JOBS) || undefined;
 const runner = await startRunner({ analyzerJobs });
-console.log(JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: "worker started", transport: runner.transport, runner: runner.owner }));
+const log = jsonLogger({ component: "worker", runner: runner.owner });
+// The heartbeat row tells /api/health this worker is alive (POOLGUARD_HEARTBEAT_SECONDS, default 10).
+const heartbeat = startHeartbeat({ owner: runner.owner, transport: runner.transport, log });
+log.info("worker started", { transport: runner.transport });
 
 let stopping = false;
 async function shutdown(signal) {
   if (stopping) return;
   stopping = true;
-  console.log(JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, msg: "worker stopping", signal }));
+  log.info("worker stopping", { signal });
   // Running scans are handed back to the queue at once (not counted as interrupted).
   await runner.stop();
+  await heartbeat.stop();
   await disconnectDatabase();
   process.exit(0);
 }

@@ -1,3 +1,5 @@
+import { childLogger } from "../log.ts";
+
 // What a job handler gets from the transport running it.
 export type Logger = {
   info: (message: string, data?: Record<string, unknown>) => void;
@@ -22,9 +24,8 @@ export type JobContext = {
   analyzerJobs?: number;
 };
 
-/** One line of JSON per event on stdout (pino-compatible shape, no dependency here). */
+/** One line of JSON per event on stdout, through the process's pino logger (secrets scrubbed, request id when in a request). */
 export function jsonLogger(base: Record<string, unknown> = {}): Logger {
-  const write = (level: number, msg: string, data?: Record<string, unknown>) =>
-    process.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, ...base, msg, ...data })}\n`);
-  return { info: (m, d) => write(30, m, d), error: (m, d) => write(50, m, d) };
+  const log = childLogger(base);
+  return { info: (m, d) => log.info(d ?? {}, m), error: (m, d) => log.error(d ?? {}, m) };
 }

@@ -6,6 +6,8 @@
 type Window = { started: number; count: number };
 
 export type RateLimit = {
+  /** Events allowed per window (Infinity: no limit). */
+  readonly limit: number;
   /** Count one event for `key`; false when the key is over its limit in the current window. */
   take(key: string, now?: number): { allowed: boolean; retryAfterSeconds: number; remaining: number };
   /** Forget a key (a successful sign-in clears its failures). */
@@ -16,6 +18,7 @@ export function rateLimit(options: { limit: number; windowMs: number; maxKeys?: 
   const windows = new Map<string, Window>();
   const maxKeys = options.maxKeys ?? 50_000;
   return {
+    limit: options.limit,
     take(key, now = Date.now()) {
       let window = windows.get(key);
       if (!window || now - window.started >= options.windowMs) {
@@ -45,10 +48,24 @@ export function clientAddress(headers: Headers): string {
   return forwarded || headers.get("x-real-ip") || "local";
 }
 
+/** A per-minute limit from the environment: unset means the default, 0 turns the limit off. */
+export function limitFromEnv(name: string, fallback: number, env: Record<string, string | undefined> = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number of requests per minute (0 turns the limit off), not "${raw}"`);
+  return value === 0 ? Number.POSITIVE_INFINITY : value;
+}
+
 // Shared limiters (module state is per process).
 export const signInLimits = {
   perEmail: rateLimit({ limit: 10, windowMs: 15 * 60_000 }),
   perAddress: rateLimit({ limit: 100, windowMs: 15 * 60_000 }),
 };
-export const apiLimit = rateLimit({ limit: Number(process.env.POOLGUARD_API_RATE_LIMIT ?? 1200), windowMs: 60_000 });
-export const webhookLimit = rateLimit({ limit: Number(process.env.POOLGUARD_WEBHOOK_RATE_LIMIT ?? 3000), windowMs: 60_000 });
+/** REST API calls per minute, per API token (requests without a token: per client address). */
+export const apiLimit = rateLimit({ limit: limitFromEnv("POOLGUARD_API_RATE_LIMIT", 1200), windowMs: 60_000 });
+/** Webhook deliveries per minute: per sending address (before anything else) and per GitHub App installation (after the signature checked out). */
+export const webhookLimits = {
+  perSource: rateLimit({ limit: limitFromEnv("POOLGUARD_WEBHOOK_RATE_LIMIT", 3000), windowMs: 60_000 }),
+  perInstallation: rateLimit({ limit: limitFromEnv("POOLGUARD_WEBHOOK_INSTALLATION_RATE_LIMIT", 1500), windowMs: 60_000 }),
+};
