@@ -6,3 +6,10 @@ export function when(date: Date | null): string {
 }
 
 export const reasonLabels: Record<string, string> = { "false-positive": "False positive", "wont-fix": "Won't fix", "test-code": "Used in tests" };
+
+/** How "Open fix PR" groups fixes (a repository setting). */
+export const fixGroupingLabels: Record<"rule" | "directory" | "repository", string> = {
+  rule: "One pull request per rule",
+  directory: "One pull request per folder",
+  repository: "One pull request for all fixes",
+};

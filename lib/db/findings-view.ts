@@ -136,7 +136,13 @@ export async function getFindingInOrganization(id: string, organizationId: strin
   });
   return {
     ...shape(f),
-    history: events.map((e) => ({ id: e.id, action: e.action, at: e.createdAt, actor: e.actor?.email ?? null, data: parseJson<Record<string, unknown>>(e.data, {}) })),
+    history: events.map((e) => {
+      const data = parseJson<Record<string, unknown>>(e.data, {});
+      const token = data.apiToken as { name?: string } | undefined;
+      // Changes made through the REST API name the token that made them.
+      const actor = e.actor?.email ?? (token?.name ? `API token "${token.name}"` : null);
+      return { id: e.id, action: e.action, at: e.createdAt, actor, data };
+    }),
     pullRequests: f.fixPullRequests.map((link) => link.fixPullRequest),
   };
 }
@@ -144,6 +150,8 @@ export async function getFindingInOrganization(id: string, organizationId: strin
 /**
  * Triage several findings at once: ignore with a reason (and an optional comment), or
  * reopen. Only findings of the organization are touched; returns how many changed.
+ * The dashboard passes the signed-in user; the REST API passes the API token, whose
+ * name goes into the audit event so the history says who changed the status.
  */
 export async function triageFindings(input: {
   organizationId: string;
@@ -151,7 +159,8 @@ export async function triageFindings(input: {
   status: "ignored" | "open";
   reason?: IgnoreReason | null;
   comment?: string | null;
-  actorUserId: string;
+  actorUserId: string | null;
+  apiTokenId?: string | null;
 }): Promise<number> {
   if (input.status === "ignored" && !input.reason) throw new Error("ignoring a finding needs a reason");
   if (input.reason && !ignoreReasons.includes(input.reason)) throw new Error(`unknown reason "${input.reason}"`);
@@ -161,6 +170,7 @@ export async function triageFindings(input: {
     select: { id: true, rule: true, path: true },
   });
   if (targets.length === 0) return 0;
+  const token = input.apiTokenId ? await db().apiToken.findFirst({ where: { id: input.apiTokenId, organizationId: input.organizationId }, select: { id: true, name: true } }) : null;
   await db().finding.updateMany({
     where: { id: { in: targets.map((t) => t.id) } },
     data: {
@@ -176,7 +186,7 @@ export async function triageFindings(input: {
       action: input.status === "ignored" ? "finding.ignored" : "finding.reopened",
       targetType: "finding",
       targetId: t.id,
-      data: { reason: input.reason ?? null, comment, rule: t.rule, path: t.path },
+      data: { reason: input.reason ?? null, comment, rule: t.rule, path: t.path, ...(token ? { apiToken: { id: token.id, name: token.name } } : {}) },
     });
   }
   return targets.length;

@@ -81,6 +81,7 @@ export async function updateRepositorySettings(
     maxOpenFixPrs: number;
     branchPrefix: string;
     failOn: string;
+    fixPrGrouping: "rule" | "directory" | "repository";
   }>,
 ) {
   return db().repositorySettings.upsert({ where: { repositoryId }, create: { repositoryId, ...patch }, update: patch });

@@ -312,9 +312,18 @@ export async function completeScan(
   {
     partial = false,
     snippets,
+    contexts,
     owner,
     commitSha,
-  }: { partial?: boolean; /** fingerprint -> source text of the flagged lines */ snippets?: Map<string, string>; owner?: string; commitSha?: string | null } = {},
+  }: {
+    partial?: boolean;
+    /** fingerprint -> source text of the flagged lines */
+    snippets?: Map<string, string>;
+    /** fingerprint -> the bounded code around the finding; absent (uploads): stored contexts are kept */
+    contexts?: Map<string, { startLine: number; text: string }>;
+    owner?: string;
+    commitSha?: string | null;
+  } = {},
 ) {
   const countsByRule: Record<string, number> = {};
   const countsBySeverity: Record<string, number> = {};
@@ -352,6 +361,7 @@ export async function completeScan(
           endLine: f.end_line,
           endColumn: f.end_column,
           snippet: snippets?.get(f.fingerprint) ?? "",
+          ...(contexts ? { context: contexts.get(f.fingerprint)?.text ?? null, contextStartLine: contexts.get(f.fingerprint)?.startLine ?? null } : {}),
           fix: f.fix ? JSON.stringify(f.fix) : null,
           fixSafety: f.fix?.safety ?? null,
           lastSeenScanId: id,

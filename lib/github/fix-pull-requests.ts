@@ -19,6 +19,12 @@ import { type Finding, listRules, loadConfig, type PoolguardConfig, type RuleId,
 import type { GitHubClient, GitHubLogger } from "./client.ts";
 
 export type FixGrouping = "rule" | "directory" | "repository";
+/** One pull request per rule (the default), per folder, or one for the whole repository. */
+export const fixGroupings: readonly FixGrouping[] = ["rule", "directory", "repository"];
+
+export function isFixGrouping(value: unknown): value is FixGrouping {
+  return typeof value === "string" && (fixGroupings as readonly string[]).includes(value);
+}
 
 export type FixPullRequestState = "open" | "closed" | "merged";
 

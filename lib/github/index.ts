@@ -60,6 +60,8 @@ export {
   ensureFixPullRequests,
   type FixedFile,
   type FixGrouping,
+  fixGroupings,
+  isFixGrouping,
   type FixPullRequestAction,
   type FixPullRequestOutcome,
   type FixPullRequestStore,

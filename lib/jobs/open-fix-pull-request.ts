@@ -7,7 +7,15 @@ import { parseConfig } from "../analyzer/config/load-config.ts";
 import { findingFingerprints, openFindingFingerprints } from "../db/github-connections.ts";
 import { getRepository, getRepositorySettings, listFixPullRequests, recordAuditEvent } from "../db/index.ts";
 import { databaseFixPullRequestStore } from "../github/db-store.ts";
-import { downloadSnapshotToDirectory, ensureFixPullRequests, type FixPullRequestOutcome, GitHubConfigError, githubAuthFromEnv, githubClientFromEnv } from "../github/index.ts";
+import {
+  downloadSnapshotToDirectory,
+  ensureFixPullRequests,
+  type FixPullRequestOutcome,
+  GitHubConfigError,
+  githubAuthFromEnv,
+  githubClientFromEnv,
+  isFixGrouping,
+} from "../github/index.ts";
 import type { Logger } from "./context.ts";
 import { transportKind } from "./policy.ts";
 
@@ -89,6 +97,8 @@ export async function handle(raw: unknown, ctx: { log: Logger }): Promise<OpenFi
       findings: picked,
       closeResolved: false,
       ...(config ? { config } : {}),
+      // The repository's setting (per rule, per folder, or one pull request).
+      grouping: isFixGrouping(settings.fixPrGrouping) ? settings.fixPrGrouping : "rule",
       branchPrefix: settings.branchPrefix,
       maxOpen: settings.maxOpenFixPrs,
       store: databaseFixPullRequestStore(repository.id),

@@ -2,16 +2,21 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scan } from "../analyzer/index.ts";
 import type { PoolguardConfig, ScanResult } from "../analyzer/types.ts";
+import { type SourceContext, sourceContext } from "./source-context.ts";
 
 // Child side of analyzer-process.ts: one request, progress messages, one result.
 type Request = { type: "scan"; root: string; jobs?: number; config?: PoolguardConfig };
 
 const maxSnippetLines = 6;
 
-/** The flagged lines of each finding, so the dashboard can show them without the files. */
-function snippetsOf(root: string, result: ScanResult): [string, string][] {
+/**
+ * The flagged lines of each finding, and the bounded code around them, so the dashboard
+ * can show them once the snapshot is gone.
+ */
+function snippetsOf(root: string, result: ScanResult): { snippets: [string, string][]; contexts: [string, SourceContext][] } {
   const byPath = new Map<string, string[]>();
   const out: [string, string][] = [];
+  const contexts: [string, SourceContext][] = [];
   for (const f of result.findings) {
     let lines = byPath.get(f.path);
     if (!lines) {
@@ -24,8 +29,10 @@ function snippetsOf(root: string, result: ScanResult): [string, string][] {
     }
     const end = Math.min(f.end_line, f.line + maxSnippetLines - 1);
     out.push([f.fingerprint, lines.slice(f.line - 1, end).join("\n")]);
+    const context = sourceContext(lines, f.line, f.end_line);
+    if (context) contexts.push([f.fingerprint, context]);
   }
-  return out;
+  return { snippets: out, contexts };
 }
 
 process.on("message", async (message: Request) => {
@@ -45,7 +52,7 @@ process.on("message", async (message: Request) => {
       findings: full.findings,
       errors: full.errors,
     };
-    process.send?.({ type: "result", result, snippets: snippetsOf(message.root, result), memory: process.memoryUsage().rss });
+    process.send?.({ type: "result", result, ...snippetsOf(message.root, result), memory: process.memoryUsage().rss });
   } catch (error) {
     process.send?.({ type: "error", message: error instanceof Error ? error.message : String(error) });
   }

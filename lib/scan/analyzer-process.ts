@@ -1,8 +1,9 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { PoolguardConfig, ScanResult } from "../analyzer/types.ts";
+import type { SourceContext } from "./source-context.ts";
 
-export type AnalyzerRun = { result: ScanResult; snippets: Map<string, string> };
+export type AnalyzerRun = { result: ScanResult; snippets: Map<string, string>; contexts: Map<string, SourceContext> };
 
 export class ScanStoppedError extends Error {
   constructor(
@@ -107,7 +108,13 @@ export function analyzeInChild(options: {
       if (message.type === "ready") request();
       else if (message.type === "progress") options.onProgress?.({ filesDone: message.filesDone as number, filesTotal: message.filesTotal as number });
       else if (message.type === "result") {
-        settle(() => resolvePromise({ result: message.result as ScanResult, snippets: new Map(message.snippets as [string, string][]) }));
+        settle(() =>
+          resolvePromise({
+            result: message.result as ScanResult,
+            snippets: new Map(message.snippets as [string, string][]),
+            contexts: new Map((message.contexts ?? []) as [string, SourceContext][]),
+          }),
+        );
         release(entry, Number(message.memory ?? 0));
       } else if (message.type === "error") {
         settle(() => reject(new Error(message.message as string)));

@@ -107,7 +107,7 @@ export async function runClaimedScan(scanId: string, options: ScanRunOptions): P
     const run = await analyzeInChild({ root: snapshot.root, jobs: options.jobs, config, timeLimitMs: options.timeLimitMs, signal: controller.signal, onProgress });
     if (pendingProgress) await updateScanProgress(scanId, pendingProgress, options.owner);
     if (controller.signal.aborted) return stopped();
-    const stored = await completeScan(scanId, run.result, { owner: options.owner, snippets: run.snippets, commitSha: snapshot.commitSha ?? scan.commitSha });
+    const stored = await completeScan(scanId, run.result, { owner: options.owner, snippets: run.snippets, contexts: run.contexts, commitSha: snapshot.commitSha ?? scan.commitSha });
     return { status: "succeeded", findingsCount: stored.findingsCount, filesScanned: stored.filesScanned };
   } catch (error) {
     if (error instanceof LeaseLostError) return { status: "lost" };

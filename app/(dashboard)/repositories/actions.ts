@@ -8,7 +8,9 @@ import type { RuleId } from "../../../lib/analyzer/types.ts";
 import { ForbiddenError, requireRole } from "../../../lib/auth/access.ts";
 import { getRepositoryInOrganization, recordAuditEvent, updateRepositorySettings } from "../../../lib/db/index.ts";
 import { CronError, dispatcher, requestScan, setRepositorySchedule } from "../../../lib/jobs/index.ts";
+import { isFixGrouping } from "../../../lib/github/fix-pull-requests.ts";
 import { registerRepository } from "../../api/v1/_lib/repositories.ts";
+import { fixGroupingLabels } from "../format.ts";
 import { ApiError } from "../../api/v1/_lib/http.ts";
 
 // Server actions of the repository screens. Each checks the role first (members scan,
@@ -81,6 +83,22 @@ export async function saveSchedule(form: FormData): Promise<void> {
     const view = await setRepositorySchedule(id, { cron: cron || null, enabled });
     await recordAuditEvent({ organizationId: organization.id, actorUserId: user.id, action: "repository.schedule", targetType: "repository", targetId: id, data: { cron: view.cron, enabled } });
     return enabled ? `Schedule saved: ${view.description}.` : "Scheduled scans are off.";
+  });
+}
+
+/** Fix pull requests: how "Open fix PR" groups fixes, and how many may be open at once. */
+export async function saveFixPullRequestSettings(form: FormData): Promise<void> {
+  const id = String(form.get("repositoryId") ?? "");
+  await guarded(`/repositories/${id}`, async () => {
+    const { user, organization } = await requireRole("admin", "Changing fix pull request settings");
+    if (!(await getRepositoryInOrganization(organization.id, id))) return "That repository does not exist.";
+    const grouping = String(form.get("grouping") ?? "");
+    if (!isFixGrouping(grouping)) return "Choose how fixes are grouped: by rule, by folder, or one pull request.";
+    const maxOpen = Number(form.get("maxOpen") ?? "");
+    if (!Number.isInteger(maxOpen) || maxOpen < 1 || maxOpen > 50) return "The most open fix pull requests must be a whole number from 1 to 50.";
+    await updateRepositorySettings(id, { fixPrGrouping: grouping, maxOpenFixPrs: maxOpen });
+    await recordAuditEvent({ organizationId: organization.id, actorUserId: user.id, action: "repository.fix-pr-settings", targetType: "repository", targetId: id, data: { grouping, maxOpen } });
+    return `Fix pull requests: ${fixGroupingLabels[grouping].toLowerCase()}, at most ${maxOpen} open.`;
   });
 }
 

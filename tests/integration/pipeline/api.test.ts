@@ -90,6 +90,7 @@ describe("REST API v1", () => {
     expect(Object.keys(body.paths).sort()).toEqual(
       [
         "/findings",
+        "/findings/{id}",
         "/openapi.json",
         "/repositories",
         "/repositories/{id}",

@@ -20,7 +20,7 @@ export async function githubFindingSource(input: { repositoryName: string; commi
     const lines = fileText.split("\n");
     const first = Math.max(1, input.line - context);
     const last = Math.min(lines.length, input.endLine + context);
-    return { text: lines.slice(first - 1, last).join("\n"), firstLine: first, fromFile: true, fileText };
+    return { text: lines.slice(first - 1, last).join("\n"), firstLine: first, from: "file", fromFile: true, fileText };
   } catch {
     return null;
   }

@@ -1,9 +1,9 @@
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { requireMember, roleAtLeast } from "../../../../lib/auth/access.ts";
-import { getFindingInOrganization, ignoreReasons } from "../../../../lib/db/index.ts";
+import { getFindingInOrganization, getRepositorySettings, ignoreReasons } from "../../../../lib/db/index.ts";
 import { listRules } from "../../../../lib/analyzer/rules.ts";
-import { findingSource, fixDiff } from "../../../../lib/ui/finding-source.ts";
+import { contextFixDiff, findingSource, fixDiff } from "../../../../lib/ui/finding-source.ts";
 import { highlight } from "../../../../lib/ui/highlight.ts";
 import { MarkdownView } from "../../../../lib/ui/markdown.tsx";
 import { SeverityBadge, StatusBadge } from "../../empty-state.tsx";
@@ -11,7 +11,7 @@ import { Notice } from "../../notice.tsx";
 import { openFixPullRequests, triage } from "../actions.ts";
 import { githubFindingSource } from "./github-file.ts";
 import { RefreshWhilePending } from "./refresh-while-pending.tsx";
-import { reasonLabels, when } from "../../format.ts";
+import { fixGroupingLabels, reasonLabels, when } from "../../format.ts";
 
 export const dynamic = "force-dynamic";
 
@@ -72,6 +72,8 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
   const finding = await getFindingInOrganization(id, organization.id);
   if (!finding) notFound();
   const rule = listRules().find((r) => r.id === finding.rule);
+  const settings = await getRepositorySettings(finding.repository.id);
+  const grouping = fixGroupingLabels[settings.fixPrGrouping as keyof typeof fixGroupingLabels] ?? fixGroupingLabels.rule;
   const fromGitHub =
     finding.repository.provider === "github"
       ? await githubFindingSource({ repositoryName: finding.repository.name, commitSha: finding.lastSeenScan?.commitSha ?? null, path: finding.path, line: finding.line, endLine: finding.endLine })
@@ -83,11 +85,15 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
     line: finding.line,
     endLine: finding.endLine,
     snippet: finding.snippet,
+    context: finding.context,
+    contextStartLine: finding.contextStartLine,
   });
   const marked = new Set<number>();
   for (let line = finding.line; line <= finding.endLine; line++) marked.add(line);
   const codeHtml = source.text ? await highlight(source.text, finding.path, { firstLine: source.firstLine, marked }) : null;
-  const diff = fixDiff(finding.path, source.fileText, finding.fix);
+  const diff =
+    fixDiff(finding.path, source.fileText, finding.fix) ??
+    (source.from === "context" ? contextFixDiff(finding.path, { text: source.text, startLine: source.firstLine }, finding.fix) : null);
   const diffHtml = diff ? await highlight(diff, "diff") : null;
   const canTriage = roleAtLeast(role, "member");
   const back = `/findings/${finding.id}`;
@@ -129,7 +135,8 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
         ) : (
           <p className="muted text-sm">The source of this finding is not stored.</p>
         )}
-        {!source.fromFile && codeHtml ? <p className="muted mt-1 text-xs">Showing the flagged lines as of the last scan.</p> : null}
+        {source.from === "context" && codeHtml ? <p className="muted mt-1 text-xs">The code as of the last scan.</p> : null}
+        {source.from === "snippet" && codeHtml ? <p className="muted mt-1 text-xs">Showing the flagged lines as of the last scan.</p> : null}
       </section>
 
       <section aria-labelledby="fix" className="mb-6">
@@ -202,7 +209,15 @@ export default async function FindingPage({ params, searchParams }: { params: Pr
                   <span id="no-fix-pr" className="muted text-xs">
                     {noPullRequestReason}
                   </span>
-                ) : null}
+                ) : (
+                  <span className="muted text-xs">
+                    {grouping} (
+                    <Link href={`/repositories/${finding.repository.id}`} className="underline">
+                      repository setting
+                    </Link>
+                    ).
+                  </span>
+                )}
               </form>
             )}
             {prState.kind === "failed" ? (

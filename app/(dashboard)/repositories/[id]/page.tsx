@@ -6,12 +6,14 @@ import { getRepositorySchedule } from "../../../../lib/jobs/index.ts";
 import { RuleTrendChart } from "../../../components/sparkline.tsx";
 import { EmptyState } from "../../empty-state.tsx";
 import { Notice } from "../../notice.tsx";
-import { saveSchedule, scanNow } from "../actions.ts";
+import { saveFixPullRequestSettings, saveSchedule, scanNow } from "../actions.ts";
 import { ConfigEditor } from "./config-editor.tsx";
 import { ScanProgress } from "./scan-progress.tsx";
-import { when } from "../../format.ts";
+import { fixGroupingLabels, when } from "../../format.ts";
 
 export const dynamic = "force-dynamic";
+
+const fixGroupingOptions = Object.keys(fixGroupingLabels) as (keyof typeof fixGroupingLabels)[];
 
 
 function duration(ms: number | null): string {
@@ -120,7 +122,37 @@ export default async function RepositoryPage({ params, searchParams }: { params:
             </button>
           ) : null}
         </form>
-        <div className="card p-4">
+        <form action={saveFixPullRequestSettings} className="card space-y-3 p-4 text-sm" aria-labelledby="fix-prs">
+          <h3 id="fix-prs" className="font-semibold">
+            Fix pull requests
+          </h3>
+          <input type="hidden" name="repositoryId" value={repository.id} />
+          <label className="flex flex-col">
+            Grouping
+            <select name="grouping" defaultValue={settings.fixPrGrouping} disabled={!canAdmin} className="input mt-1">
+              {fixGroupingOptions.map((g) => (
+                <option key={g} value={g}>
+                  {fixGroupingLabels[g]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="flex flex-col">
+            Most open at once
+            <input name="maxOpen" type="number" min={1} max={50} defaultValue={settings.maxOpenFixPrs} disabled={!canAdmin} className="input mt-1 w-24" />
+          </label>
+          <p className="muted">
+            {repository.provider === "github"
+              ? "“Open fix PR” puts the safe fixes of the picked findings into pull requests grouped this way; a pull request already open for a group is updated."
+              : "Fix pull requests are opened on GitHub repositories only."}
+          </p>
+          {canAdmin ? (
+            <button type="submit" className="button-primary">
+              Save fix pull request settings
+            </button>
+          ) : null}
+        </form>
+        <div className="card p-4 lg:col-span-2">
           <ConfigEditor repositoryId={repository.id} initial={settings.configYaml ?? ""} canEdit={canAdmin} />
           <p className="muted mt-2 text-xs">
             Turn rules off or change their severity under <code className="code-inline">rules:</code> (off, info, warning, error).

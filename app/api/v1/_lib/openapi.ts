@@ -1,6 +1,6 @@
 import { z } from "zod";
 import packageJson from "../../../../package.json" with { type: "json" };
-import { createRepositorySchema, createScanSchema, scheduleSchema, uploadSchema } from "./schemas.ts";
+import { createRepositorySchema, createScanSchema, scheduleSchema, triageSchema, uploadSchema } from "./schemas.ts";
 
 // The OpenAPI 3.1 description of /api/v1. Request bodies come from the same zod
 // schemas the handlers validate with, so the document cannot drift from them.
@@ -40,7 +40,7 @@ export function openApiDocument() {
       title: "Poolguard API",
       version: `1 (server ${packageJson.version})`,
       description:
-        "Repositories, scans, findings and schedules of one organization. Authenticate with `Authorization: Bearer <token>` (create one with `npm run poolguard -- admin create-token`). Roles: viewer reads; member also queues, cancels and uploads scans; admin also adds repositories and sets schedules. Lists are paginated with opaque cursors. Errors are `{ \"error\": { \"code\", \"message\" } }`.",
+        "Repositories, scans, findings and schedules of one organization. Authenticate with `Authorization: Bearer <token>` (create one with `npm run poolguard -- admin create-token`). Roles: viewer reads; member also queues, cancels and uploads scans and triages findings; admin also adds repositories and sets schedules. Lists are paginated with opaque cursors. Errors are `{ \"error\": { \"code\", \"message\" } }`.",
     },
     servers: [{ url: "/api/v1" }],
     security: [{ bearer: [] }],
@@ -125,6 +125,44 @@ export function openApiDocument() {
             updatedAt: { type: "string", format: "date-time" },
           },
         },
+        FindingDetail: {
+          allOf: [
+            ref("Finding"),
+            {
+              type: "object",
+              required: ["repository", "context", "history", "pullRequests"],
+              properties: {
+                repository: { type: "object", properties: { id: { type: "string" }, name: { type: "string" } } },
+                context: {
+                  description: "the lines around the finding as of the last scan (a few either side, long lines cut); null when not stored (uploaded scans)",
+                  oneOf: [{ type: "null" }, { type: "object", required: ["startLine", "text"], properties: { startLine: { type: "integer" }, text: { type: "string" } } }],
+                },
+                history: {
+                  type: "array",
+                  description: "status changes and fix pull request requests, oldest first",
+                  items: {
+                    type: "object",
+                    required: ["action", "at", "actor"],
+                    properties: {
+                      action: { type: "string", description: "finding.ignored, finding.reopened, finding.fix-pr-requested, finding.fix-pr-opened, finding.fix-pr-failed" },
+                      at: { type: "string", format: "date-time" },
+                      actor: { type: ["string", "null"], description: "the user's email, or the API token's name" },
+                      reason: nullableString,
+                      comment: nullableString,
+                    },
+                  },
+                },
+                pullRequests: {
+                  type: "array",
+                  items: {
+                    type: "object",
+                    properties: { number: { type: ["integer", "null"] }, url: nullableString, state: { enum: ["open", "closed", "merged"] }, branch: { type: "string" } },
+                  },
+                },
+              },
+            },
+          ],
+        },
         Schedule: {
           type: "object",
           required: ["cron", "enabled", "description", "nextRuns"],
@@ -202,6 +240,19 @@ export function openApiDocument() {
             ...pageParams,
           ],
           responses: { 200: ok("a page of findings", page("Finding")), ...errors(400, 401) },
+        },
+      },
+      "/findings/{id}": {
+        get: {
+          summary: "A finding with the code around it, its status history and fix pull requests",
+          parameters: [idParam],
+          responses: { 200: ok("the finding", ref("FindingDetail")), ...errors(401, 404) },
+        },
+        patch: {
+          summary: "Triage a finding: ignore it with a reason (false-positive, wont-fix, test-code) and an optional comment, or reopen it (member role)",
+          parameters: [idParam],
+          requestBody: body(triageSchema),
+          responses: { 200: ok("the finding after the change", ref("FindingDetail")), ...errors(400, 401, 403, 404, 409) },
         },
       },
       "/openapi.json": { get: { summary: "This document", security: [], responses: { 200: { description: "OpenAPI 3.1" } } } },

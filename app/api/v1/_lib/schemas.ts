@@ -49,6 +49,19 @@ export const findingsQuerySchema = z.object({
   limit: limitSchema,
 });
 
+/** PATCH /findings/{id}: the dashboard's triage; a reason is needed to ignore. */
+export const triageSchema = z
+  .object({
+    status: z.enum(["ignored", "open"]),
+    reason: z.enum(["false-positive", "wont-fix", "test-code"]).optional(),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.status === "ignored" && !body.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "a reason is required to ignore a finding (false-positive, wont-fix or test-code)" });
+    if (body.status === "open" && body.reason) ctx.addIssue({ code: "custom", path: ["reason"], message: "a reason is given only when ignoring" });
+  });
+
 export const pageQuerySchema = z.object({ cursor: z.string().optional(), limit: limitSchema });
 
 const position = z.number().int().min(0);
