@@ -87,3 +87,40 @@ export async function recordFixPullRequestClosed(input: { repositoryId: string; 
     return { ...updated, findingsFixed };
   });
 }
+
+export type StoredFinding = {
+  fingerprint: string;
+  rule: string;
+  severity: string;
+  message: string;
+  path: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** Suppressed in source (kept as ignored); findings ignored in the dashboard are still present in the code. */
+  suppressed: boolean;
+};
+
+/**
+ * The findings a repository had at `commitSha`, when its latest successful scan was a
+ * complete scan of exactly that commit: the findings that scan saw are those whose
+ * lastSeenScanId is that scan (a later scan would have moved them on, so only the
+ * latest one can answer). Null when no such scan is stored: CLI uploads may cover only
+ * some paths, and a scan that could not analyse some files does not know their findings.
+ */
+export async function findingsAtCommit(repositoryId: string, commitSha: string): Promise<{ scanId: string; findings: StoredFinding[] } | null> {
+  const scan = await db().scan.findFirst({
+    where: { repositoryId, status: "succeeded", pullRequestNumber: null },
+    orderBy: [{ finishedAt: "desc" }, { id: "desc" }],
+  });
+  if (!scan || scan.commitSha !== commitSha || scan.trigger === "cli" || scan.error) return null;
+  const rows = await db().finding.findMany({
+    where: { repositoryId, lastSeenScanId: scan.id },
+    select: { fingerprint: true, rule: true, severity: true, message: true, path: true, line: true, column: true, endLine: true, endColumn: true, status: true, ignoredReason: true },
+  });
+  return {
+    scanId: scan.id,
+    findings: rows.map(({ status, ignoredReason, ...f }) => ({ ...f, suppressed: status === "ignored" && ignoredReason === "suppressed in source" })),
+  };
+}

@@ -1,16 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type Finding, listRules, type PoolguardConfig, parseConfig, type RuleId, scan } from "../analyzer/index.ts";
+import { dirname, join } from "node:path";
+import picomatch from "picomatch";
+import { type Finding, listRules, type PoolguardConfig, parseConfig, type RuleId, type Severity, scan } from "../analyzer/index.ts";
 import { defaultConfig } from "../analyzer/config/load-config.ts";
-import { downloadSnapshotToDirectory, type GitHubClient } from "../github/index.ts";
+import { findingsAtCommit, type StoredFinding } from "../db/github-bot.ts";
+import { downloadSnapshotIntoMemory, type GitHubClient } from "../github/index.ts";
 import { type Classified, classifyFindings, conclusionFor, type FailOn, fenceFor, type PullRequestFindings, type Suggestion, suggestionFor } from "./analysis.ts";
 import { type FileDiff, parsePatch } from "./diff.ts";
 import { findingMarker, parseFindingMarker, resolvedNote, summaryMarker } from "./markers.ts";
 import { annotationBatches, checkName, fixActionIdentifier, summaryFor, titleFor } from "./report.ts";
+import { reviewScope } from "./scope.ts";
 
-// Reviewing one pull request: scan its head with the whole repository indexed, keep the
-// findings in the files it changes, compare with the merge base by fingerprint, then
+// Reviewing one pull request: scan the files it changes at its head, with what they
+// import indexed (scope.ts), compare with the merge base by fingerprint (the stored
+// findings of the default branch's scan of that commit, else a scan like the head's), then
 // report (a check run with annotations and review suggestions as an App; a commit
 // status and one summary comment with a token).
 
@@ -61,6 +65,8 @@ export type Analysis = PullRequestFindings & {
   headText: Map<string, string>;
   config: PoolguardConfig | undefined;
   configPath: string | null;
+  /** Where the merge base's findings came from: the stored scan of that commit, or a scan made for this review. */
+  baseSource: "stored" | "scanned";
   timings: Record<string, number>;
 };
 
@@ -83,45 +89,83 @@ function check(signal: AbortSignal | undefined) {
   if (signal?.aborted) throw new SupersededError();
 }
 
-async function scanCommit(client: GitHubClient, input: { owner: string; repo: string; sha: string; paths: string[]; config: PoolguardConfig | undefined; keepText?: boolean; jobs?: number }) {
+/** Every file of a commit, in memory (the snapshot is read without touching the disk). */
+async function commitTexts(client: GitHubClient, owner: string, repo: string, sha: string): Promise<Map<string, string>> {
+  const { files } = await downloadSnapshotIntoMemory(client, { owner, repo, sha });
+  return new Map(files.map((f) => [f.path, f.text]));
+}
+
+/**
+ * Scan the changed files of one commit with the files they need indexed (reviewScope):
+ * only those, and the repository's .gitignore files, are written to a temporary folder.
+ */
+async function scanScope(texts: Map<string, string>, paths: string[], config: PoolguardConfig | undefined, jobs: number | undefined) {
+  const present = paths.filter((p) => texts.has(p));
+  if (present.length === 0) return { findings: [] as Finding[], skipped: new Set<string>(), indexed: 0 };
+  const scope = reviewScope(texts, present);
+  for (const path of texts.keys()) if (path === ".gitignore" || path.endsWith("/.gitignore")) scope.add(path);
   const root = mkdtempSync(join(tmpdir(), "poolguard-pr-"));
-  rmSync(root, { recursive: true });
   try {
-    await downloadSnapshotToDirectory(client, { owner: input.owner, repo: input.repo, sha: input.sha, target: root });
-    const present: string[] = [];
-    const texts = new Map<string, string>();
-    for (const path of input.paths) {
-      try {
-        const text = readFileSync(join(root, path), "utf8");
-        present.push(path);
-        if (input.keepText) texts.set(path, text);
-      } catch {
-        // deleted (or renamed away) at this commit
-      }
+    for (const path of scope) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), texts.get(path) as string);
     }
-    if (present.length === 0) return { findings: [] as Finding[], texts };
-    const result = await scan({ root, only: present.map((p) => join(root, p)), config: input.config, jobs: input.jobs });
-    return { findings: result.findings, texts };
+    const result = await scan({ root, only: present.map((p) => join(root, p)), config, jobs });
+    return { findings: result.findings, skipped: new Set(result.skipped.map((s) => s.path)), indexed: scope.size };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
+/**
+ * Findings stored for the merge base, as the analyzer's findings, keeping only what this
+ * review could have reported there: rules the base config enables, files it does not
+ * ignore (`skipped` at the head) and test files only when tests are reported. Without
+ * that, a finding of a rule the repository's config turns off would count as "fixed".
+ */
+function storedBaseFindings(stored: StoredFinding[], config: PoolguardConfig, skipped: Set<string>): Finding[] {
+  const rules = new Map(listRules().map((r) => [r.id as string, r.defaultSeverity as string]));
+  const enabled = (rule: string) => rules.has(rule) && (config.rules[rule as RuleId] ?? rules.get(rule)) !== "off";
+  const tests = config.tests;
+  const isTest = tests && tests.severity === "off" && tests.paths.length > 0 ? picomatch(tests.paths, { dot: true }) : () => false;
+  return stored
+    .filter((f) => enabled(f.rule) && !skipped.has(f.path) && !isTest(f.path))
+    .map((f) => ({
+      rule: f.rule as RuleId,
+      severity: f.severity as Severity,
+      message: f.message,
+      path: f.path,
+      line: f.line,
+      column: f.column,
+      end_line: f.endLine,
+      end_column: f.endColumn,
+      fingerprint: f.fingerprint,
+      suppressed: f.suppressed,
+      fix: null,
+    }));
+}
+
 export async function analyzePullRequest(
   client: GitHubClient,
-  input: { owner: string; repo: string; number: number; headSha?: string; signal?: AbortSignal; pull?: PullRequestInfo; jobs?: number },
+  input: { owner: string; repo: string; number: number; headSha?: string; signal?: AbortSignal; pull?: PullRequestInfo; jobs?: number; repositoryId?: string | null },
 ): Promise<Analysis> {
   const { owner, repo } = input;
   const timings: Record<string, number> = {};
   let t = Date.now();
   const pull = input.pull ?? (await getPullRequest(client, owner, repo, input.number));
   if (input.headSha && pull.headSha !== input.headSha) throw new SupersededError(`the pull request's head is now ${pull.headSha.slice(0, 7)}`);
+  // The head's snapshot downloads while the metadata is read.
+  const headTexts = commitTexts(client, owner, repo, pull.headSha);
+  headTexts.catch(() => {});
   const [compare, files, cfg] = await Promise.all([
     client.octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${pull.baseSha}...${pull.headSha}`, per_page: 1 }),
     client.octokit.paginate(client.octokit.rest.pulls.listFiles, { owner, repo, pull_number: input.number, per_page: 100 }),
     baseConfig(client, owner, repo, pull.baseSha),
   ]);
   const mergeBase = compare.data.merge_base_commit.sha;
+  // The merge base's findings as the last scan of the default branch stored them, when
+  // that scan was of this very commit: then the merge base needs no scan of its own.
+  const stored = input.repositoryId ? await findingsAtCommit(input.repositoryId, mergeBase) : null;
   timings.metadataMs = Date.now() - t;
   check(input.signal);
   const diffs = new Map<string, FileDiff>();
@@ -133,14 +177,29 @@ export async function analyzePullRequest(
   // At the merge base the changed files may have other names (renames).
   const basePaths = files.map((f) => (f.status === "renamed" && f.previous_filename ? f.previous_filename : f.filename));
   t = Date.now();
-  const [head, base] = await Promise.all([
-    scanCommit(client, { owner, repo, sha: pull.headSha, paths: headPaths, config: cfg.config, keepText: true, jobs: input.jobs }),
-    scanCommit(client, { owner, repo, sha: mergeBase, paths: basePaths, config: cfg.config, jobs: input.jobs }),
-  ]);
+  const scanBase = async () => {
+    if (stored) return null;
+    const texts = await commitTexts(client, owner, repo, mergeBase);
+    check(input.signal);
+    return scanScope(texts, basePaths, cfg.config, input.jobs);
+  };
+  const [headFiles, scannedBase] = await Promise.all([headTexts, scanBase()]);
+  timings.downloadMs = Date.now() - t;
+  check(input.signal);
+  const tScan = Date.now();
+  const head = await scanScope(headFiles, headPaths, cfg.config, input.jobs);
+  timings.headScanMs = Date.now() - tScan;
+  timings.indexedFiles = head.indexed;
   timings.scanMs = Date.now() - t;
   check(input.signal);
-  const classified = classifyFindings({ head: head.findings, base: base.findings, changedPaths: [...headPaths, ...basePaths] });
-  return { ...classified, pull, mergeBase, diffs, headText: head.texts, config: cfg.config, configPath: cfg.path, timings };
+  const baseFindings = stored ? storedBaseFindings(stored.findings, cfg.config, head.skipped) : (scannedBase?.findings ?? []);
+  const headText = new Map<string, string>();
+  for (const path of headPaths) {
+    const text = headFiles.get(path);
+    if (text !== undefined) headText.set(path, text);
+  }
+  const classified = classifyFindings({ head: head.findings, base: baseFindings, changedPaths: [...headPaths, ...basePaths] });
+  return { ...classified, pull, mergeBase, diffs, headText, config: cfg.config, configPath: cfg.path, baseSource: stored ? "stored" : "scanned", timings };
 }
 
 export type ReviewOptions = {
@@ -212,6 +271,33 @@ export function plannedSuggestions(analysis: Analysis): { finding: Classified; s
   return planned;
 }
 
+/**
+ * The check run for this head: an unfinished one of ours is taken over (the work for
+ * this head was interrupted, e.g. its worker died, and runs again), else a new one.
+ * Idempotent on repository + head + check name, so a retried job never leaves a second
+ * run spinning forever.
+ */
+async function startCheckRun(client: GitHubClient, owner: string, repo: string, number: number, headSha: string): Promise<{ id: number }> {
+  const output = { title: "Checking the files this pull request changes", summary: "Poolguard is scanning the pull request." };
+  const { data: existing } = await client.octokit.rest.checks.listForRef({ owner, repo, ref: headSha, check_name: checkName, filter: "latest", per_page: 100 });
+  const unfinished = existing.check_runs.find((r) => r.status !== "completed" && r.external_id === `pr-${number}` && r.head_sha === headSha);
+  if (unfinished) {
+    await client.octokit.rest.checks.update({ owner, repo, check_run_id: unfinished.id, status: "in_progress", output });
+    return { id: unfinished.id };
+  }
+  const { data } = await client.octokit.rest.checks.create({
+    owner,
+    repo,
+    name: checkName,
+    head_sha: headSha,
+    status: "in_progress",
+    started_at: new Date().toISOString(),
+    external_id: `pr-${number}`,
+    output,
+  });
+  return { id: data.id };
+}
+
 /** The check run flow (GitHub App). */
 export async function reviewPullRequest(client: GitHubClient, options: ReviewOptions): Promise<ReviewResult> {
   const { owner, repo, number } = options;
@@ -230,16 +316,7 @@ export async function reviewPullRequest(client: GitHubClient, options: ReviewOpt
 async function reviewCurrentHead(client: GitHubClient, options: ReviewOptions, pull: PullRequestInfo, started: number): Promise<ReviewResult> {
   const { owner, repo, number } = options;
   const log = options.log ?? quiet;
-  const { data: run } = await client.octokit.rest.checks.create({
-    owner,
-    repo,
-    name: checkName,
-    head_sha: pull.headSha,
-    status: "in_progress",
-    started_at: new Date().toISOString(),
-    external_id: `pr-${number}`,
-    output: { title: "Checking the files this pull request changes", summary: "Poolguard is scanning the pull request." },
-  });
+  const run = await startCheckRun(client, owner, repo, number, pull.headSha);
   try {
     const analysis = await analyzePullRequest(client, { ...options, pull });
     check(options.signal);
