@@ -29,6 +29,11 @@ export type ResourceFacts = {
   finallyRelease: string | null;
   /** Releasing the object also releases what it produced (an engine's connections, a data source's runners). */
   releasesChildren?: boolean;
+  /**
+   * `with obj:` only ends a transaction and leaves the object open (sqlite3, psycopg2 and pyodbc
+   * connections): a `with` block is not a release. Default false (the context manager releases it).
+   */
+  withKeepsOpen?: boolean;
 };
 
 export type CallModel = {

@@ -24,7 +24,8 @@ export function leaks(ctx: PythonRuleContext, rule: RuleId, options: { yielded?:
   const out: Leak[] = [];
   for (const fn of ctx.functions()) {
     for (const site of fn.sites) {
-      if (site.how !== "call" || site.managed || site.facts.rule !== rule) continue;
+      // Unmanaged `with` sites: a `with` whose exit leaves the object open (sqlite3's transaction-only context manager).
+      if ((site.how !== "call" && site.how !== "with") || site.managed || site.facts.rule !== rule) continue;
       // Generators that yield the value hand it to a consumer: session-dependency-not-closed judges them.
       const yieldedHere = site.yielded && fn.isGenerator;
       if ((options.yielded ?? false) !== yieldedHere) continue;

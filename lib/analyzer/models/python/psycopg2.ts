@@ -1,8 +1,9 @@
 import type { LibraryModel, ResourceFacts } from "../../flow/models.ts";
 
-// psycopg2. `with conn:` ends a transaction and leaves the connection open: no `with`
-// fix. Pools hand out connections that go back with `pool.putconn(conn)`.
-const connection: ResourceFacts = { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close" };
+// psycopg2. `with conn:` ends a transaction and leaves the connection open (documented
+// since 2.5: "the connection is not closed by the context"): no `with` fix, and a `with`
+// block is not a close. Pools hand out connections that go back with `pool.putconn(conn)`.
+const connection: ResourceFacts = { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close", withKeepsOpen: true };
 
 const pool = { getconn: { returns: "psycopg2.pool.PooledConnection" }, putconn: { releasesArgs: [0] } };
 

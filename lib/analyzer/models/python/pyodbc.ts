@@ -1,6 +1,7 @@
 import type { LibraryModel } from "../../flow/models.ts";
 
-// pyodbc: `with conn:` commits and leaves the connection open; close() releases it.
+// pyodbc: `with conn:` commits (unless autocommit) and leaves the connection open, so a
+// `with` block is not a close; close() releases it.
 export const pyodbc: LibraryModel = {
   id: "pyodbc",
   language: "python",
@@ -10,7 +11,7 @@ export const pyodbc: LibraryModel = {
   types: [
     {
       name: "pyodbc.Connection",
-      resource: { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close" },
+      resource: { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close", withKeepsOpen: true },
     },
   ],
 };

@@ -1,7 +1,8 @@
 import type { LibraryModel } from "../../flow/models.ts";
 
 // sqlite3 (standard library). `with conn:` commits or rolls back but does NOT close the
-// connection, so the only safe fix is try/finally (or contextlib.closing).
+// connection (`with sqlite3.connect(p) as conn:` leaks it), so the closing forms are
+// try/finally and `contextlib.closing`.
 export const sqlite3: LibraryModel = {
   id: "sqlite3",
   language: "python",
@@ -14,7 +15,7 @@ export const sqlite3: LibraryModel = {
   types: [
     {
       name: "sqlite3.Connection",
-      resource: { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close" },
+      resource: { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close"], releaseAwait: "never", protocols: ["try-finally"], finallyRelease: "close", withKeepsOpen: true },
     },
   ],
 };

@@ -549,7 +549,13 @@ class Lowerer {
       const res = this.expr(value, E, { withItem: true });
       const managed: Ref[] = [];
       let managedSite: number | null = null;
-      if (res.temp !== null) {
+      if (res.temp !== null && this.sites[res.temp].facts.withKeepsOpen) {
+        // `with sqlite3.connect(p) as conn:` only commits or rolls back at exit: the connection stays open.
+        const site = this.sites[res.temp];
+        site.how = "with";
+        site.statement = st;
+        if (aliasName) this.bindTemp(E, res.temp, aliasName, res.val);
+      } else if (res.temp !== null) {
         // `with Session() as s`, `async with pool.acquire() as conn`: acquired and managed here.
         managedSite = res.temp;
         const site = this.sites[res.temp];
@@ -559,8 +565,11 @@ class Lowerer {
         if (aliasName) this.bindTemp(E, res.temp, aliasName, res.val);
         managed.push({ temp: res.temp });
       } else if (res.refs.some((r) => this.tracked(r)) && (value.type === "identifier" || value.type === "attribute")) {
-        // `with session:` / `async with db:` on a value acquired earlier: released at exit.
-        managed.push(...res.refs);
+        // `with session:` / `async with db:` on a value acquired earlier: released at exit,
+        // unless its `with` only ends a transaction (`conn = sqlite3.connect(p)` then `with conn:`).
+        const keepsOpen = this.sitesOfRefs(res.refs).every((id) => this.sites[id].facts.withKeepsOpen);
+        if (!keepsOpen) managed.push(...res.refs);
+        else E.push(...res.refs.map((ref) => ({ kind: "use", ref, span: spanOf(item) }) satisfies Effect));
         if (aliasName) E.push({ kind: "assign", target: aliasName, source: res.refs[0] });
       } else {
         const entered = this.entersType(res.val, value, aliasName);

@@ -15,6 +15,11 @@
  * object constructor or a configured closer is not a leak; a project helper that closes
  * its argument releases it.
  *
+ * A connection closed only on the normal path (`conn.close()` not in `finally` and not
+ * in a closing `with`) is reported: it leaks when anything in between raises. So is
+ * `with sqlite3.connect(path) as conn:` (and the same `with` on a `psycopg2` or `pyodbc`
+ * connection): their context manager commits or rolls back, it does not close.
+ *
  * ## Why is this bad?
  * Each of these holds a server connection (or a pool slot) until closed. A missed
  * close on an error path exhausts the pool or the server's `max_connections`.
@@ -35,6 +40,9 @@
  *         rows = conn.execute(text("SELECT * FROM rows")).all()
  *     return rows
  * ```
+ *
+ * For `sqlite3`, keep the transaction and close the connection:
+ * `with contextlib.closing(sqlite3.connect(path)) as conn, conn:`.
  *
  * ## Fix safety
  * Safe. Where the library model says the connection is a context manager that closes it
@@ -86,7 +94,9 @@ export const rule: PythonRule = {
       const library = libraryNames[ctx.registry.types.get(site.type)?.library ?? ""] ?? "Database";
       const noun = site.facts.noun;
       let message: string;
-      if (!site.bind) {
+      if (site.how === "with" && report.releases.length === 0) {
+        message = `${library} ${noun} from \`${site.call.text}\`: its \`with\` block only commits or rolls back, it does not close the ${noun}`;
+      } else if (!site.bind) {
         message = `${library} ${noun} from \`${site.call.text}\` is never bound to a name and never closed or released`;
       } else if (verdict.kind === "overwritten") {
         message = `${library} ${noun} \`${site.bind}\` is replaced (line ${verdict.at.start.line}) while still open: the previous one is never closed or released`;
