@@ -79,7 +79,8 @@ export function contextFixDiff(path: string, context: { text: string; startLine:
   const shift = context.startLine - 1;
   const edits = fix.edits.map((e) => ({ ...e, start: { ...e.start, line: e.start.line - shift }, end: { ...e.end, line: e.end.line - shift } }));
   try {
-    const before = `${context.text}\n`;
+    // A context that reaches the end of a file ends with its final newline already.
+    const before = context.text.endsWith("\n") ? context.text : `${context.text}\n`;
     const after = applyEdits(before, edits);
     const patch = createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, "", "", { context: 3 }).split("\n").slice(2).join("\n").trimEnd();
     return patch.replace(/^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@/gm, (_m, a: string, b = "", c: string, d = "") => `@@ -${Number(a) + shift}${b} +${Number(c) + shift}${d} @@`);
