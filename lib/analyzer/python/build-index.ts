@@ -87,10 +87,13 @@ export function collectImports(root: SyntaxNode, module: string, isPackage: bool
  */
 export function baseLiterals(registry: ModelRegistry, options: AnalyzeOptions): string[] {
   const calls = new Set<string>(["Session", "AsyncSession", "SessionLocal", "AsyncSessionLocal", "async_session"]);
-  const freshOrFactory = (returns: string | undefined, fresh: boolean | undefined) => {
+  // A resource, a factory, or an object whose methods hand out one (`db = SQLAlchemy()`, then `db.create_scoped_session()`).
+  const freshOrFactory = (returns: string | undefined, fresh: boolean | undefined, depth = 0): boolean => {
     if (!returns || fresh === false) return false;
     const type = registry.types.get(returns);
-    return !!type && (!!type.resource || !!type.call);
+    if (!type) return false;
+    if (type.resource || type.call) return true;
+    return depth === 0 && Object.values(type.methods ?? {}).some((m) => freshOrFactory(m.returns, m.fresh, 1));
   };
   for (const [name, entry] of registry.exports) if (freshOrFactory(entry.call?.returns, entry.call?.fresh)) calls.add(lastSegment(name));
   for (const type of registry.types.values()) {

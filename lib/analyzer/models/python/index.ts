@@ -5,6 +5,7 @@ import { aiomysql } from "./aiomysql.ts";
 import { aiosqlite } from "./aiosqlite.ts";
 import { asyncpg } from "./asyncpg.ts";
 import { contextlib } from "./contextlib.ts";
+import { flaskSqlalchemy } from "./flask-sqlalchemy.ts";
 import { mysqlclient } from "./mysqlclient.ts";
 import { oracledb } from "./oracledb.ts";
 import { psycopg } from "./psycopg.ts";
@@ -20,6 +21,7 @@ export const pythonModels: readonly LibraryModel[] = [
   aiosqlite,
   asyncpg,
   contextlib,
+  flaskSqlalchemy,
   mysqlclient,
   oracledb,
   psycopg,

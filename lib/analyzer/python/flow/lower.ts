@@ -114,6 +114,38 @@ function pathOf(node: SyntaxNode): string | null {
   return null;
 }
 
+const logMethods = new Set(["debug", "info", "warning", "warn", "error", "exception", "critical", "log"]);
+const logReceiver = /^(?:_*(?:log|logger|logging|LOG|LOGGER|Log|Logger)|\w*_(?:log|logger|LOGGER))$/;
+/** Calls that may appear in a log call's arguments without making it raise in practice. */
+const plainCalls = new Set(["str", "repr", "len", "int", "float", "type", "format", "sorted", "list", "round"]);
+
+/**
+ * `logger.info("opened " + str(n))`, `print(...)`: the logging module reports a failing handler
+ * itself (Handler.handleError) instead of raising, so a log line between an acquisition and
+ * its `try` is not an exception path. Only when the arguments make no other calls.
+ */
+export function isLogCall(expr: SyntaxNode): boolean {
+  if (expr.type !== "call") return false;
+  const fn = expr.childForFieldName("function");
+  const args = expr.childForFieldName("arguments");
+  if (!fn || !args) return false;
+  if (fn.type === "identifier") {
+    if (fn.text !== "print") return false;
+  } else if (fn.type === "attribute") {
+    const method = fn.childForFieldName("attribute")?.text ?? "";
+    const object = fn.childForFieldName("object");
+    if (!logMethods.has(method) || !object) return false;
+    const receiver = object.type === "attribute" ? (object.childForFieldName("attribute")?.text ?? "") : object.type === "identifier" ? object.text : "";
+    if (!logReceiver.test(receiver)) return false;
+  } else return false;
+  return args.descendantsOfType(["call", "await"]).every((call) => {
+    if (call.type === "await") return false;
+    const callee = call.childForFieldName("function");
+    if (callee?.type === "identifier") return plainCalls.has(callee.text);
+    return callee?.type === "attribute" && ["format", "join"].includes(callee.childForFieldName("attribute")?.text ?? "");
+  });
+}
+
 export function decoratorNames(fn: SyntaxNode): string[] {
   const parent = fn.parent;
   if (parent?.type !== "decorated_definition") return [];
@@ -327,7 +359,7 @@ class Lowerer {
         }
         const E: Effect[] = [];
         for (const child of st.namedChildren) this.expr(child, E);
-        this.add(E, st, hasCall(st));
+        this.add(E, st, hasCall(st) && !isLogCall(expr));
         return;
       }
       case "return_statement": {

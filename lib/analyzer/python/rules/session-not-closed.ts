@@ -25,6 +25,11 @@
  * (`sessions.closers`). Passing it to any other function is a borrow, not a hand-off.
  * Sessions a generator yields are judged by `session-dependency-not-closed`; an
  * `async for s in get_db(): ... break` that abandons a session generator is reported here.
+ * Flask-SQLAlchemy's `db.create_scoped_session()` builds a new registry per call that
+ * nothing else removes, so its `remove()` (or `close()`) must be in a `finally` too
+ * (`db.session`, the app's shared one, is not reported). A log call (`logger.info(...)`,
+ * `print(...)` whose arguments make no other calls) between the acquisition and the `try`
+ * is not an exception path.
  *
  * ## Why is this bad?
  * An unclosed session keeps its pooled connection checked out until the garbage
