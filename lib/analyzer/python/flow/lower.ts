@@ -146,6 +146,64 @@ export function isLogCall(expr: SyntaxNode): boolean {
   });
 }
 
+/**
+ * Boolean flags a function keeps to remember that it opened a value itself, so it closes only
+ * what it opened (`if conn is None: conn = connect(); close_conn = True` ... `finally: if
+ * close_conn: conn.close()`): flag name -> the names it vouches for. A flag counts when it is
+ * set to `True` later in the same block as `name = <call>`, or set to `name is None` /
+ * `not name` before `name` is bound in a block guarded by that same test.
+ */
+export function ownershipFlags(fn: SyntaxNode): Map<string, string[]> {
+  const flags = new Map<string, string[]>();
+  const body = fn.childForFieldName("body");
+  if (!body || !/\b(?:True|is\s+None|not\s)/.test(body.text)) return flags;
+  const add = (flag: string, name: string) => {
+    const names = flags.get(flag) ?? [];
+    if (!names.includes(name)) names.push(name);
+    flags.set(flag, names);
+  };
+  const assignmentOf = (st: SyntaxNode) => {
+    if (st.type !== "expression_statement") return null;
+    const a = st.namedChildren[0];
+    if (a?.type !== "assignment") return null;
+    const left = a.childForFieldName("left");
+    const right = a.childForFieldName("right");
+    return left?.type === "identifier" && right ? { left: left.text, right } : null;
+  };
+  const noneTest = (node: SyntaxNode): string | null => {
+    if (node.type === "comparison_operator" && /^\w+\s+is\s+None$/.test(node.text)) return node.namedChildren[0]?.text ?? null;
+    if (node.type === "not_operator" && node.childForFieldName("argument")?.type === "identifier") return node.childForFieldName("argument")?.text ?? null;
+    return null;
+  };
+  const noneFlags = new Map<string, string>();
+  for (const block of descendantsOf(body, "block")) {
+    const bound: string[] = [];
+    for (const st of block.namedChildren) {
+      const a = assignmentOf(st);
+      if (!a) continue;
+      if (a.right.type === "call" || a.right.type === "await") bound.push(a.left);
+      else if (a.right.type === "true") for (const name of bound) add(a.left, name);
+      else {
+        const tested = noneTest(a.right);
+        if (tested) noneFlags.set(a.left, tested);
+      }
+    }
+  }
+  for (const [flag, name] of noneFlags) {
+    const bindsUnderTest = descendantsOf(body, "if_statement").some((ifs) => {
+      const cond = ifs.childForFieldName("condition");
+      const consequence = ifs.childForFieldName("consequence");
+      if (!cond || !consequence || !(cond.text === flag || noneTest(cond) === name)) return false;
+      return consequence.namedChildren.some((st) => {
+        const a = assignmentOf(st);
+        return a?.left === name && (a.right.type === "call" || a.right.type === "await");
+      });
+    });
+    if (bindsUnderTest) add(flag, name);
+  }
+  return flags;
+}
+
 export function decoratorNames(fn: SyntaxNode): string[] {
   const parent = fn.parent;
   if (parent?.type !== "decorated_definition") return [];
@@ -481,13 +539,40 @@ class Lowerer {
       const { cond, body } = clauses[i];
       const E: Effect[] = [];
       this.expr(cond, E);
+      const rest = i + 1 < clauses.length || elseBody ? () => chain(i + 1) : null;
+      // `if close_conn: conn.close()`: on the branch where the flag is false, the function did not open `conn`.
+      const flag = cond ? this.ownershipFlag(cond) : null;
+      const notOwned = (names: string[], then: (() => void) | null) => () => {
+        this.b.add(
+          names.map((name) => ({ kind: "absent", ref: { var: name } }) satisfies Effect),
+          null,
+        );
+        if (then) then();
+      };
+      const whenTrue = () => body && this.block(body);
       this.b.branch(
         { effects: E, span: spanOf(cond ?? st), mayThrow: cond ? hasCall(cond) : false },
-        () => body && this.block(body),
-        i + 1 < clauses.length || elseBody ? () => chain(i + 1) : null,
+        flag?.negated ? notOwned(flag.names, whenTrue) : whenTrue,
+        flag && !flag.negated ? notOwned(flag.names, rest) : rest,
       );
     };
     chain(0);
+  }
+
+  /** Flags that record whether this call opened a value: `close_conn = True` right after `conn = connect()`. */
+  private flags: Map<string, string[]> | null = null;
+
+  private ownershipFlag(cond: SyntaxNode): { names: string[]; negated: boolean } | null {
+    let node = cond;
+    let negated = false;
+    if (node.type === "not_operator") {
+      negated = true;
+      node = node.childForFieldName("argument") ?? node;
+    }
+    if (node.type !== "identifier") return null;
+    if (!this.flags) this.flags = ownershipFlags(this.fn);
+    const names = this.flags.get(node.text);
+    return names ? { names, negated } : null;
   }
 
   private forStatement(st: SyntaxNode): void {

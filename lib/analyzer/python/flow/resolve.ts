@@ -148,10 +148,20 @@ export class ModuleResolver {
     if (this.registry.exports.has(qualified)) return { k: "export", name: qualified };
     const project = lookupBinding(this.index, qualified);
     if (project) {
-      if (project.k === "export" && !this.registry.exports.has(project.name)) return unknown(project.name);
+      if (project.k === "export" && !this.registry.exports.has(project.name)) {
+        // A re-exported module (`from .compat import sqlite3` where compat does `import sqlite3`).
+        if (this.index.modules[project.name] || this.isModelPackage(project.name)) return { k: "module", name: project.name };
+        return unknown(project.name);
+      }
       return project;
     }
     if (this.index.modules[qualified] || this.isModelPackage(qualified) || !qualified.includes(".")) return { k: "module", name: qualified };
+    // `from .compat import sqlite3` where compat.py was not indexed (it defines nothing): a
+    // project module re-exporting a modeled package under the package's own name.
+    const last = qualified.slice(qualified.lastIndexOf(".") + 1);
+    if (!this.index.modules[qualified.slice(0, qualified.lastIndexOf("."))] && this.registry.libraries.some((l) => l.packages.includes(last))) {
+      return { k: "module", name: last };
+    }
     return unknown(qualified);
   }
 
