@@ -60,9 +60,33 @@ const client = createGitHubClient({
   apiUrl: fake.apiUrl,
   ...(pauses === "none" ? { writePauseMs: 0, notificationPauseMs: 0 } : {}),
 });
+const installationClient = client.forInstallation(installationId);
+// --trace: every GitHub call the bot makes, with its time (to tell GitHub's share from Poolguard's).
+if (args.includes("--trace")) {
+  installationClient.octokit.hook.wrap("request", async (request, options) => {
+    const t = performance.now();
+    try {
+      return await request(options);
+    } finally {
+      console.log(`    ${options.method} ${String(options.url)} ${(performance.now() - t).toFixed(0)} ms`);
+    }
+  });
+}
 const dev = createGitHubClient({ auth: { type: "token", token: fake.personalAccessToken("dev") }, apiUrl: fake.apiUrl, writePauseMs: 0, notificationPauseMs: 0 });
 const secret = randomBytes(20).toString("hex");
-configureBot({ clientFor: (id) => client.forInstallation(id), env: { GITHUB_WEBHOOK_SECRET: secret }, log: { info() {}, error() {} } });
+let lastTimings: Record<string, unknown> = {};
+configureBot({
+  clientFor: (id) => (id === installationId ? installationClient : client.forInstallation(id)),
+  env: { GITHUB_WEBHOOK_SECRET: secret },
+  log: {
+    info(message, data) {
+      if (message === "pull request reviewed") lastTimings = data ?? {};
+    },
+    error(message, data) {
+      console.error(message, data);
+    },
+  },
+});
 
 const server = createServer(async (req, res) => {
   const chunks: Buffer[] = [];
@@ -109,6 +133,8 @@ for (let run = 0; run < runs; run++) {
   await idle();
   const comments = fake.repos.get("acme/big")?.reviewComments.filter((c) => c.pull === pr.number).length ?? 0;
   results.push({ answerMs, totalMs, findings: comments, conclusion: completed.conclusion });
+  const { owner: _o, repo: _r, number: _n, headSha: _h, ...timings } = lastTimings;
+  console.log(`  review timings: ${JSON.stringify(timings)}`);
   console.log(`run ${run + 1}: webhook answered in ${answerMs.toFixed(1)} ms; check run completed (${completed.conclusion}) ${(totalMs / 1000).toFixed(2)} s after the webhook; ${comments} suggestions posted`);
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;

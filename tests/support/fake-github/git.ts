@@ -161,12 +161,26 @@ export class BareRepo {
     }
   }
 
+  // Answers about commit SHAs never change (objects are immutable): kept, so a large
+  // pull request's diff is not recomputed by every request that shows it.
+  private readonly memo = new Map<string, unknown>();
+
+  private remember<T>(key: string, ids: string[], compute: () => T): T {
+    if (!ids.every((id) => /^[0-9a-f]{40}$/.test(id))) return compute();
+    if (this.memo.has(key)) return structuredClone(this.memo.get(key)) as T;
+    const value = compute();
+    this.memo.set(key, value);
+    return structuredClone(value);
+  }
+
   mergeBase(a: string, b: string): string | null {
-    try {
-      return this.git(["merge-base", a, b]).trim() || null;
-    } catch {
-      return null;
-    }
+    return this.remember(`merge-base ${a} ${b}`, [a, b], () => {
+      try {
+        return this.git(["merge-base", a, b]).trim() || null;
+      } catch {
+        return null;
+      }
+    });
   }
 
   revList(range: string): string[] {
@@ -175,6 +189,10 @@ export class BareRepo {
 
   /** Files changed from `base` to `head` with counts and patch, as GitHub's diff-entry. */
   diff(base: string, head: string): { filename: string; status: string; additions: number; deletions: number; patch: string; sha: string }[] {
+    return this.remember(`diff ${base} ${head}`, [base, head], () => this.computeDiff(base, head));
+  }
+
+  private computeDiff(base: string, head: string): { filename: string; status: string; additions: number; deletions: number; patch: string; sha: string }[] {
     const statuses = this.git(["diff", "--name-status", "--no-renames", base, head]).split("\n").filter(Boolean);
     const numstat = new Map(
       this.git(["diff", "--numstat", "--no-renames", base, head])

@@ -1240,8 +1240,8 @@ export class FakeGitHub {
     return result;
   }
 
-  private checkAnchor(repo: Repo, pull: PullRequest, c: { path?: string; line?: number; side?: string; start_line?: number }): void {
-    const lines = this.commentableLines(repo, pull).get(c.path ?? "");
+  private checkAnchor(repo: Repo, pull: PullRequest, c: { path?: string; line?: number; side?: string; start_line?: number }, commentable = this.commentableLines(repo, pull)): void {
+    const lines = commentable.get(c.path ?? "");
     const side = c.side === "LEFT" ? "left" : "right";
     const ok = lines && typeof c.line === "number" && lines[side].has(c.line) && (c.start_line === undefined || (c.start_line <= c.line && [...Array(c.line - c.start_line + 1).keys()].every((i) => lines[side].has((c.start_line as number) + i))));
     if (!ok) throw new HttpError(422, "Unprocessable Entity", ["Line could not be resolved"]);
@@ -1263,7 +1263,9 @@ export class FakeGitHub {
     if (pull.state !== "open") throw new HttpError(422, "Unprocessable Entity", ["Can not add a review to a closed pull request"]);
     const { body, event, comments, commit_id } = ctx.body as { body?: string; event?: string; comments?: { path?: string; line?: number; side?: string; start_line?: number; body?: string }[]; commit_id?: string };
     // All or nothing, as on GitHub: one bad anchor fails the whole review.
-    for (const c of comments ?? []) this.checkAnchor(repo, pull, c);
+    // The pull request's diff, computed once for all the review's anchors.
+    const commentable = this.commentableLines(repo, pull);
+    for (const c of comments ?? []) this.checkAnchor(repo, pull, c, commentable);
     const token = this.requireToken(ctx);
     const user = token.login ?? `${this.app.slug}[bot]`;
     const state = event === "APPROVE" ? "APPROVED" : event === "REQUEST_CHANGES" ? "CHANGES_REQUESTED" : event === "COMMENT" ? "COMMENTED" : "PENDING";
