@@ -88,6 +88,12 @@ export type EnsureFixPullRequestsInput = {
   closeResolved?: boolean;
   config?: PoolguardConfig;
   grouping?: FixGrouping;
+  /**
+   * Branches of open Poolguard pull requests whose fixes this run puts into other
+   * pull requests (the repository's grouping changed): closed even when closeResolved is
+   * false, unless someone else pushed to them.
+   */
+  supersededBranches?: readonly string[];
   /** Default "poolguard/"; branches are `<prefix>fix-<group>`. */
   branchPrefix?: string;
   /** Default 5. */
@@ -354,12 +360,16 @@ export async function ensureFixPullRequests(input: EnsureFixPullRequestsInput): 
   // or the grouping changed), unless someone else has pushed to them; that frees their
   // places under the limit for this run.
   const handled = new Set([...outcomes.map((o) => o.branch), ...planned.map((p) => p.branch)]);
-  for (const pull of closeResolved ? openOurs : []) {
+  const superseded = new Set(input.supersededBranches ?? []);
+  for (const pull of openOurs) {
+    if (!closeResolved && !superseded.has(pull.head.ref)) continue;
     if (handled.has(pull.head.ref) || pull.base.ref !== input.baseBranch) continue;
     const marker = parseMarker(pull.body);
     const head = await readBranchHead(client, owner, repo, pull.head.ref);
     if (!marker || !head || marker.head !== head) continue;
-    const reason = `the findings it fixed are no longer on ${input.baseBranch}`;
+    const reason = superseded.has(pull.head.ref)
+      ? "the repository's fix pull request grouping changed; its fixes are now in other Poolguard pull requests"
+      : `the findings it fixed are no longer on ${input.baseBranch}`;
     const outcome: FixPullRequestOutcome = {
       group: "",
       branch: pull.head.ref,

@@ -61,6 +61,7 @@ export {
   type FixedFile,
   type FixGrouping,
   fixGroupings,
+  groupOf,
   isFixGrouping,
   type FixPullRequestAction,
   type FixPullRequestOutcome,

@@ -14,6 +14,8 @@ import {
   GitHubConfigError,
   githubAuthFromEnv,
   githubClientFromEnv,
+  branchFor,
+  groupOf,
   isFixGrouping,
 } from "../github/index.ts";
 import type { Logger } from "./context.ts";
@@ -80,12 +82,23 @@ export async function handle(raw: unknown, ctx: { log: Logger }): Promise<OpenFi
     // The picked findings, and those already in open fix pull requests: a pull request
     // rebuilt for a new pick keeps what it already fixed.
     const wanted = new Set(rows.map((r) => r.fingerprint));
-    const openIds = (await listFixPullRequests(repository.id)).filter((pr) => pr.state === "open").flatMap((pr) => pr.findingIds);
-    for (const fingerprint of await openFindingFingerprints(openIds)) wanted.add(fingerprint);
+    const openPulls = (await listFixPullRequests(repository.id)).filter((pr) => pr.state === "open");
+    for (const fingerprint of await openFindingFingerprints(openPulls.flatMap((pr) => pr.findingIds))) wanted.add(fingerprint);
     const picked = result.findings.filter((f) => wanted.has(f.fingerprint));
     const pickedSafe = picked.filter((f) => !f.suppressed && f.fix?.safety === "safe");
     if (pickedSafe.length === 0) {
       return fail(picked.length === 0 ? `the findings are no longer at ${head.sha.slice(0, 7)} on ${head.branch}` : "none of these findings has a safe fix");
+    }
+    // The repository's setting (per rule, per folder, or one pull request). An open pull
+    // request on a branch this grouping does not make, holding some of these findings, was
+    // made under another grouping: its fixes move to this grouping's pull requests.
+    const grouping = isFixGrouping(settings.fixPrGrouping) ? settings.fixPrGrouping : "rule";
+    const branches = new Set(pickedSafe.map((f) => branchFor(settings.branchPrefix, groupOf(f, grouping).name)));
+    const pickedFingerprints = new Set(pickedSafe.map((f) => f.fingerprint));
+    const supersededBranches: string[] = [];
+    for (const pull of openPulls) {
+      if (branches.has(pull.branch)) continue;
+      if ((await openFindingFingerprints(pull.findingIds)).some((fingerprint) => pickedFingerprints.has(fingerprint))) supersededBranches.push(pull.branch);
     }
     const outcomes = await ensureFixPullRequests({
       client,
@@ -97,8 +110,8 @@ export async function handle(raw: unknown, ctx: { log: Logger }): Promise<OpenFi
       findings: picked,
       closeResolved: false,
       ...(config ? { config } : {}),
-      // The repository's setting (per rule, per folder, or one pull request).
-      grouping: isFixGrouping(settings.fixPrGrouping) ? settings.fixPrGrouping : "rule",
+      grouping,
+      supersededBranches,
       branchPrefix: settings.branchPrefix,
       maxOpen: settings.maxOpenFixPrs,
       store: databaseFixPullRequestStore(repository.id),
