@@ -1,4 +1,5 @@
 import { type GitHubClient, githubClientFromEnv } from "../github/index.ts";
+import { jsonLogger } from "../jobs/context.ts";
 import type { Log } from "./review.ts";
 
 // What the bot's handlers need, from the environment by default; tests and the
@@ -17,8 +18,8 @@ export type BotContext = {
 };
 
 function jsonLog(): Log {
-  const write = (level: number, msg: string, data?: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ level, time: Date.now(), component: "github-bot", msg, ...data })}\n`);
-  return { info: (m, d) => write(30, m, d), error: (m, d) => write(50, m, d) };
+  // The process's pino logger: secrets scrubbed, and the request id of the delivery that queued the work.
+  return jsonLogger({ component: "github-bot" });
 }
 
 let configured: Partial<BotContext> | null = null;
