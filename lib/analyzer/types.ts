@@ -225,6 +225,8 @@ export interface FileAnalysis {
   findings: RawFinding[];
   /** Set when the file does not parse; the engine reports it in `errors`. */
   error?: string;
+  /** Parts of the file that were analysed only partly (a function too large to follow); reported as scan warnings. */
+  warnings?: { line: number; message: string }[];
 }
 
 export interface AnalyzeOptions {

@@ -347,6 +347,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       errors.push({ path: job.file.path, message: analysis.error });
       continue;
     }
+    for (const warning of analysis.warnings ?? []) warnings.push({ path: job.file.path, ...warning });
     let text = job.file.text;
     if (fixMode !== "none" && analysis.findings.some((f) => f.fix)) {
       const reanalyze = (candidate: string) =>

@@ -36,6 +36,17 @@ export function indentUnit(lines: readonly string[]): string {
   return "    ";
 }
 
+/** The indent unit of one function: its body's indentation beyond the `def` line's (the file's unit when unclear). */
+export function functionIndentUnit(lines: readonly string[], fn: SyntaxNode): string {
+  const first = fn.childForFieldName("body")?.namedChildren.find((c) => c.type !== "comment");
+  if (first && first.startPosition.row > fn.startPosition.row) {
+    const outer = leadingWhitespace(lines[fn.startPosition.row] ?? "");
+    const inner = leadingWhitespace(lines[first.startPosition.row] ?? "");
+    if (inner.startsWith(outer) && inner.length > outer.length) return inner.slice(outer.length);
+  }
+  return indentUnit(lines);
+}
+
 function hasMultilineString(node: SyntaxNode, fromRow: number, toRow: number): boolean {
   return node
     .descendantsOfType(["string", "concatenated_string"])
@@ -64,7 +75,27 @@ export type BlockRewrite = {
  * under a new header. Returns null (no fix) when the name is used outside that block,
  * rebound, or the moved code holds a multi-line string whose content would change.
  */
+/**
+ * Does the indentation of rows fromRow..toRow mix tabs and spaces? Python compares such
+ * indentation by its own tab rules, so a line added with one unit beside lines indented with
+ * the other can raise TabError or land in another block: fixes are not offered there.
+ */
+export function mixesTabsAndSpaces(lines: readonly string[], fromRow: number, toRow: number): boolean {
+  let tabs = false;
+  let spaces = false;
+  for (let row = Math.max(0, fromRow); row <= Math.min(lines.length - 1, toRow); row++) {
+    const line = lines[row];
+    if (line.trim() === "") continue;
+    const ws = leadingWhitespace(line);
+    if (ws.includes("\t")) tabs = true;
+    if (ws.includes(" ")) spaces = true;
+    if (tabs && spaces) return true;
+  }
+  return false;
+}
+
 export function rewriteRestOfBlock(ctx: PythonRuleContext, acq: Acquisition, rewrite: BlockRewrite): TextEdit[] | null {
+  if (mixesTabsAndSpaces(ctx.lines, acq.fn.startPosition.row, acq.fn.endPosition.row)) return null;
   const endAt = rewrite.endAt;
   const statements = acq.block.namedChildren.filter((s) => s.startIndex >= acq.statement.endIndex && s.type !== "comment" && (!endAt || s.endIndex <= endAt.startIndex || s.id === endAt.id));
   if (statements.length === 0) return null;
@@ -86,7 +117,7 @@ export function rewriteRestOfBlock(ctx: PythonRuleContext, acq: Acquisition, rew
   const statementLine = ctx.lines[acq.statement.startPosition.row];
   const indent = leadingWhitespace(statementLine);
   if (statementLine.slice(0, acq.statement.startPosition.column).trim() !== "") return null;
-  const unit = indentUnit(ctx.lines);
+  const unit = functionIndentUnit(ctx.lines, acq.fn);
   const eol = ctx.lines[acq.statement.startPosition.row].endsWith("\r") ? "\r\n" : "\n";
   const edits: TextEdit[] = [];
   const path = ctx.path;

@@ -1,6 +1,7 @@
 import type { AnalyzeOptions, FileAnalysis, ForbiddenImportConfig, LanguagePlugin, RawFinding, SourceInput } from "../types.ts";
 import { buildPythonIndex, type PythonIndex } from "./build-index.ts";
 import { createContext } from "./context.ts";
+import { type LoweredFunction, nodeBudget } from "./flow/lower.ts";
 import { checkForbiddenImports, meta as forbiddenImportMeta } from "./forbidden-import.ts";
 import { parsePython, syntaxError } from "./parse.ts";
 import { pythonRules } from "./rules/index.ts";
@@ -41,6 +42,15 @@ function banLiterals(bans: readonly ForbiddenImportConfig[]): RegExp | null {
   return re;
 }
 
+function tooLargeWarnings(functions: readonly LoweredFunction[]): { line: number; message: string }[] {
+  return functions
+    .filter((fn) => fn.truncated)
+    .map((fn) => ({
+      line: fn.fn.startPosition.row + 1,
+      message: `function \`${fn.scope}\` is too large to analyse (its control flow exceeds ${nodeBudget.toLocaleString("en-US")} graph nodes); resource-lifecycle rules were not checked in it`,
+    }));
+}
+
 export const pythonPlugin: LanguagePlugin<PythonIndex> = {
   language: "python",
   extensions: [".py"],
@@ -63,7 +73,10 @@ export const pythonPlugin: LanguagePlugin<PythonIndex> = {
     const findings: RawFinding[] = [];
     if (lifecycle) for (const rule of rules) findings.push(...rule.check(ctx));
     if (checkImports) findings.push(...checkForbiddenImports(ctx));
-    return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
+    const sorted = findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column);
+    // Functions too large to follow are not analysed: say so rather than report nothing silently.
+    const warnings = lifecycle ? tooLargeWarnings(ctx.functions()) : [];
+    return warnings.length > 0 ? { findings: sorted, warnings } : { findings: sorted };
   },
   parseOnly(file: SourceInput): void {
     parsePython(file.text);

@@ -61,6 +61,8 @@ export type LoweredFunction = {
   deferredUses: DeferredUse[];
   /** Names declared `global`. */
   globals: Set<string>;
+  /** The function was too large to follow (over the graph-node budget) and was not analysed. */
+  truncated: boolean;
 };
 
 export type LowerMode = "analyze" | "summary";
@@ -259,7 +261,7 @@ export function ownYields(fn: SyntaxNode): SyntaxNode[] {
 }
 
 /** Functions whose graph would exceed this many nodes are not analysed (no findings, no summary). */
-const nodeBudget = 20000;
+export const nodeBudget = 20000;
 
 class TooLarge extends Error {}
 
@@ -1353,10 +1355,12 @@ export function isPytestFixture(fn: SyntaxNode): boolean {
 export function lowerFunction(fn: SyntaxNode, r: ModuleResolver, mode: LowerMode, classFields: Record<string, string> = {}): LoweredFunction {
   const isAsync = isAsyncNode(fn);
   let lowerer = new Lowerer(fn, r, mode, { pytestFixture: isPytestFixture(fn), isAsync, classFields });
+  let truncated = false;
   try {
     lowerer.run();
   } catch (error) {
     if (!(error instanceof TooLarge)) throw error;
+    truncated = true;
     lowerer = new Lowerer(fn.childForFieldName("name") ?? fn, r, mode, { pytestFixture: false, isAsync, classFields });
   }
   const graph = lowerer.finish();
@@ -1377,5 +1381,6 @@ export function lowerFunction(fn: SyntaxNode, r: ModuleResolver, mode: LowerMode
     calledParams: [...lowerer.calledParams],
     deferredUses: [...lowerer.deferred.values()],
     globals: lowerer.globals,
+    truncated,
   };
 }

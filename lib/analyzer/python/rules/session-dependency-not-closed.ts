@@ -44,14 +44,15 @@
  * `finally` (before statements that could raise and skip it), or wraps the rest of the generator in `try`/`finally` when there is no `try`.
  * It is unsafe when the generator already closes the session on some path (the close in
  * `finally` would run a second time there), and absent when the session is handed to
- * another owner on some path.
+ * another owner on some path or when the generator's indentation mixes tabs and spaces
+ * (an added line could not match it).
  *
  * ## Options
  * `sessions.factories` and `resources:` add callables that return sessions.
  */
 import type { Fix, RawFinding, RuleMeta, TextEdit } from "../../types.ts";
 import { finding, type PythonRule, type PythonRuleContext } from "../context.ts";
-import { indentUnit, rewriteRestOfBlock } from "../fixes.ts";
+import { functionIndentUnit, mixesTabsAndSpaces, rewriteRestOfBlock } from "../fixes.ts";
 import { acquisitionOf, type Leak, leaks, releaseStatement } from "../leaks.ts";
 import type { SyntaxNode } from "../parse.ts";
 
@@ -72,11 +73,13 @@ function fixFor(ctx: PythonRuleContext, leak: Leak, yieldNode: SyntaxNode): Fix 
   const acq = acquisitionOf(site, fn);
   const close = releaseStatement(site, fn) ?? (site.bind ? `${fn.isAsync ? "await " : ""}${site.bind}.close()` : null);
   if (!acq || !close || report.transfers.length > 0) return null;
+  // The added lines could not match indentation that mixes tabs and spaces.
+  if (mixesTabsAndSpaces(ctx.lines, fn.fn.startPosition.row, fn.fn.endPosition.row)) return null;
   // A close that already runs on some path would run twice there.
   const safety: Fix["safety"] = report.releases.length > 0 ? "unsafe" : "safe";
   const description = `Close \`${acq.name}\` in a \`finally\` block so cancellation (GeneratorExit) cannot leak it`;
   const eol = ctx.lines[acq.statement.startPosition.row].endsWith("\r") ? "\r\n" : "\n";
-  const unit = indentUnit(ctx.lines);
+  const unit = functionIndentUnit(ctx.lines, fn.fn);
   let tryStatement: SyntaxNode | null = null;
   for (let p = yieldNode.parent; p && p.id !== acq.block.id; p = p.parent) if (p.type === "try_statement") tryStatement = p;
   if (tryStatement && tryStatement.parent?.id === acq.block.id) {
