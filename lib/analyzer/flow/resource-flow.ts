@@ -34,6 +34,12 @@ type State = {
   sites: Map<number, number>;
   /** child site -> parent site (a parent's release frees its children). */
   parents: Map<number, number>;
+  /**
+   * Copy-on-write: a state stored as the input of more than one node (or as a node's
+   * input and also its unchanged output) is shared and must be copied before a join
+   * changes it. `apply` never changes its input; only `join` changes states in place.
+   */
+  shared: boolean;
 };
 
 export type SiteReport = {
@@ -60,11 +66,24 @@ export type FlowResult = {
 };
 
 function emptyState(): State {
-  return { vars: new Map(), sites: new Map(), parents: new Map() };
+  return { vars: new Map(), sites: new Map(), parents: new Map(), shared: false };
 }
 
+// Site lists are never changed in place (every update builds a new array), so copies
+// of a state share them.
 function clone(state: State): State {
-  return { vars: new Map(state.vars), sites: new Map(state.sites), parents: new Map(state.parents) };
+  return {
+    vars: new Map(state.vars),
+    sites: new Map(state.sites),
+    parents: state.parents.size === 0 ? new Map() : new Map(state.parents),
+    shared: false,
+  };
+}
+
+function containsAll(existing: readonly number[], sites: readonly number[]): boolean {
+  if (existing === sites) return true;
+  for (const x of sites) if (!existing.includes(x)) return false;
+  return true;
 }
 
 function union(a: readonly number[], b: readonly number[]): number[] {
@@ -75,37 +94,52 @@ function union(a: readonly number[], b: readonly number[]): number[] {
 }
 
 function join(into: State | undefined, from: State, missing: number = UNTRACKED): { state: State; changed: boolean } {
-  if (!into) return { state: clone(from), changed: true };
-  let changed = false;
+  if (!into) {
+    // The first state to reach a node is kept as is (no copy): it is shared from now on.
+    from.shared = true;
+    return { state: from, changed: true };
+  }
+  // Read-only pass first: most joins at a fixpoint change nothing, and a shared state
+  // is copied only when it really changes.
+  if (!joinChanges(into, from, missing)) return { state: into, changed: false };
+  const target = into.shared ? clone(into) : into;
   for (const [v, sites] of from.vars) {
-    const existing = into.vars.get(v);
+    const existing = target.vars.get(v);
+    if (existing && containsAll(existing, sites)) continue;
     // A variable bound on one path only may hold anything on the other.
     const merged = existing ? union(existing, sites) : union(sites, [missing]);
-    if (!existing || merged.length !== existing.length) {
-      into.vars.set(v, merged);
-      changed = true;
-    }
+    if (!existing || merged.length !== existing.length) target.vars.set(v, merged);
+  }
+  for (const [v, sites] of target.vars) {
+    if (!from.vars.has(v) && !sites.includes(missing) && !sites.includes(UNTRACKED)) target.vars.set(v, union(sites, [missing]));
+  }
+  for (const [site, bits] of from.sites) {
+    const existing = target.sites.get(site) ?? 0;
+    if ((existing | bits) !== existing) target.sites.set(site, existing | bits);
+  }
+  for (const [child, parent] of from.parents) {
+    if (!target.parents.has(child)) target.parents.set(child, parent);
+  }
+  return { state: target, changed: true };
+}
+
+/** Whether joining FROM into INTO would change INTO (the same tests as `join`). */
+function joinChanges(into: State, from: State, missing: number): boolean {
+  if (into === from) return false;
+  for (const [v, sites] of from.vars) {
+    const existing = into.vars.get(v);
+    if (!existing) return true;
+    if (!containsAll(existing, sites)) return true;
   }
   for (const [v, sites] of into.vars) {
-    if (!from.vars.has(v) && !sites.includes(missing) && !sites.includes(UNTRACKED)) {
-      into.vars.set(v, union(sites, [missing]));
-      changed = true;
-    }
+    if (!from.vars.has(v) && !sites.includes(missing) && !sites.includes(UNTRACKED)) return true;
   }
   for (const [site, bits] of from.sites) {
     const existing = into.sites.get(site) ?? 0;
-    if ((existing | bits) !== existing) {
-      into.sites.set(site, existing | bits);
-      changed = true;
-    }
+    if ((existing | bits) !== existing) return true;
   }
-  for (const [child, parent] of from.parents) {
-    if (!into.parents.has(child)) {
-      into.parents.set(child, parent);
-      changed = true;
-    }
-  }
-  return { state: into, changed };
+  for (const child of from.parents.keys()) if (!into.parents.has(child)) return true;
+  return false;
 }
 
 function sitesOf(state: State, ref: Ref): number[] {
@@ -159,32 +193,42 @@ function lostReferences(state: State, target: string, span: Span | null, recorde
 
 function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, recorder: Recorder | null, span: Span | null): State {
   if (effects.length === 0) return state;
-  const next = clone(state);
+  // Copied on the first effect that changes something: nodes that only use values
+  // (most of them) pass their input on unchanged.
+  let next = state;
+  const writable = (): State => {
+    if (next === state) next = clone(state);
+    return next;
+  };
   for (const effect of effects) {
     switch (effect.kind) {
       case "acquire": {
         if (skipAcquire) break;
-        if (effect.bind !== null) lostReferences(next, effect.bind, span, recorder);
-        next.sites.set(effect.site, OWNED);
-        next.parents.delete(effect.site);
-        if (effect.bind !== null) next.vars.set(effect.bind, [effect.site]);
+        const w = writable();
+        if (effect.bind !== null) lostReferences(w, effect.bind, span, recorder);
+        w.sites.set(effect.site, OWNED);
+        w.parents.delete(effect.site);
+        if (effect.bind !== null) w.vars.set(effect.bind, [effect.site]);
         break;
       }
       case "assign": {
         const sources = effect.source ? sitesOf(next, effect.source) : [];
         // `x = x` (a front end's "same object" rebinding) loses nothing.
         const selfAssign = effect.source !== null && "var" in effect.source && effect.source.var === effect.target;
-        if (!selfAssign) lostReferences(next, effect.target, span, recorder);
-        next.vars.set(effect.target, sources.length > 0 ? [...sources] : [UNTRACKED]);
+        const w = writable();
+        if (!selfAssign) lostReferences(w, effect.target, span, recorder);
+        w.vars.set(effect.target, sources.length > 0 ? [...sources] : [UNTRACKED]);
         break;
       }
-      case "release":
-        releaseSites(next, sitesOf(next, effect.ref), effect.span, recorder);
+      case "release": {
+        const sites = sitesOf(next, effect.ref);
+        if (sites.some((s) => s >= 0)) releaseSites(writable(), sites, effect.span, recorder);
         break;
+      }
       case "transfer":
         for (const site of sitesOf(next, effect.ref)) {
           if (site < 0 || !next.sites.has(site)) continue;
-          next.sites.set(site, TRANSFERRED);
+          writable().sites.set(site, TRANSFERRED);
           recorder?.transfer(site, effect.reason);
         }
         break;
@@ -197,14 +241,14 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
           const bits = site < 0 ? undefined : next.sites.get(site);
           if (bits === undefined || !(bits & OWNED)) continue;
           const rest = bits & ~OWNED;
-          if (rest === 0) next.sites.delete(site);
-          else next.sites.set(site, rest);
+          if (rest === 0) writable().sites.delete(site);
+          else writable().sites.set(site, rest);
         }
         break;
       case "parent": {
         const parents = sitesOf(next, effect.parent).filter((s) => s >= 0);
         if (parents.length !== 1) break;
-        for (const child of sitesOf(next, effect.child)) if (child >= 0) next.parents.set(child, parents[0]);
+        for (const child of sitesOf(next, effect.child)) if (child >= 0) writable().parents.set(child, parents[0]);
         break;
       }
     }
@@ -217,17 +261,25 @@ export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {})
   const missing = options.unboundIsNotAValue ? UNBOUND : UNTRACKED;
   const inStates = new Map<NodeId, State>();
   inStates.set(graph.entry, emptyState());
+  // A FIFO queue read by an index (Array.shift is linear in the queue's length).
   const work: NodeId[] = [graph.entry];
+  let head = 0;
   const queued = new Set<NodeId>(work);
   let steps = 0;
   const limit = graph.nodes.length * 64 + 1000;
-  while (work.length > 0 && steps++ < limit) {
-    const id = work.shift() as NodeId;
+  while (head < work.length && steps++ < limit) {
+    const id = work[head++] as NodeId;
+    if (head > 4096 && head * 2 > work.length) {
+      work.splice(0, head);
+      head = 0;
+    }
     queued.delete(id);
     const node = graph.nodes[id];
     const input = inStates.get(id) ?? emptyState();
     const normal = apply(input, node.effects, false, null, node.span);
-    const exceptional = node.succ.some((e) => e.kind === "exception") ? apply(input, node.effects, true, null, node.span) : normal;
+    // Without an acquisition the exceptional edge carries the same state as the normal one.
+    const exceptional =
+      node.succ.some((e) => e.kind === "exception") && node.effects.some((e) => e.kind === "acquire") ? apply(input, node.effects, true, null, node.span) : normal;
     for (const edge of node.succ) {
       const out = edge.kind === "exception" ? exceptional : normal;
       const { state, changed } = join(inStates.get(edge.to), out, missing);
