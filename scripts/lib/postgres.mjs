@@ -54,6 +54,16 @@ export async function startPostgres({ log = () => {} } = {}) {
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     port,
+    /** Stop the server (`immediate`: like a crash, no checkpoint; `fast`: clean) and start it again on the same port and data. */
+    async restart({ mode = "fast", downMs = 0 } = {}) {
+      runAs(as, join(bin, "pg_ctl"), ["-D", dataDir, "-m", mode, "-w", "stop"]);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      runAs(as, join(bin, "pg_ctl"), [
+        "-D", dataDir, "-l", join(dir, "server.log"), "-w", "-t", "60",
+        "-o", `-h 127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+        "start",
+      ]);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
