@@ -268,8 +268,34 @@ function interesting(summary: PySummary): boolean {
   );
 }
 
+const sourceRootNames = new Set(["src", "lib", "python"]);
+
+/**
+ * src layouts: `src/app/db.py` is imported as `app.db` when `src/` is not a package itself.
+ * Returns import name -> indexed module name, for names that are unambiguous.
+ */
+export function sourceRootAliases(paths: readonly string[]): Record<string, string> {
+  const packages = new Set(paths.filter((p) => p === "__init__.py" || p.endsWith("/__init__.py")).map((p) => p.slice(0, Math.max(0, p.length - "/__init__.py".length))));
+  const aliases: Record<string, string> = {};
+  const ambiguous = new Set<string>();
+  for (const path of paths) {
+    const segments = path.split("/");
+    for (let i = 0; i < segments.length - 1; i++) {
+      if (!sourceRootNames.has(segments[i]) || packages.has(segments.slice(0, i + 1).join("/"))) continue;
+      const alias = moduleName(segments.slice(i + 1).join("/")).module;
+      const full = moduleName(path).module;
+      if (!alias || alias === full) continue;
+      if (aliases[alias] !== undefined && aliases[alias] !== full) ambiguous.add(alias);
+      aliases[alias] = full;
+    }
+  }
+  for (const alias of ambiguous) delete aliases[alias];
+  return aliases;
+}
+
 export function buildPythonIndex(files: readonly SourceInput[], options: AnalyzeOptions): PythonIndex {
   const registry = pythonRegistry(options.config);
+  const python = files.filter((f) => f.path.endsWith(".py"));
   const index: PythonIndex = {
     modules: {},
     attributes: {},
@@ -278,8 +304,8 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
     literals: "",
     configFactories: options.config.sessions.factories,
     configClosers: options.config.sessions.closers,
+    moduleAliases: sourceRootAliases(python.map((f) => f.path)),
   };
-  const python = files.filter((f) => f.path.endsWith(".py"));
   const parsed = new Map<string, ParsedModule>();
   const base = baseLiterals(registry, options);
   const basePattern = new RegExp(base.join("|"));

@@ -49,4 +49,9 @@ export type PythonIndex = {
   literals: string;
   configFactories: string[];
   configClosers: string[];
+  /**
+   * Import names of modules under a source root (`src/`, `lib/`, `python/` without an
+   * `__init__.py`): "app.db" -> "src.app.db", the name the module is indexed under.
+   */
+  moduleAliases: Record<string, string>;
 };

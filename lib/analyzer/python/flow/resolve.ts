@@ -90,12 +90,17 @@ export function pythonRegistry(config: PoolguardConfig): ModelRegistry {
   return buildRegistry([...pythonModels, user]);
 }
 
+/** A project module by the name code imports it as (also through a source root such as `src/`). */
+export function projectModule(index: PythonIndex, name: string): ModuleFacts | undefined {
+  return index.modules[name] ?? (index.moduleAliases?.[name] !== undefined ? index.modules[index.moduleAliases[name]] : undefined);
+}
+
 /** Lookup of a qualified name through the project's modules and re-exports. */
 export function lookupBinding(index: PythonIndex, qualified: string, depth = 0): Val | null {
   if (depth > 8) return null;
   const dot = qualified.lastIndexOf(".");
   if (dot <= 0) return null;
-  const module = index.modules[qualified.slice(0, dot)];
+  const module = projectModule(index, qualified.slice(0, dot));
   const name = qualified.slice(dot + 1);
   if (!module) return null;
   const local = module.bindings[name];
@@ -150,16 +155,16 @@ export class ModuleResolver {
     if (project) {
       if (project.k === "export" && !this.registry.exports.has(project.name)) {
         // A re-exported module (`from .compat import sqlite3` where compat does `import sqlite3`).
-        if (this.index.modules[project.name] || this.isModelPackage(project.name)) return { k: "module", name: project.name };
+        if (projectModule(this.index, project.name) || this.isModelPackage(project.name)) return { k: "module", name: project.name };
         return unknown(project.name);
       }
       return project;
     }
-    if (this.index.modules[qualified] || this.isModelPackage(qualified) || !qualified.includes(".")) return { k: "module", name: qualified };
+    if (projectModule(this.index, qualified) || this.isModelPackage(qualified) || !qualified.includes(".")) return { k: "module", name: qualified };
     // `from .compat import sqlite3` where compat.py was not indexed (it defines nothing): a
     // project module re-exporting a modeled package under the package's own name.
     const last = qualified.slice(qualified.lastIndexOf(".") + 1);
-    if (!this.index.modules[qualified.slice(0, qualified.lastIndexOf("."))] && this.registry.libraries.some((l) => l.packages.includes(last))) {
+    if (!projectModule(this.index, qualified.slice(0, qualified.lastIndexOf("."))) && this.registry.libraries.some((l) => l.packages.includes(last))) {
       return { k: "module", name: last };
     }
     return unknown(qualified);
