@@ -206,6 +206,43 @@ export function ownershipFlags(fn: SyntaxNode): Map<string, string[]> {
   return flags;
 }
 
+/**
+ * Is `name` a dict this call owns and never lets go of: the function's own `**kwargs`, or a
+ * local bound only to `{}`/`dict()`, used only as `name[key]`, `name.get(...)`, `name.pop(...)`
+ * and `**name` in calls? Storing a value in it is then no hand-off.
+ */
+export function localOnlyDict(fn: SyntaxNode, name: string): boolean {
+  const params = fn.childForFieldName("parameters");
+  const isKwargs = !!params?.namedChildren.some((p) => p.type === "dictionary_splat_pattern" && p.namedChildren[0]?.text === name);
+  const body = fn.childForFieldName("body");
+  if (!body) return false;
+  let boundToLiteral = false;
+  for (const id of descendantsOf(body, "identifier")) {
+    if (id.text !== name) continue;
+    const parent = id.parent;
+    if (!parent) return false;
+    if (parent.type === "subscript" && parent.childForFieldName("value")?.id === id.id) continue;
+    if (parent.type === "dictionary_splat") continue;
+    if (parent.type === "attribute" && parent.childForFieldName("object")?.id === id.id) {
+      const method = parent.childForFieldName("attribute")?.text;
+      if ((method === "get" || method === "pop") && parent.parent?.type === "call") continue;
+      return false;
+    }
+    if (parent.type === "attribute") continue;
+    if (parent.type === "keyword_argument" && parent.childForFieldName("name")?.id === id.id) continue;
+    if (parent.type === "assignment" && parent.childForFieldName("left")?.id === id.id) {
+      const right = parent.childForFieldName("right");
+      if (right?.type === "dictionary" || (right?.type === "call" && right.childForFieldName("function")?.text === "dict")) {
+        boundToLiteral = true;
+        continue;
+      }
+      return false;
+    }
+    return false;
+  }
+  return isKwargs || boundToLiteral;
+}
+
 export function decoratorNames(fn: SyntaxNode): string[] {
   const parent = fn.parent;
   if (parent?.type !== "decorated_definition") return [];
@@ -842,8 +879,11 @@ class Lowerer {
     }
     if (left.type === "subscript") {
       const E2: Effect[] = [];
-      this.expr(left.childForFieldName("value"), E2);
-      for (const ref of res.refs) E.push({ kind: "transfer", ref, reason: "stored-container", span: spanOf(st) });
+      const container = left.childForFieldName("value");
+      this.expr(container, E2);
+      // `kwargs["db_session"] = s` then `func(**kwargs)`: a dict that never leaves the call only lends the value.
+      const lent = container?.type === "identifier" && localOnlyDict(this.fn, container.text);
+      for (const ref of res.refs) E.push(lent ? { kind: "use", ref, span: spanOf(st) } : { kind: "transfer", ref, reason: "stored-container", span: spanOf(st) });
       return;
     }
     // Tuple targets: `a, b = x, y` pairs up; anything else rebinds to untracked values.

@@ -22,7 +22,8 @@
  * is returned, stored on `self`/an attribute, a module global or in a container, given to
  * `ExitStack`/`AsyncExitStack` (`enter_async_context`, `push_async_callback(s.close)`, …),
  * to an object constructor, to a project function that keeps it, or to a configured closer
- * (`sessions.closers`). Passing it to any other function is a borrow, not a hand-off.
+ * (`sessions.closers`). Passing it to any other function is a borrow, not a hand-off, and
+ * so is putting it in the call's own `**kwargs` or a local dict passed on with `**`.
  * Sessions a generator yields are judged by `session-dependency-not-closed`; an
  * `async for s in get_db(): ... break` that abandons a session generator is reported here.
  * Flask-SQLAlchemy's `db.create_scoped_session()` builds a new registry per call that
