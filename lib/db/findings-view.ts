@@ -69,20 +69,36 @@ function shape<T extends { status: string; severity: string; fix: string | null 
   return { ...f, status: f.status as FindingStatus, severity: f.severity as Severity, fix: parseJson<Fix | null>(f.fix, null) };
 }
 
+type FindingWhere = ReturnType<typeof whereOf>;
+type FindingOrder = ReturnType<typeof orderOf>;
+
+/**
+ * A page in two steps: the ids from the index alone (each sort has an index ending in id,
+ * so even a page 25,000 rows deep walks index entries, not rows), then those rows.
+ */
+async function pageOfRows(where: FindingWhere & { severity?: string }, orderBy: FindingOrder, skip: number, take: number) {
+  const ids = (await db().finding.findMany({ where, orderBy, skip, take, select: { id: true } })).map((r) => r.id);
+  if (ids.length === 0) return [];
+  const rows = await db().finding.findMany({ where: { id: { in: ids } }, include: { repository: { select: { id: true, name: true } } } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => {
+    const row = byId.get(id);
+    return row ? [shape(row)] : [];
+  });
+}
+
 /** One page of the findings table with the total count, filtered and sorted on the server. */
 export async function searchFindings(search: FindingSearch) {
   const pageSize = Math.min(Math.max(search.pageSize ?? 50, 1), 200);
   const page = Math.max(search.page ?? 1, 1);
   const where = whereOf(search, await repositoryIdsOf(search.organizationId, search.repositoryId));
   const sort = search.sort ?? "severity";
-  const include = { repository: { select: { id: true, name: true } } };
   // One grouped count gives the total and the per-severity counts the severity sort pages by.
   const grouped = await db().finding.groupBy({ by: ["severity"], where, _count: { _all: true } });
   const countOf = (severity: string) => grouped.find((g) => g.severity === severity)?._count._all ?? 0;
   const total = grouped.reduce((sum, g) => sum + g._count._all, 0);
   if (sort !== "severity") {
-    const rows = await db().finding.findMany({ where, include, orderBy: orderOf(sort), skip: (page - 1) * pageSize, take: pageSize });
-    return { items: rows.map(shape), total, page, pageSize };
+    return { items: await pageOfRows(where, orderOf(sort), (page - 1) * pageSize, pageSize), total, page, pageSize };
   }
   // By severity: the page is cut from the severities in order, each sorted by path.
   const counts = severityOrder.map(countOf);
@@ -95,18 +111,17 @@ export async function searchFindings(search: FindingSearch) {
       skip -= counts[i];
       continue;
     }
-    const rows = await db().finding.findMany({
-      where: { ...where, severity: severityOrder[i] },
-      include,
-      orderBy: [{ path: "asc" }, { line: "asc" }, { id: "asc" }],
-      skip,
-      take,
-    });
-    items.push(...rows.map(shape));
+    const rows = await pageOfRows({ ...where, severity: severityOrder[i] }, orderOf("path"), skip, take);
+    items.push(...rows);
     take -= rows.length;
     skip = 0;
   }
   return { items, total, page, pageSize };
+}
+
+/** The organization's repositories for the findings filter: names only, no finding counts. */
+export async function listRepositoryOptions(organizationId: string): Promise<{ id: string; name: string }[]> {
+  return db().repository.findMany({ where: { organizationId, archived: false }, orderBy: { name: "asc" }, select: { id: true, name: true } });
 }
 
 /** Rules that have findings in the organization, for the filter list. */

@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { requireMember, roleAtLeast } from "../../../lib/auth/access.ts";
 import { listRules } from "../../../lib/analyzer/rules.ts";
-import { findingStatuses, ignoreReasons, listRepositories, searchFindings } from "../../../lib/db/index.ts";
+import { findingStatuses, ignoreReasons, listRepositoryOptions, searchFindings } from "../../../lib/db/index.ts";
 import { EmptyState, SeverityBadge, StatusBadge } from "../empty-state.tsx";
 import { Notice } from "../notice.tsx";
 import { openFixPullRequests, triage } from "./actions.ts";
@@ -17,7 +17,7 @@ export default async function FindingsPage({ searchParams }: { searchParams: Pro
   const search = parseFindingsQuery(query, organization.id);
   // The rule filter lists the catalogue: no query over every finding to learn which rules occur.
   const rules = listRules().map((r) => r.id);
-  const [{ items, total, page, pageSize }, repositories] = await Promise.all([searchFindings(search), listRepositories(organization.id)]);
+  const [{ items, total, page, pageSize }, repositories] = await Promise.all([searchFindings(search), listRepositoryOptions(organization.id)]);
   const canTriage = roleAtLeast(role, "member");
   const pages = Math.max(1, Math.ceil(total / pageSize));
   const back = findingsHref(query, {});
