@@ -6,6 +6,10 @@
  * `db = Session(engine)`, or any module-level call the models, the project's
  * summaries or the config say returns a fresh session) and then used from functions.
  * `scoped_session(...)` registries are not sessions: each thread or task gets its own.
+ * The same holds for a module global bound late (`global _session` then
+ * `_session = Session(bind=engine)` inside `init()`) and read elsewhere, for instance
+ * through a class attribute (`_session = _session`); an "already initialised?" test
+ * (`if _session:`, `if _session is None:`) alone is not a use.
  *
  * ## Why is this bad?
  * Every request and task shares that one session: one connection, one transaction,
@@ -34,8 +38,9 @@
  * None.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
-import { finding, isReference, type PythonRule } from "../context.ts";
+import { finding, isReference, type PythonRule, type PythonRuleContext } from "../context.ts";
 import { staticVal } from "../flow/resolve.ts";
+import type { SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
   id: "shared-module-session",
@@ -66,6 +71,70 @@ export const rule: PythonRule = {
       if (!usedInFunctions) continue;
       findings.push(finding(meta.id, statement, `\`${left.text}\` is one session created at import time and shared by every function that uses it; open a session per request or task instead`));
     }
+    findings.push(...lateBoundGlobals(ctx));
     return findings;
   },
 };
+
+/** Is this a session the call creates fresh (not a registry's, not awaited)? */
+function freshSession(ctx: PythonRuleContext, right: SyntaxNode): boolean {
+  if (right.type !== "call") return false;
+  const fn = right.childForFieldName("function");
+  if (!fn) return false;
+  const facts = ctx.resolver.callFacts(staticVal(fn, ctx.resolver), fn.text);
+  const returned = facts?.returns ? ctx.resolver.facts(facts.returns) : null;
+  return !!returned && returned.noun === "session" && facts?.fresh !== false && !(facts?.awaited ?? false);
+}
+
+/** The function a node belongs to (null at module level). */
+function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
+  for (let p = node.parent; p; p = p.parent) if (p.type === "function_definition") return p;
+  return null;
+}
+
+/**
+ * `global _session` then `_session = Session(bind=engine)` inside `init()`: the same one
+ * session for the whole process, bound late. Reported when the global is read anywhere but
+ * in a truthiness or `is None` test (the usual "already initialised?" guard).
+ */
+function lateBoundGlobals(ctx: PythonRuleContext): RawFinding[] {
+  const findings: RawFinding[] = [];
+  if (!/\bglobal\b/.test(ctx.text)) return findings;
+  for (const fn of ctx.root.descendantsOfType("function_definition")) {
+    const globals = new Set(
+      fn
+        .descendantsOfType("global_statement")
+        .filter((g) => enclosingFunction(g)?.id === fn.id)
+        .flatMap((g) => g.namedChildren.map((id) => id.text)),
+    );
+    if (globals.size === 0) continue;
+    for (const assignment of fn.descendantsOfType("assignment")) {
+      if (enclosingFunction(assignment)?.id !== fn.id) continue;
+      const left = assignment.childForFieldName("left");
+      const right = assignment.childForFieldName("right");
+      const statement = assignment.parent;
+      if (left?.type !== "identifier" || !globals.has(left.text) || !right || statement?.type !== "expression_statement") continue;
+      if (!freshSession(ctx, right)) continue;
+      const name = left.text;
+      const read = ctx.root.descendantsOfType("identifier").some((id) => {
+        if (id.text !== name || id.id === left.id || !isReference(id)) return false;
+        const parent = id.parent;
+        if (!parent || parent.type === "global_statement") return false;
+        if (parent.type === "assignment" && parent.childForFieldName("left")?.id === id.id) return false;
+        // `if _session:` / `if _session is None:` / `not _session`: the initialisation guard.
+        if (parent.type === "if_statement" || parent.type === "not_operator") return false;
+        if (parent.type === "comparison_operator" && /\bis\s+(not\s+)?None\b/.test(parent.text)) return false;
+        return true;
+      });
+      if (!read) continue;
+      findings.push(
+        finding(
+          meta.id,
+          statement,
+          `\`${name}\` is one module-global session bound in \`${fn.childForFieldName("name")?.text ?? "?"}()\` and shared by every caller that uses it; open a session per request or task instead`,
+        ),
+      );
+    }
+  }
+  return findings;
+}
