@@ -3,17 +3,24 @@
 // repository, against the fake GitHub on loopback (real HTTP, real git objects).
 //
 //   npx tsx bench/pr-bot.ts [--lines 100000] [--files 20] [--runs 3] [--pauses github|none]
+//                           [--base stored|scanned] [--trace]
 //
+// The webhook goes the production way: the route records the delivery and its payload,
+// the database transport's job runner (started in this process, as `npm run worker`
+// would) picks it up and reviews the pull request.
 // --pauses github (default) keeps the GitHub client's write pacing (1 s between writes,
 // 3 s before a review, as GitHub recommends); --pauses none measures Poolguard's own work.
-// Prints the webhook answer time and the end-to-end time per run.
+// --base stored (default): the repository is connected and its default branch was
+// scanned at the merge base (the usual case: every push to it is scanned), so the review
+// uses the stored findings; --base scanned: nothing stored, the review scans the base too.
+// Prints the webhook answer time, the end-to-end time and the review's own timings per run.
 // biome-ignore-all lint/suspicious/noExplicitAny: webhook payload templates are patched field by field
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { applyMigrations } from "../scripts/lib/migrations.mjs";
 import { createGitHubClient } from "../lib/github/index.ts";
 import { deliverWebhook, startFakeGitHub, webhookExample } from "../tests/support/fake-github/index.ts";
@@ -27,13 +34,18 @@ const totalLines = Number(option("lines", "100000"));
 const touched = Number(option("files", "20"));
 const runs = Number(option("runs", "3"));
 const pauses = option("pauses", "github");
+const baseMode = option("base", "stored");
 
 const dbDir = mkdtempSync(join(tmpdir(), "poolguard-bench-bot-"));
 process.env.DATABASE_URL = `file:${join(dbDir, "bench.db")}`;
 await applyMigrations(process.env.DATABASE_URL);
 const { configureBot } = await import("../lib/github-bot/context.ts");
 const { receiveWebhook } = await import("../lib/github-bot/webhook.ts");
-const { idle } = await import("../lib/github-bot/queue.ts");
+delete process.env.REDIS_URL;
+const db = await import("../lib/db/index.ts");
+const bot = await import("../lib/db/github-bot.ts");
+const { startRunner } = await import("../lib/jobs/index.ts");
+const { scan } = await import("../lib/analyzer/index.ts");
 
 // A repository of small modules: each has a few functions that use sessions properly.
 const linesPerFile = 200;
@@ -102,7 +114,28 @@ const template = webhookExample<Record<string, any>>("check-run-requested-action
 const { data: repoData } = await dev.octokit.rest.repos.get({ owner: "acme", repo: "big" });
 const repository = { ...template.repository, id: repoData.id, name: "big", full_name: "acme/big", owner: { ...template.repository.owner, login: "acme" }, default_branch: "main", has_discussions: false, topics: [], visibility: "private" };
 
-console.log(`repository: ${Object.keys(files).length} files, ${lineCount} lines; pull request touches ${touched} files; write pacing: ${pauses}`);
+if (baseMode === "stored") {
+  // Connected repository whose default branch was scanned at its head (what the push scan stores).
+  await bot.syncInstallation({ githubId: installationId, accountLogin: "acme", accountType: "Organization" });
+  await bot.syncInstallationRepositories(installationId, [{ githubId: repoData.id, fullName: "acme/big", private: true }]);
+  const connected = await bot.findGitHubRepository({ githubId: repoData.id, fullName: "acme/big" });
+  if (!connected) throw new Error("the repository was not registered");
+  const root = mkdtempSync(join(tmpdir(), "poolguard-bench-main-"));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  const main = fake.branchSha("acme/big", "main") as string;
+  const t = performance.now();
+  const result = await scan({ root });
+  const stored = await db.createScan({ repositoryId: connected.id, trigger: "push", branch: "main", commitSha: main });
+  await db.completeScan(stored.id, result, { commitSha: main });
+  rmSync(root, { recursive: true, force: true });
+  console.log(`default branch scanned and stored at ${main.slice(0, 7)} (${result.findings.length} findings, ${((performance.now() - t) / 1000).toFixed(1)} s; not part of the measurement)`);
+}
+const runner = await startRunner({ log: { info() {}, error: (m, d) => console.error(m, d) } });
+
+console.log(`repository: ${Object.keys(files).length} files, ${lineCount} lines; pull request touches ${touched} files; write pacing: ${pauses}; merge base findings: ${baseMode}`);
 const results: { answerMs: number; totalMs: number; findings: number; conclusion: string | null }[] = [];
 for (let run = 0; run < runs; run++) {
   const branch = `change-${run}`;
@@ -130,16 +163,21 @@ for (let run = 0; run < runs; run++) {
     if (!completed) await new Promise((r) => setTimeout(r, 5));
   }
   const totalMs = performance.now() - started;
-  await idle();
+  await waitForDeliveries();
   const comments = fake.repos.get("acme/big")?.reviewComments.filter((c) => c.pull === pr.number).length ?? 0;
   results.push({ answerMs, totalMs, findings: comments, conclusion: completed.conclusion });
   const { owner: _o, repo: _r, number: _n, headSha: _h, ...timings } = lastTimings;
   console.log(`  review timings: ${JSON.stringify(timings)}`);
   console.log(`run ${run + 1}: webhook answered in ${answerMs.toFixed(1)} ms; check run completed (${completed.conclusion}) ${(totalMs / 1000).toFixed(2)} s after the webhook; ${comments} suggestions posted`);
 }
+async function waitForDeliveries() {
+  while ((await db.countWebhookDeliveries({ status: "received" })) > 0) await new Promise((r) => setTimeout(r, 20));
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 console.log(`median: webhook ${median(results.map((r) => r.answerMs)).toFixed(1)} ms, end to end ${(median(results.map((r) => r.totalMs)) / 1000).toFixed(2)} s`);
 server.close();
+await runner.stop();
+await db.disconnectDatabase();
 await fake.stop();
 rmSync(dbDir, { recursive: true, force: true });
 process.exit(0);

@@ -1,13 +1,13 @@
-import { recordWebhookDelivery } from "../db/index.ts";
+import { recordWebhookDelivery } from "../db/webhook-deliveries.ts";
 import * as job from "../jobs/process-github-webhook.ts";
-import { webhookSecret } from "./context.ts";
-import { enqueue } from "./queue.ts";
+import { botContext, webhookSecret } from "./context.ts";
 import { verifySignature } from "./signature.ts";
 
 // POST /api/github/webhooks. Order matters: the signature over the raw bytes is checked
 // before anything else (nothing is parsed, recorded or queued for a bad one); the
-// delivery id is recorded once (a redelivery is answered 200 and not processed again);
-// the work is queued and the answer goes back at once.
+// delivery is recorded once with its payload (a redelivery is answered 200 and not
+// processed again); a job runner is told, and the answer goes back at once. The work
+// itself runs in the job runners (`npm run worker`), so a restart loses nothing.
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -21,16 +21,18 @@ export async function receiveWebhook(request: Request): Promise<Response> {
   const event = request.headers.get("x-github-event");
   const deliveryId = request.headers.get("x-github-delivery");
   if (!event || !deliveryId) return json(400, { error: "X-GitHub-Event and X-GitHub-Delivery are required" });
+  const text = Buffer.from(raw).toString("utf8");
   let payload: Record<string, unknown>;
   try {
-    payload = JSON.parse(Buffer.from(raw).toString("utf8"));
+    payload = JSON.parse(text);
   } catch {
     return json(400, { error: "the body is not JSON" });
   }
   if (event === "ping") return json(200, { ok: true, event });
   const installationId = (payload.installation as { id?: number } | undefined)?.id ?? null;
-  const { duplicate } = await recordWebhookDelivery({ deliveryId, event, action: typeof payload.action === "string" ? payload.action : null, installationId });
+  const action = typeof payload.action === "string" ? payload.action : null;
+  const { duplicate } = await recordWebhookDelivery({ deliveryId, event, action, installationId, payload: text });
   if (duplicate) return json(200, { ok: true, duplicate: true });
-  enqueue(() => job.handle({ deliveryId, event, payload }));
+  await job.enqueueDelivery(deliveryId, botContext().log);
   return json(202, { ok: true, queued: job.name });
 }

@@ -5,6 +5,7 @@ import type { Dispatcher, JobContext, Logger } from "./context.ts";
 import { nextRun } from "./cron.ts";
 import * as fireSchedule from "./fire-schedule.ts";
 import * as openFixPullRequest from "./open-fix-pull-request.ts";
+import * as processGitHubWebhook from "./process-github-webhook.ts";
 import { backoffMs, jobNames, type LeaseTiming, queueName, retryPolicy } from "./policy.ts";
 import * as scanRepository from "./scan-repository.ts";
 
@@ -127,6 +128,12 @@ export async function startBullRunner(options: {
         return result;
       }
       if (job.name === openFixPullRequest.name) return openFixPullRequest.handle(job.data, ctx);
+      if (job.name === processGitHubWebhook.name) {
+        const result = await processGitHubWebhook.handle(job.data, ctx);
+        // Its runner may have died: look again once that runner's lease has run out.
+        if (result.kind === "held") await retryLater(job, token, Math.max(250, (result.until as Date).getTime() - Date.now() + 100));
+        return result;
+      }
       throw new Error(`unknown job ${job.name}`);
     },
     {
@@ -158,6 +165,10 @@ export async function startBullRunner(options: {
       for (const scan of await listQueuedScans(200)) {
         if (scan.createdAt < stale || scan.attempts > 0) await bullDispatcher.dispatchScan(scan.id, scan.attempts);
       }
+      // Webhook deliveries the same way (jobs for the same delivery and start share an id).
+      await processGitHubWebhook.sweepDeliveries(async (deliveryId, attempts) => {
+        await bullQueue().add(processGitHubWebhook.name, { deliveryId }, { jobId: processGitHubWebhook.idempotencyKey({ deliveryId }, attempts), attempts: 1 });
+      }, options.timing.leaseMs);
     } catch (error) {
       options.log.error("sweep failed", { error: (error as Error).message });
     } finally {

@@ -2,11 +2,12 @@ import { claimScheduleRun, listDueSchedules, listEnabledSchedules, listQueuedSca
 import type { Dispatcher, JobContext, Logger } from "./context.ts";
 import { nextRun } from "./cron.ts";
 import * as fireSchedule from "./fire-schedule.ts";
+import * as processGitHubWebhook from "./process-github-webhook.ts";
 import type { LeaseTiming } from "./policy.ts";
 import * as scanRepository from "./scan-repository.ts";
 
 // The default transport: no broker, the database is the queue. Each runner polls for
-// queued scans and due schedules; claims are conditional updates, so any number of
+// queued scans, due schedules and GitHub webhook deliveries; claims are conditional updates, so any number of
 // runners (processes, machines) can share one database.
 
 export type DatabaseRunner = { stop: () => Promise<void>; wake: () => void };
@@ -102,6 +103,8 @@ export async function startDatabaseRunner(options: {
   }
 
   await primeSchedules();
+  // GitHub webhook deliveries have their own, faster loop: a review never waits behind a scan.
+  const deliveries = processGitHubWebhook.startDeliveryPoller(ctx);
   wake();
   return {
     wake,
@@ -109,7 +112,7 @@ export async function startDatabaseRunner(options: {
       stopped = true;
       clearTimeout(timer);
       controller.abort();
-      await Promise.allSettled([...inFlight.values()]);
+      await Promise.allSettled([...inFlight.values(), deliveries.stop()]);
     },
   };
 }

@@ -1,6 +1,7 @@
 // Shared set-up for the PR bot's tests: the fake GitHub (real HTTP), a GitHub App
 // installation on acme/shop, the webhook route served over real HTTP on 127.0.0.1,
-// a fresh database, and webhook payloads built from GitHub's official webhook
+// a fresh database, the database transport's webhook loop in this process (unless
+// `runner: false`: then tests start worker processes), and webhook payloads built from GitHub's official webhook
 // description (@octokit/openapi-webhooks): its check-run examples are the templates,
 // and every payload is validated against the webhook's schema before it is sent.
 import { randomBytes } from "node:crypto";
@@ -8,10 +9,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createGitHubClient, type GitHubClient } from "../../../lib/github/index.ts";
 import { configureBot } from "../../../lib/github-bot/context.ts";
-import { idle } from "../../../lib/github-bot/queue.ts";
 import { receiveWebhook } from "../../../lib/github-bot/webhook.ts";
 import { deliverWebhook, type FakeGitHub, startFakeGitHub, webhookExample } from "../../support/fake-github/index.ts";
 import { useFreshDatabase } from "../db/fresh-database.ts";
+import { countWebhookDeliveries } from "../../../lib/db/webhook-deliveries.ts";
+import { startDeliveryPoller } from "../../../lib/jobs/process-github-webhook.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: webhook payloads are read field by field, each where it is used
 export type Payload = Record<string, any>;
@@ -25,7 +27,7 @@ export type BotHarness = {
   dev: GitHubClient;
   app: GitHubClient;
   deliver(event: string, webhook: string, payload: unknown, deliveryId?: string): Promise<{ status: number; deliveryId: string; body: string }>;
-  /** Wait for queued webhook work to finish. */
+  /** Wait until every recorded delivery has been processed (or failed). */
   settle(): Promise<void>;
   repositoryPayload(fullName?: string): Promise<Payload>;
   installationPayload(): Promise<Payload>;
@@ -36,7 +38,10 @@ export type BotHarness = {
   cleanup(): Promise<void>;
 };
 
-export async function botHarness(input: { files: Record<string, string>; owner?: string; name?: string }): Promise<BotHarness> {
+export async function botHarness(input: { files: Record<string, string>; owner?: string; name?: string; runner?: boolean }): Promise<BotHarness> {
+  // Webhook work goes through the database transport here; the BullMQ path has its own test.
+  const redisUrl = process.env.REDIS_URL;
+  delete process.env.REDIS_URL;
   const owner = input.owner ?? "acme";
   const name = input.name ?? "shop";
   const fullName = `${owner}/${name}`;
@@ -51,6 +56,14 @@ export async function botHarness(input: { files: Record<string, string>; owner?:
   const database = await useFreshDatabase();
   const quiet = { info() {}, error() {} };
   configureBot({ clientFor: (id) => root.forInstallation(id), env: { GITHUB_WEBHOOK_SECRET: secret }, log: quiet, baseUrl: "https://poolguard.test" });
+  const deliveries = input.runner === false ? null : startDeliveryPoller({ owner: "test-runner", leaseMs: 30_000, heartbeatMs: 10_000, log: quiet }, { pollMs: 100 });
+  const settle = async () => {
+    const deadline = Date.now() + 120_000;
+    while ((await countWebhookDeliveries({ status: "received" })) > 0) {
+      if (Date.now() > deadline) throw new Error("webhook deliveries were still waiting after 120 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
 
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -90,7 +103,7 @@ export async function botHarness(input: { files: Record<string, string>; owner?:
     dev,
     app,
     deliver: (event, webhook, payload, deliveryId) => deliverWebhook({ url, secret, event, webhook, payload, deliveryId }),
-    settle: idle,
+    settle,
     repositoryPayload,
     installationPayload,
     async pullRequestPayload(action, number) {
@@ -128,8 +141,10 @@ export async function botHarness(input: { files: Record<string, string>; owner?:
       return fake.commitFiles(fullName, branch, files, { message: "More changes", author: { name: "dev", email: "dev@example.test" } });
     },
     async cleanup() {
-      await idle();
+      if (deliveries) await settle();
+      await deliveries?.stop();
       configureBot(null);
+      if (redisUrl !== undefined) process.env.REDIS_URL = redisUrl;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       const db = await import("../../../lib/db/index.ts");
       await db.disconnectDatabase();

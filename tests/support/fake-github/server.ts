@@ -129,6 +129,7 @@ export class FakeGitHub {
   authorizeAs: string | null = null;
   private readonly archiveTickets = new Map<string, { repo: string; sha: string; expires: number }>();
   private faults: (Fault & { left: number })[] = [];
+  private holds: { method?: string; path: string | RegExp; arrived: () => void; gate: Promise<void>; released: boolean }[] = [];
   private server: Server | null = null;
   private readonly root = mkdtempSync(join(tmpdir(), "fake-github-"));
   private nextId = 1000;
@@ -304,6 +305,30 @@ export class FakeGitHub {
     return this.repoOrThrow(fullName).statuses.filter((s) => s.sha === sha).reverse();
   }
 
+  /**
+   * Hold matching API requests (no answer) until `release()`: `arrived` resolves when
+   * the first one comes in. For tests that stop a client while a call is under way.
+   */
+  holdRequests(match: { method?: string; path: string | RegExp }): { arrived: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let open!: () => void;
+    const arrival = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const hold = { ...match, arrived, gate, released: false };
+    this.holds.push(hold);
+    return {
+      arrived: arrival,
+      release: () => {
+        hold.released = true;
+        open();
+      },
+    };
+  }
+
   injectFault(fault: Fault): void {
     this.faults.push({ ...fault, left: fault.times ?? 1 });
   }
@@ -374,6 +399,11 @@ export class FakeGitHub {
     }
     const write = method !== "GET" && method !== "HEAD" && !/\/access_tokens$/.test(apiPath);
 
+    const hold = this.holds.find((h) => !h.released && (!h.method || h.method === method) && (typeof h.path === "string" ? apiPath.includes(h.path) : h.path.test(apiPath)));
+    if (hold) {
+      hold.arrived();
+      await hold.gate;
+    }
     const fault = this.faults.find((f) => f.left > 0 && (!f.method || f.method === method) && (typeof f.path === "string" ? apiPath.includes(f.path) : f.path.test(apiPath)));
     if (fault) {
       fault.left--;
