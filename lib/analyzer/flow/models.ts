@@ -83,6 +83,11 @@ export type TypeModel = {
   methods?: Record<string, CallModel>;
   /** Is a context manager / disposable whose `with` yields this type (e.g. `engine.begin()` yields a Connection, already managed). */
   enters?: string;
+  /**
+   * For shared registries (`scoped_session`): a project function that builds a new one on every
+   * call and returns it hands its caller an owned object of this type (which must be released).
+   */
+  perCallOwned?: string;
 };
 
 export type LibraryModel = {

@@ -85,8 +85,27 @@ export const sqlalchemy: LibraryModel = {
     { name: "sqlalchemy.ext.asyncio.async_sessionmaker", call: { returns: "sqlalchemy.ext.asyncio.AsyncSession" }, methods: { begin: { returns: "sqlalchemy.ext.asyncio.AsyncSessionBegin" } } },
     { name: "sqlalchemy.AnySessionFactory", call: { returns: "sqlalchemy.AnySession" }, methods: { begin: { returns: "sqlalchemy.orm.SessionBegin" } } },
     // A registry: calling it returns the session it keeps for this thread/task (borrowed).
-    { name: "sqlalchemy.orm.scoped_session", call: { returns: "sqlalchemy.orm.Session", fresh: false }, methods: { remove: { releasesReceiver: true } } },
-    { name: "sqlalchemy.ext.asyncio.async_scoped_session", call: { returns: "sqlalchemy.ext.asyncio.AsyncSession", fresh: false }, methods: { remove: { releasesReceiver: true } } },
+    // One built per call by a project helper (`def create_scoped_session(): return
+    // scoped_session(maker)`) belongs to the caller, who must remove() it.
+    {
+      name: "sqlalchemy.orm.scoped_session",
+      call: { returns: "sqlalchemy.orm.Session", fresh: false },
+      methods: { remove: { releasesReceiver: true } },
+      perCallOwned: "sqlalchemy.orm.OwnedScopedSession",
+    },
+    {
+      name: "sqlalchemy.ext.asyncio.async_scoped_session",
+      call: { returns: "sqlalchemy.ext.asyncio.AsyncSession", fresh: false },
+      methods: { remove: { releasesReceiver: true } },
+      perCallOwned: "sqlalchemy.ext.asyncio.OwnedAsyncScopedSession",
+    },
+    // No fix: a registry is not a context manager, and a try/finally remove() has not been executed in the fix tests.
+    { name: "sqlalchemy.orm.OwnedScopedSession", resource: { ...session, releaseMethods: ["remove", "close"], protocols: [], finallyRelease: "remove" }, call: { returns: "sqlalchemy.orm.Session", fresh: false } },
+    {
+      name: "sqlalchemy.ext.asyncio.OwnedAsyncScopedSession",
+      resource: { ...asyncSession, releaseMethods: ["remove", "close"], protocols: [], finallyRelease: "remove" },
+      call: { returns: "sqlalchemy.ext.asyncio.AsyncSession", fresh: false },
+    },
     { name: "sqlalchemy.orm.SessionBegin", enters: "sqlalchemy.orm.Session" },
     { name: "sqlalchemy.ext.asyncio.AsyncSessionBegin", enters: "sqlalchemy.ext.asyncio.AsyncSession" },
     { name: "sqlalchemy.orm.SessionTransaction" },

@@ -43,6 +43,12 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
       // A borrowed session or connection handed back (a parameter, a field) tells callers nothing.
       const facts = r.facts(ret.val.type);
       if (!facts || facts.rule === "engine-per-call") returnsType ??= ret.val.type;
+      // A registry built by this very call (`return scoped_session(maker)`): the caller owns it.
+      const owned = r.typeModel(ret.val.type)?.perCallOwned;
+      if (owned && madeHere(l, ret.node)) {
+        returnsFresh ??= owned;
+        freshReturns++;
+      }
     }
   }
   // `def current() -> Session: return self._factory()`: the annotation says what an opaque call returns.
@@ -84,6 +90,16 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
     entersParams: [],
     params: l.params,
   };
+}
+
+/** The returned value is built in the function: a call, or a local bound only to a call. */
+function madeHere(l: LoweredFunction, statement: SyntaxNode): boolean {
+  if (returnedCall(statement)) return true;
+  const value = statement.namedChildren[0];
+  if (value?.type !== "identifier" || l.params.includes(value.text) || l.globals.has(value.text)) return false;
+  const body = l.fn.childForFieldName("body");
+  const bindings = (body?.descendantsOfType("assignment") ?? []).filter((a) => a.childForFieldName("left")?.text === value.text);
+  return bindings.length > 0 && bindings.every((a) => a.childForFieldName("right")?.type === "call");
 }
 
 function returnedCall(statement: SyntaxNode): boolean {

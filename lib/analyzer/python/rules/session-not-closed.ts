@@ -26,8 +26,10 @@
  * so is putting it in the call's own `**kwargs` or a local dict passed on with `**`.
  * Sessions a generator yields are judged by `session-dependency-not-closed`; an
  * `async for s in get_db(): ... break` that abandons a session generator is reported here.
- * Flask-SQLAlchemy's `db.create_scoped_session()` builds a new registry per call that
- * nothing else removes, so its `remove()` (or `close()`) must be in a `finally` too
+ * Flask-SQLAlchemy's `db.create_scoped_session()`, and a project helper that builds a new
+ * `scoped_session(...)` on every call and returns it (`def create_scoped_session(): return
+ * scoped_session(maker)`), give the caller a registry that nothing else removes, so its
+ * `remove()` (or `close()`) must be in a `finally` too
  * (`db.session`, the app's shared one, is not reported). A log call (`logger.info(...)`,
  * `print(...)` whose arguments make no other calls) between the acquisition and the `try`
  * is not an exception path.
@@ -68,6 +70,7 @@
  * `sessions.factories` adds callables that return sessions; `sessions.closers` adds
  * callables that take ownership and close them.
  */
+import type { ResourceFacts } from "../../flow/models.ts";
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { finding, type PythonRule } from "../context.ts";
 import { firstRelease, leakFix, leaks, withForm } from "../leaks.ts";
@@ -79,6 +82,11 @@ export const meta: RuleMeta = {
   fix: "safe",
   summary: "A session from a session factory is not closed on every path",
 };
+
+/** A registry (`scoped_session`) rather than a session: ended by `remove()`, no `with`. */
+function registry(facts: ResourceFacts): boolean {
+  return facts.releaseMethods.includes("remove") && !facts.protocols.includes("with") && !facts.protocols.includes("async-with");
+}
 
 export const rule: PythonRule = {
   meta,
@@ -95,6 +103,12 @@ export const rule: PythonRule = {
         message = `Session from \`${callText}\` is never bound to a name and never closed: its connection stays checked out of the pool; use \`${form} ${callText} as session:\``;
       } else if (verdict.kind === "overwritten") {
         message = `Session \`${site.bind}\` is replaced (line ${verdict.at.start.line}) while still open: the previous session is never closed; close it first or use \`${form}\``;
+      } else if (registry(site.facts)) {
+        // A scoped_session registry the call owns: no `with` exists for it, `remove()` ends it.
+        message =
+          report.releases.length === 0
+            ? `Scoped session \`${site.bind}\` from \`${callText}\` is never removed: its session and connection stay open; call \`${site.bind}.remove()\` in \`finally\``
+            : `Scoped session \`${site.bind}\` is removed only on some paths (line ${firstRelease(report)}): when an exception is raised its session stays open; call \`${site.bind}.remove()\` in \`finally\``;
       } else if (report.releases.length === 0) {
         message = `Session \`${site.bind}\` from \`${callText}\` is never closed: its connection stays checked out of the pool; use \`${form}\``;
       } else if (!verdict.normal) {

@@ -64,7 +64,7 @@ export const rule: PythonRule = {
       if (!fn) continue;
       const facts = ctx.resolver.callFacts(staticVal(fn, ctx.resolver), fn.text);
       const returned = facts?.returns ? ctx.resolver.facts(facts.returns) : null;
-      if (!returned || returned.noun !== "session" || facts?.fresh === false || (facts?.awaited ?? false)) continue;
+      if (!returned || returned.noun !== "session" || returned.releaseMethods.includes("remove") || facts?.fresh === false || (facts?.awaited ?? false)) continue;
       const usedInFunctions = ctx.root
         .descendantsOfType("function_definition")
         .some((fn) => fn.descendantsOfType("identifier").some((id) => id.text === left.text && isReference(id)));
@@ -83,7 +83,8 @@ function freshSession(ctx: PythonRuleContext, right: SyntaxNode): boolean {
   if (!fn) return false;
   const facts = ctx.resolver.callFacts(staticVal(fn, ctx.resolver), fn.text);
   const returned = facts?.returns ? ctx.resolver.facts(facts.returns) : null;
-  return !!returned && returned.noun === "session" && facts?.fresh !== false && !(facts?.awaited ?? false);
+  // A registry (`scoped_session`, ended by remove()) hands each thread its own session.
+  return !!returned && returned.noun === "session" && !returned.releaseMethods.includes("remove") && facts?.fresh !== false && !(facts?.awaited ?? false);
 }
 
 /** The function a node belongs to (null at module level). */
