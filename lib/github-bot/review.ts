@@ -145,6 +145,27 @@ function storedBaseFindings(stored: StoredFinding[], config: PoolguardConfig, sk
     }));
 }
 
+let warming: Promise<void> | null = null;
+
+/**
+ * Load the analyzer's language plugins (parsers, models, the TypeScript compiler) in
+ * this process ahead of the first review: job runners call it when they start, so the
+ * first pull request does not pay for it.
+ */
+export function warmAnalyzer(): Promise<void> {
+  warming ??= (async () => {
+    const root = mkdtempSync(join(tmpdir(), "poolguard-warm-"));
+    try {
+      writeFileSync(join(root, "warm.py"), "def f():\n    return 1\n");
+      writeFileSync(join(root, "warm.ts"), "export const f = () => 1;\n");
+      await scan({ root, jobs: 1 });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  })().catch(() => {});
+  return warming;
+}
+
 export async function analyzePullRequest(
   client: GitHubClient,
   input: { owner: string; repo: string; number: number; headSha?: string; signal?: AbortSignal; pull?: PullRequestInfo; jobs?: number; repositoryId?: string | null },

@@ -151,6 +151,8 @@ export async function startBullRunner(options: {
   worker.on("error", (error) => options.log.error("worker error", { error: error.message }));
 
   await syncAllBullSchedules();
+  // Pull request reviews run the analyzer in this process: load it now, not on the first one.
+  void import("../github-bot/review.ts").then((m) => m.warmAnalyzer());
 
   // Sweeper: scans queued in the database with no job (the process that queued them
   // died before adding the job, or recovery re-queued them) get one. Duplicates are

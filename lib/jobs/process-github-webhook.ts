@@ -7,6 +7,7 @@ import {
 } from "../db/webhook-deliveries.ts";
 import { botContext } from "../github-bot/context.ts";
 import { handlers } from "../github-bot/handlers/index.ts";
+import { warmAnalyzer } from "../github-bot/review.ts";
 import type { HandlerResult } from "../github-bot/handlers/types.ts";
 import type { JobContext, Logger } from "./context.ts";
 import { jobNames, retryPolicy, transportKind } from "./policy.ts";
@@ -141,6 +142,7 @@ export function startDeliveryPoller(ctx: Pick<JobContext, "owner" | "leaseMs" | 
     timer = setTimeout(tick, 0);
   };
   localPollers.add(wake);
+  void warmAnalyzer();
   wake();
   return {
     wake,

@@ -120,6 +120,20 @@ describe("a pull request review", () => {
     expect(run?.output.summary).toContain("| fixed by this pull request | 1 |");
   });
 
+  it("knows what an unchanged module's function returns, through the modules the changed file imports", async () => {
+    // On the default branch: a wrapper two imports away from the sessionmaker.
+    h.push("main", { "app/__init__.py": "", "app/helpers.py": "from .db import SessionLocal\n\n\ndef open_session():\n    return SessionLocal()\n" });
+    const number = await h.openPullRequest("wrapper", { "app/report.py": 'from app.helpers import open_session\n\n\ndef report():\n    session = open_session()\n    session.execute("SELECT 1")\n' });
+    const payload = await h.pullRequestPayload("opened", number);
+    await h.deliver("pull_request", "pull-request-opened", payload);
+    await h.settle();
+    const [run] = checkRuns(payload.pull_request.head.sha);
+    expect(run).toMatchObject({ conclusion: "failure" });
+    expect(run?.output.title).toBe("1 new, 0 pre-existing, 0 fixed findings");
+    const flagged = [...(run?.output.annotations ?? []), ...(h.fake.repos.get("acme/shop")?.reviewComments.filter((c) => c.pull === number) ?? [])].map((a) => a.path);
+    expect(flagged).toEqual(["app/report.py"]);
+  });
+
   it("passes a pull request that adds no finding", async () => {
     const number = await h.openPullRequest("docs", { "docs/notes.md": "notes\n" });
     const payload = await h.pullRequestPayload("opened", number);
