@@ -284,7 +284,15 @@ async function main() {
       else rmSync(scratch, { recursive: true, force: true });
     }
   }
-  const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+  // POOLGUARD_BENCH_COMMIT: when benchmarking an exported tree (git archive) that has no .git.
+  let commit = process.env.POOLGUARD_BENCH_COMMIT ?? "";
+  if (!commit) {
+    try {
+      commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      commit = "unknown";
+    }
+  }
   console.log(`\n${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, commit ${commit}, 1-minute load average ${loads.join(", ")}`);
   console.log(`${findingCount} findings, ${requests} requests per page after 5 warm-up requests (ms, loopback HTTP, production build)\n`);
   console.log("| database | page | p50 ms | p95 ms |\n|---|---|---|---|");
