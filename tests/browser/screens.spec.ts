@@ -215,3 +215,23 @@ test("pages carry a nonce-based Content-Security-Policy and no script is blocked
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Settings" })).toHaveAttribute("aria-current", "page");
   expect(violations).toEqual([]);
 });
+
+test("the repository's fix pull request grouping is saved on its settings", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/repositories");
+  await page.getByRole("link", { name: "demo/sample-app" }).first().click();
+  await expect(page).toHaveURL(/\/repositories\/[\w-]+$/);
+  const form = page.getByRole("form", { name: "Fix pull requests" });
+  await expect(form.getByLabel("Grouping")).toHaveValue("rule");
+  await form.getByLabel("Grouping").selectOption("directory");
+  await form.getByLabel("Most open at once").fill("3");
+  await form.getByRole("button", { name: "Save fix pull request settings" }).click();
+  await expect(page.getByRole("status")).toContainText("one pull request per folder, at most 3 open");
+  await page.reload();
+  await expect(page.getByRole("form", { name: "Fix pull requests" }).getByLabel("Grouping")).toHaveValue("directory");
+  // Back to the default, so other tests see the seeded settings.
+  await page.getByRole("form", { name: "Fix pull requests" }).getByLabel("Grouping").selectOption("rule");
+  await page.getByRole("form", { name: "Fix pull requests" }).getByLabel("Most open at once").fill("5");
+  await page.getByRole("form", { name: "Fix pull requests" }).getByRole("button", { name: "Save fix pull request settings" }).click();
+  await expect(page.getByRole("status")).toContainText("one pull request per rule, at most 5 open");
+});
