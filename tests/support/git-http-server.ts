@@ -23,9 +23,9 @@ export async function startGitHttpServer(projectRoot: string): Promise<{ url: st
   const backend = join(execFileSync("git", ["--exec-path"], { encoding: "utf8" }).trim(), "git-http-backend");
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
-    const cgi = spawn(backend, [], {
-      env: {
-        PATH: process.env.PATH,
+    // CGI gets only what it needs from this process's environment (not its secrets).
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
         GIT_PROJECT_ROOT: projectRoot,
         GIT_HTTP_EXPORT_ALL: "1",
         REQUEST_METHOD: request.method ?? "GET",
@@ -36,8 +36,8 @@ export async function startGitHttpServer(projectRoot: string): Promise<{ url: st
         HTTP_GIT_PROTOCOL: String(request.headers["git-protocol"] ?? ""),
         HTTP_CONTENT_ENCODING: String(request.headers["content-encoding"] ?? ""),
         REMOTE_ADDR: "127.0.0.1",
-      },
-    });
+    };
+    const cgi = spawn(backend, [], { env: env as NodeJS.ProcessEnv, stdio: ["pipe", "pipe", "ignore"] });
     request.pipe(cgi.stdin);
     // CGI output: headers, a blank line, then the body.
     let head = Buffer.alloc(0);
