@@ -64,7 +64,7 @@ describe("findings of a git URL repository", () => {
 
     // What the finding page shows for it: the stored context, not just the flagged lines.
     const { contextFixDiff, findingSource, fixDiff } = await import("../../../lib/ui/finding-source.ts");
-    const fixable = findings.filter((f) => f.fix && f.fix.edits.every((e) => e.path === f.path && e.end.line <= f.endLine + 3));
+    const fixable = findings.filter((f) => f.fix?.edits.every((e) => e.path === f.path && e.end.line <= f.endLine + 3));
     expect(fixable.length).toBeGreaterThan(0);
     for (const f of fixable) {
       const view = await db.getFindingInOrganization(f.id, organization.id);
