@@ -4,6 +4,8 @@ import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import picomatch from "picomatch";
 import { defaultTestsConfig, loadConfig } from "../config/load-config.ts";
 import { applyFileFixes, type DroppedFix } from "../fix/apply-fixes.ts";
@@ -132,6 +134,48 @@ function reportFilter(root: string, options: ScanOptions): ((path: string) => bo
     filters.push((path) => changed.has(path));
   }
   return filters.length > 0 ? (path) => filters.every((f) => f(path)) : null;
+}
+
+let forcedGc: (() => void) | null = null;
+
+/**
+ * A full garbage collection, then one turn of the event loop: native tree-sitter trees
+ * are freed by N-API finalizers, which node runs only after the loop turns.
+ */
+function releaseGarbage(): Promise<void> {
+  if (!forcedGc) {
+    if (typeof globalThis.gc === "function") forcedGc = globalThis.gc as () => void;
+    else {
+      setFlagsFromString("--expose-gc");
+      forcedGc = runInNewContext("gc") as () => void;
+    }
+  }
+  forcedGc();
+  return new Promise((resolveTurn) => setImmediate(resolveTurn));
+}
+
+/**
+ * One language's index built in a process of its own that exits afterwards: building it
+ * parses and summarises much of the repository at once, and a process that did that
+ * keeps the memory (the heap and the native allocator do not give it back), which on a
+ * million-line repository added a gigabyte to the scan's peak. Same code as in-process.
+ */
+function buildIndexInProcess(prewarmed: ChildProcess[], language: Language, files: SourceInput[], options: AnalyzeOptions): Promise<unknown> {
+  return new Promise((resolveIndex, reject) => {
+    let child = prewarmed.shift() ?? forkWorker();
+    while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
+    let settled = false;
+    child.on("message", (message: { type: string; index?: unknown }) => {
+      if (message.type !== "index") return;
+      settled = true;
+      child.kill();
+      resolveIndex(message.index);
+    });
+    child.on("exit", (code, signal) => {
+      if (!settled) reject(new Error(`the ${language} index process exited (${signal ?? `exit code ${code}`})`));
+    });
+    child.send({ type: "index", language, files, config: options.config, enabledRules: [...options.enabledRules] });
+  });
 }
 
 function forkWorker(): ChildProcess {
@@ -280,7 +324,8 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   // Fork the analysis processes as soon as the scan is known to be big enough: their
   // start-up (Node, loader, parsers) then overlaps with reading and indexing.
   if (threads > 1 && discovered.files.length >= inProcessBelow) {
-    for (let i = 0; i < threads; i++) prewarmed.push(forkWorker());
+    // One per analysis process, and one more for the first index (see buildIndexInProcess).
+    for (let i = 0; i <= threads; i++) prewarmed.push(forkWorker());
   }
   const skipped = [...discovered.skipped];
   const jobs: Job[] = [];
@@ -300,10 +345,11 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   for (const language of [...new Set(jobs.map((j) => j.language))].sort()) {
     const plugin = await loadPlugin(language);
     languagePlugins.set(language, plugin);
-    indexes[language] = plugin.buildIndex(
-      jobs.filter((j) => j.language === language).map((j) => j.file),
-      analyzeOptions,
-    );
+    const files = jobs.filter((j) => j.language === language).map((j) => j.file);
+    indexes[language] = threads > 1 && jobs.length >= inProcessBelow ? await buildIndexInProcess(prewarmed, language, files, analyzeOptions) : plugin.buildIndex(files, analyzeOptions);
+    // What one language's index parsed is garbage now: free it before the next index
+    // (and before the analysis) so the scan's peak memory is one index, not their sum.
+    if (jobs.length >= inProcessBelow) await releaseGarbage();
   }
   const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 

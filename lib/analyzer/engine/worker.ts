@@ -7,12 +7,14 @@ import { analyzeOne } from "./analyze.ts";
 // code, and only a process can be killed there safely. Plugins load on demand.
 type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[]; languages: Language[] };
 type Work = { type: "file"; id: number; language: Language; file: SourceInput };
+/** Build one language's index and send it back (a process of its own: see run-scan.ts). */
+type IndexJob = { type: "index"; language: Language; files: SourceInput[]; config: AnalyzeOptions["config"]; enabledRules: string[] };
 
 const plugins = new Map<Language, LanguagePlugin>();
 let indexes: Record<string, unknown> = {};
 let options: AnalyzeOptions | null = null;
 let analysedBytes = 0;
-const gcEveryBytes = 4 * 1024 * 1024;
+const gcEveryBytes = 2 * 1024 * 1024;
 const queue: Work[] = [];
 let ready = false;
 
@@ -22,22 +24,43 @@ function analyze(work: Work): FileAnalysis {
   return analyzeOne(plugin, work.file, indexes[work.language], options);
 }
 
-function drain() {
-  while (ready && queue.length > 0) {
-    const work = queue.shift() as Work;
-    process.send?.({ type: "result", id: work.id, result: analyze(work) });
-    analysedBytes += work.file.text.length;
-    if (analysedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
-      analysedBytes = 0;
-      globalThis.gc();
+let draining = false;
+
+// N-API finalizers, which free the native tree-sitter trees, run only when the event
+// loop turns after a garbage collection (node defers them to an immediate). A worker
+// that keeps draining a full queue never turned it and kept every tree it had parsed:
+// about 0.5 MB per Python file. So after each forced collection it yields once.
+const turn = () => new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
+
+async function drain() {
+  if (draining) return;
+  draining = true;
+  try {
+    while (ready && queue.length > 0) {
+      const work = queue.shift() as Work;
+      process.send?.({ type: "result", id: work.id, result: analyze(work) });
+      analysedBytes += work.file.text.length;
+      if (analysedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
+        analysedBytes = 0;
+        globalThis.gc();
+        await turn();
+      }
     }
+  } finally {
+    draining = false;
   }
 }
 
-process.on("message", async (message: Init | Work) => {
+process.on("message", async (message: Init | Work | IndexJob) => {
+  if (message.type === "index") {
+    const plugin = await loadPlugin(message.language);
+    const index = plugin.buildIndex(message.files, { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] });
+    process.send?.({ type: "index", index });
+    return;
+  }
   if (message.type === "file") {
     queue.push(message);
-    drain();
+    void drain();
     return;
   }
   indexes = message.indexes;
@@ -45,7 +68,7 @@ process.on("message", async (message: Init | Work) => {
   for (const language of message.languages) plugins.set(language, await loadPlugin(language));
   ready = true;
   process.send?.({ type: "ready" });
-  drain();
+  void drain();
 });
 // The pool closes the channel when the scan is done.
 process.on("disconnect", () => process.exit(0));
