@@ -1,32 +1,28 @@
 "use server";
 
+import { isAPIError } from "better-auth/api";
 import { headers } from "next/headers";
 import { redirect } from "next/navigation";
-import { verifyPassword } from "../../lib/auth/password.ts";
-import { startSession } from "../../lib/auth/session.ts";
-import { findUserByEmail, normalizeEmail } from "../../lib/db/index.ts";
-import { clientAddress, signInLimits } from "../../lib/security/rate-limit.ts";
+import { auth } from "../../lib/auth/auth.ts";
 
 export type SignInState = { error: string | null; email?: string };
 
+// The form's server action signs in through better-auth (the same endpoint as
+// POST /api/auth/sign-in/email, with the same per-email and per-address limits);
+// better-auth's cookie reaches the browser through next/headers. A failed attempt keeps
+// the email in the form.
 export async function signIn(_previous: SignInState, form: FormData): Promise<SignInState> {
   const email = String(form.get("email") ?? "").trim();
   const password = String(form.get("password") ?? "");
   if (!email || !password) return { error: "Enter your email and password.", email };
-  // Failed attempts are limited per email and per client address (brute force, credential stuffing).
-  const emailKey = normalizeEmail(email);
-  const address = clientAddress(await headers());
-  const byEmail = signInLimits.perEmail.take(emailKey);
-  const byAddress = signInLimits.perAddress.take(address);
-  if (!byEmail.allowed || !byAddress.allowed) {
-    const minutes = Math.ceil(Math.max(byEmail.retryAfterSeconds, byAddress.retryAfterSeconds) / 60);
-    return { error: `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`, email };
+  try {
+    await auth().api.signInEmail({ body: { email, password }, headers: await headers() });
+  } catch (error) {
+    if (!isAPIError(error)) throw error;
+    if (error.statusCode === 429) return { error: error.message, email };
+    // Same message whether the user exists, has no password or typed it wrong.
+    if (error.statusCode === 400 || error.statusCode === 401 || error.statusCode === 403) return { error: "Wrong email or password.", email };
+    throw error;
   }
-  const user = await findUserByEmail(email);
-  // Same message (and a hash computation either way) whether the user exists or not.
-  const valid = await verifyPassword(password, user?.passwordHash ?? "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AA");
-  if (!user || !valid) return { error: "Wrong email or password.", email };
-  signInLimits.perEmail.reset(emailKey);
-  await startSession(user.id);
   redirect("/repositories");
 }

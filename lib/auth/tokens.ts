@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 
-/** A bearer token for cookies and sign-in links; only its hash is stored. */
+/** A bearer token for one-time sign-in links and API tokens; only its hash is stored. */
 export function generateToken(): string {
   return randomBytes(32).toString("base64url");
 }
@@ -9,10 +9,6 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-export const sessionCookieName = "poolguard_session";
-export const sessionLifetimeMs = 30 * 24 * 60 * 60 * 1000;
+/** Sessions last 30 days (better-auth renews them once a day while in use). */
+export const sessionLifetimeSeconds = 30 * 24 * 60 * 60;
 export const signInLinkLifetimeMs = 24 * 60 * 60 * 1000;
-
-export function sessionCookieOptions(secure: boolean, expires: Date) {
-  return { httpOnly: true, sameSite: "lax" as const, secure, path: "/", expires };
-}

@@ -1,7 +1,8 @@
 import { db } from "./client.ts";
 import { normalizeEmail, type UserRecord } from "./users.ts";
 
-// Sign-in accounts of other providers (GitHub) linked to users.
+// Sign-in accounts of other providers (GitHub) linked to users. better-auth creates and
+// updates these rows; these reads decide who "Sign in with GitHub" may let in.
 
 /** The user an external account is linked to, or null. */
 export async function findUserByAccount(provider: string, providerAccountId: string): Promise<UserRecord | null> {
@@ -9,19 +10,9 @@ export async function findUserByAccount(provider: string, providerAccountId: str
   return account?.user ?? null;
 }
 
-/**
- * Link an external account to a user (idempotent). A user has at most one account per
- * provider: when another one is linked already, nothing changes and false is returned.
- */
-export async function linkAccount(userId: string, provider: string, providerAccountId: string): Promise<boolean> {
-  const existing = await db().account.findFirst({ where: { userId, provider } });
-  if (existing) return existing.providerAccountId === providerAccountId;
-  await db().account.upsert({
-    where: { provider_providerAccountId: { provider, providerAccountId } },
-    create: { userId, provider, providerAccountId },
-    update: {},
-  });
-  return true;
+/** Whether the user has an account of this provider linked already. */
+export async function hasAccount(userId: string, provider: string): Promise<boolean> {
+  return (await db().account.count({ where: { userId, provider } })) > 0;
 }
 
 /** The first existing user among these email addresses (in the order given). */

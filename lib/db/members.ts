@@ -8,7 +8,7 @@ import type { Role } from "./types.ts";
 export async function listMembers(organizationId: string) {
   const rows = await db().membership.findMany({
     where: { organizationId },
-    include: { user: { select: { id: true, email: true, name: true, lastSignInAt: true, passwordHash: true } } },
+    include: { user: { select: { id: true, email: true, name: true, lastSignInAt: true } } },
     orderBy: { createdAt: "asc" },
   });
   return rows.map((m) => ({

@@ -1,6 +1,9 @@
 import { db } from "./client.ts";
 
-export type UserRecord = { id: string; email: string; name: string; passwordHash: string | null; createdAt: Date; lastSignInAt: Date | null };
+export type UserRecord = { id: string; email: string; name: string; emailVerified: boolean; createdAt: Date; lastSignInAt: Date | null };
+
+/** better-auth's provider id for email + password; the account holds the password hash. */
+export const credentialProvider = "credential";
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -10,20 +13,35 @@ export async function countUsers(): Promise<number> {
   return db().user.count();
 }
 
+/**
+ * Create a user. With a password hash (lib/auth/password.ts) the user also gets the
+ * "credential" account better-auth signs in with; without one (invitations) they sign
+ * in through a one-time link or GitHub.
+ */
 export async function createUser(input: { email: string; name: string; passwordHash?: string | null }): Promise<UserRecord> {
   const email = normalizeEmail(input.email);
-  return db().user.create({
-    data: {
-      email,
-      name: input.name,
-      passwordHash: input.passwordHash ?? null,
-      accounts: input.passwordHash ? { create: { provider: "password", providerAccountId: email } } : undefined,
-    },
+  return db().$transaction(async (tx) => {
+    const user = await tx.user.create({ data: { email, name: input.name } });
+    if (input.passwordHash) {
+      await tx.account.create({ data: { userId: user.id, provider: credentialProvider, providerAccountId: user.id, password: input.passwordHash } });
+    }
+    return user;
   });
 }
 
+/** Set (or replace) a user's password hash on their credential account. */
 export async function setUserPassword(userId: string, passwordHash: string): Promise<void> {
-  await db().user.update({ where: { id: userId }, data: { passwordHash } });
+  await db().account.upsert({
+    where: { provider_providerAccountId: { provider: credentialProvider, providerAccountId: userId } },
+    create: { userId, provider: credentialProvider, providerAccountId: userId, password: passwordHash },
+    update: { password: passwordHash },
+  });
+}
+
+/** The password hash better-auth checks for this user, or null (no password set). */
+export async function findPasswordHash(userId: string): Promise<string | null> {
+  const account = await db().account.findUnique({ where: { provider_providerAccountId: { provider: credentialProvider, providerAccountId: userId } } });
+  return account?.password ?? null;
 }
 
 export async function findUserByEmail(email: string): Promise<UserRecord | null> {
@@ -38,20 +56,9 @@ export async function touchUserSignIn(id: string): Promise<void> {
   await db().user.update({ where: { id }, data: { lastSignInAt: new Date() } });
 }
 
-export async function createAuthSession(input: { userId: string; tokenHash: string; expiresAt: Date; userAgent?: string | null }) {
-  return db().authSession.create({ data: { ...input, userAgent: input.userAgent ?? null } });
-}
-
-/** The session and its user, or null when unknown or expired. */
-export async function findAuthSession(tokenHash: string) {
-  const session = await db().authSession.findUnique({ where: { tokenHash }, include: { user: true } });
-  if (!session || session.expiresAt.getTime() <= Date.now()) return null;
-  const { user, ...rest } = session;
-  return { session: rest, user };
-}
-
-export async function deleteAuthSession(tokenHash: string): Promise<void> {
-  await db().authSession.deleteMany({ where: { tokenHash } });
+/** Sessions of a user (better-auth writes them; Settings and tests read them). */
+export async function countAuthSessions(userId: string): Promise<number> {
+  return db().authSession.count({ where: { userId, expiresAt: { gt: new Date() } } });
 }
 
 export async function createSignInToken(input: { userId: string; tokenHash: string; expiresAt: Date }) {

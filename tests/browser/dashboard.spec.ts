@@ -34,6 +34,34 @@ test("a wrong password is refused with a message", async ({ page }) => {
   await signIn(page, `${password}-wrong`);
   await expect(page.getByRole("main").getByRole("alert")).toHaveText("Wrong email or password.");
   await expect(page).toHaveURL(/\/sign-in$/);
+  // The email stays in the form for the next try; the password does not.
+  await expect(page.getByLabel("Email")).toHaveValue(email);
+  await expect(page.getByLabel("Password")).toHaveValue("");
+});
+
+test("scripts sign in with POST /api/auth/sign-in/email and use the session cookie", async ({ page }) => {
+  const wrong = await page.request.post("/api/auth/sign-in/email", { data: { email, password: `${password}-wrong` } });
+  expect(wrong.status()).toBe(401);
+  const response = await page.request.post("/api/auth/sign-in/email", { data: { email, password } });
+  expect(response.status()).toBe(200);
+  expect((await response.json()).user.email).toBe(email);
+  expect(response.headers()["set-cookie"]).toMatch(/poolguard\.session_token=[^;]+;.*HttpOnly/i);
+  // The cookie is the browser's session too.
+  await page.goto("/findings");
+  await expect(page).toHaveURL(/\/findings$/);
+  await expect(page.getByRole("heading", { name: "Findings", exact: true, level: 1 })).toBeVisible();
+});
+
+test("POST /api/auth/sign-in/email is rate limited per email", async ({ request }) => {
+  const target = `nobody-${Date.now().toString(36)}@example.test`;
+  for (let i = 0; i < 10; i++) {
+    const attempt = await request.post("/api/auth/sign-in/email", { data: { email: target, password: `guess number ${i}` } });
+    expect(attempt.status()).toBe(401);
+  }
+  const limited = await request.post("/api/auth/sign-in/email", { data: { email: target, password: "guess number 10" } });
+  expect(limited.status()).toBe(429);
+  expect(Number(limited.headers()["retry-after"])).toBeGreaterThan(0);
+  expect((await limited.json()).message).toMatch(/Too many sign-in attempts/);
 });
 
 test("an unknown sign-in link is refused", async ({ page }) => {

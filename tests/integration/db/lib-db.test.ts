@@ -36,7 +36,7 @@ function result(findings: Finding[]): ScanResult {
 }
 
 async function workspace(slug: string) {
-  const user = await db.createUser({ email: `${slug}@example.test`, name: slug, passwordHash: "scrypt$x" });
+  const user = await db.createUser({ email: `${slug}@example.test`, name: slug, passwordHash: "salt:key" });
   const organization = await db.createOrganization({ slug, name: slug, ownerUserId: user.id });
   const repository = await db.createRepository({ organizationId: organization.id, provider: "local", name: `${slug}/app`, localPath: "/srv/app" });
   return { user, organization, repository };
@@ -57,14 +57,13 @@ describe(`lib/db on ${provider}`, () => {
     await expect(db.createUser({ email: "alpha@example.test", name: "again" })).rejects.toThrow();
   });
 
-  it("expires auth sessions and uses sign-in tokens once", async () => {
-    const user = await db.createUser({ email: "tokens@example.test", name: "t" });
-    await db.createAuthSession({ userId: user.id, tokenHash: "live", expiresAt: new Date(Date.now() + 60_000) });
-    await db.createAuthSession({ userId: user.id, tokenHash: "old", expiresAt: new Date(Date.now() - 1) });
-    expect((await db.findAuthSession("live"))?.user.id).toBe(user.id);
-    expect(await db.findAuthSession("old")).toBeNull();
-    await db.deleteAuthSession("live");
-    expect(await db.findAuthSession("live")).toBeNull();
+  it("keeps password hashes on the credential account and uses sign-in tokens once", async () => {
+    const user = await db.createUser({ email: "tokens@example.test", name: "t", passwordHash: "salt:key" });
+    expect(await db.findPasswordHash(user.id)).toBe("salt:key");
+    await db.setUserPassword(user.id, "salt2:key2");
+    expect(await db.findPasswordHash(user.id)).toBe("salt2:key2");
+    const invited = await db.createUser({ email: "invited@example.test", name: "i" });
+    expect(await db.findPasswordHash(invited.id)).toBeNull();
 
     await db.createSignInToken({ userId: user.id, tokenHash: "once", expiresAt: new Date(Date.now() + 60_000) });
     await db.createSignInToken({ userId: user.id, tokenHash: "stale", expiresAt: new Date(Date.now() - 1) });

@@ -1,32 +1,26 @@
-import { cookies } from "next/headers";
-import { exchangeCode, fetchIdentity, githubOAuthConfigured, githubStateCookieName, statesMatch, userForIdentity } from "../../../../../lib/auth/github-oauth.ts";
-import { startSession } from "../../../../../lib/auth/session.ts";
-import { callbackUrl, seeOther } from "../_lib.ts";
+import { githubErrorCode, githubOAuthConfigured, githubProviderId } from "../../../../../lib/auth/github-oauth.ts";
+import { forwardToAuth, seeOther } from "../../../../../lib/auth/handler.ts";
 
 export const dynamic = "force-dynamic";
 
-// GitHub sends the browser back here with ?code&state. The state must equal the cookie
-// set when sign-in started (no cross-site sign-in); the code is traded for a token that
-// says who the person is. Only people who already have a Poolguard user get in.
+// GitHub sends the browser back here (the callback URL registered with the GitHub App)
+// with ?code&state. better-auth checks the state against this browser's cookie, trades
+// the code for a token and signs the person in when lib/auth/github-oauth.ts finds their
+// Poolguard user; its error redirects become our sign-in page's messages.
 export async function GET(request: Request) {
   if (!githubOAuthConfigured()) return seeOther("/sign-in");
-  const url = new URL(request.url);
-  const jar = await cookies();
-  const expected = jar.get(githubStateCookieName)?.value;
-  jar.delete({ name: githubStateCookieName, path: "/api/auth/github" });
-  if (url.searchParams.get("error")) return seeOther("/sign-in?error=github-denied");
-  if (!statesMatch(expected, url.searchParams.get("state"))) return seeOther("/sign-in?error=github-state");
-  const code = url.searchParams.get("code");
-  if (!code) return seeOther("/sign-in?error=github");
-  let identity: Awaited<ReturnType<typeof fetchIdentity>>;
-  try {
-    identity = await fetchIdentity(await exchangeCode({ code, redirectUri: callbackUrl(request) }));
-  } catch (error) {
-    console.error(`GitHub sign-in failed: ${(error as Error).message}`);
+  const answer = await forwardToAuth(request, `/callback/${githubProviderId}`);
+  const location = answer.headers.get("location");
+  if (!location) {
+    console.error(`GitHub sign-in failed: better-auth answered ${answer.status}`);
     return seeOther("/sign-in?error=github");
   }
-  const user = await userForIdentity(identity);
-  if (!user) return seeOther(`/sign-in/github?login=${encodeURIComponent(identity.login)}`);
-  await startSession(user.id);
-  return seeOther("/repositories");
+  const target = new URL(location, "http://placeholder");
+  const error = target.searchParams.get("error");
+  if (error) {
+    if (error !== "access_denied") console.error(`GitHub sign-in failed: ${error}`);
+    return seeOther(`/sign-in?error=${githubErrorCode(error)}`, answer);
+  }
+  // Signed in (to /repositories) or not invited (to /sign-in/github?login=...).
+  return seeOther(`${target.pathname}${target.search}`, answer);
 }
