@@ -36,6 +36,14 @@ const app = await startApp({
 });
 const { db, disconnectDatabase } = await import("../lib/db/client.ts");
 let exitCode = 0;
+/** Deliveries among `ids` (in chunks: SQLite takes at most 999 parameters a query), optionally with a status. */
+async function countDeliveries(ids: string[], status?: string): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < ids.length; i += 500) {
+    total += await db().webhookDelivery.count({ where: { deliveryId: { in: ids.slice(i, i + 500) }, ...(status ? { status } : {}) } });
+  }
+  return total;
+}
 try {
   const started = performance.now();
   const report = await sendWebhooks({ url: `${app.baseUrl}/api/github/webhooks`, secret, count, durationMs: seconds * 1000, redeliverEvery: 20 });
@@ -43,12 +51,12 @@ try {
   const deadline = Date.now() + 300_000;
   let processed = 0;
   while (Date.now() < deadline) {
-    processed = await db().webhookDelivery.count({ where: { deliveryId: { in: ids }, status: "processed" } });
+    processed = await countDeliveries(ids, "processed");
     if (processed === ids.length) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   const allProcessedSeconds = (performance.now() - started) / 1000;
-  const recorded = await db().webhookDelivery.count({ where: { deliveryId: { in: ids } } });
+  const recorded = await countDeliveries(ids);
   const accepted = new Map<string, number>();
   for (const r of report.results) if (r.status === 202) accepted.set(r.deliveryId, (accepted.get(r.deliveryId) ?? 0) + 1);
   const acceptedTwice = [...accepted.values()].filter((n) => n > 1).length;
