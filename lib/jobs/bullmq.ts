@@ -109,6 +109,9 @@ export async function startBullRunner(options: {
     await job.moveToDelayed(Date.now() + delayMs, token);
     throw new DelayedError();
   };
+  // Pull request reviews run the analyzer in this process: load it before taking jobs
+  // (loading blocks this thread for a moment, which must not delay a job's lock renewal).
+  await (await import("../github-bot/review.ts")).warmAnalyzer();
   const worker = new Worker(
     queueName,
     async (job, token) => {
@@ -151,8 +154,6 @@ export async function startBullRunner(options: {
   worker.on("error", (error) => options.log.error("worker error", { error: error.message }));
 
   await syncAllBullSchedules();
-  // Pull request reviews run the analyzer in this process: load it now, not on the first one.
-  void import("../github-bot/review.ts").then((m) => m.warmAnalyzer());
 
   // Sweeper: scans queued in the database with no job (the process that queued them
   // died before adding the job, or recovery re-queued them) get one. Duplicates are

@@ -103,6 +103,9 @@ export async function startDatabaseRunner(options: {
   }
 
   await primeSchedules();
+  // Pull request reviews run the analyzer in this process: load it before taking any work
+  // (loading blocks this thread for a moment, which must not delay a lease renewal).
+  await processGitHubWebhook.warmAnalyzer();
   // GitHub webhook deliveries have their own, faster loop: a review never waits behind a scan.
   const deliveries = processGitHubWebhook.startDeliveryPoller(ctx);
   wake();

@@ -74,6 +74,9 @@ export async function handle(raw: unknown, ctx: Pick<JobContext, "owner" | "leas
   }
 }
 
+/** Runners load the analyzer before they take work (see review.ts). */
+export { warmAnalyzer };
+
 // Runners in this process that poll the database: the webhook route wakes them, so a
 // delivery received by a process that also runs jobs starts at once.
 const localPollers = new Set<() => void>();
@@ -142,7 +145,6 @@ export function startDeliveryPoller(ctx: Pick<JobContext, "owner" | "leaseMs" | 
     timer = setTimeout(tick, 0);
   };
   localPollers.add(wake);
-  void warmAnalyzer();
   wake();
   return {
     wake,

@@ -130,7 +130,9 @@ describe("a pull request review", () => {
     const [run] = checkRuns(payload.pull_request.head.sha);
     expect(run).toMatchObject({ conclusion: "failure" });
     expect(run?.output.title).toBe("1 new, 0 pre-existing, 0 fixed findings");
-    const flagged = [...(run?.output.annotations ?? []), ...(h.fake.repos.get("acme/shop")?.reviewComments.filter((c) => c.pull === number) ?? [])].map((a) => a.path);
+    const annotated = (run?.output.annotations ?? []) as { path: string }[];
+    const suggested = h.fake.repos.get("acme/shop")?.reviewComments.filter((c) => c.pull === number) ?? [];
+    const flagged = [...annotated, ...suggested].map((a) => a.path);
     expect(flagged).toEqual(["app/report.py"]);
   });
 
