@@ -62,7 +62,7 @@ async function queueScans(dispatcher: import("../../../lib/jobs/context.ts").Dis
 }
 
 /** Every scan succeeded, with its 8 findings stored once, and each completed by one worker run. */
-async function expectEachCompletedOnce(worker: WorkerProcess, organizationId: string, scanIds: string[], maxUnlogged = 0) {
+async function expectEachCompletedOnce(worker: WorkerProcess, organizationId: string, scanIds: string[], maxUnlogged = 0, allowLostCommit = false) {
   const scans = await Promise.all(scanIds.map((id) => db.getScan(id)));
   expect(scans.filter((s) => s?.status !== "succeeded").map((s) => [s?.id, s?.status, s?.error])).toEqual([]);
   expect(scans.every((s) => s?.findingsCount === 8)).toBe(true);
@@ -72,7 +72,18 @@ async function expectEachCompletedOnce(worker: WorkerProcess, organizationId: st
   // No scan completed twice. A scan whose commit went through as the connection dropped
   // may have lost only its log line (the rows above show it completed once).
   const counts = scanIds.map((id) => [id, completions.get(id) ?? 0] as const);
-  expect(counts.filter(([, n]) => n > 1)).toEqual([]);
+  // The throwaway PostgreSQL server runs with synchronous_commit=off (speed), so an
+  // immediate stop can drop a commit it had already acknowledged: the scan is then still
+  // "running" in the database, its lease runs out, it is re-queued and completed again.
+  // That is recovery, not a double completion: a second "completed" is allowed only after
+  // a "re-queued after its runner stopped" for the same scan.
+  const doubled = counts.filter(([, n]) => n > 1).map(([id]) => id);
+  const unexplained = doubled.filter((id) => {
+    const msgs = worker.events.filter((e) => e.scanId === id).map((e) => e.msg);
+    const first = msgs.indexOf("scan completed");
+    return !(allowLostCommit && msgs.indexOf("scan re-queued after its runner stopped", first) > first && msgs.filter((m) => m === "scan completed").length === 2);
+  });
+  expect(unexplained, JSON.stringify(worker.events.filter((e) => unexplained.includes(e.scanId as string)))).toEqual([]);
   expect(counts.filter(([, n]) => n === 0).length, JSON.stringify(worker.events.filter((e) => /error|fail|re-queued|retry/i.test(e.msg)).slice(0, 20))).toBeLessThanOrEqual(maxUnlogged);
   expect(worker.child.exitCode).toBeNull();
 }
@@ -130,7 +141,7 @@ describe("faults under a running worker", () => {
       400_000,
       500,
     );
-    await expectEachCompletedOnce(worker, organizationId, scanIds, 1);
+    await expectEachCompletedOnce(worker, organizationId, scanIds, 1, true);
     // The heartbeat failed while the server was down and came back.
     expect(worker.events.some((e) => e.msg === "heartbeat failed; retrying")).toBe(true);
     await waitUntil("the worker's heartbeat after the restart", async () => (await db.listWorkerHeartbeats(3000)).live.length === 1, 15_000);
