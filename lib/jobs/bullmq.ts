@@ -29,20 +29,24 @@ const defaultJobOptions = {
   removeOnFail: { count: 1000 },
 };
 
-let sharedQueue: { url: string; queue: Queue } | null = null;
+/** GitHub webhook deliveries have their own queue and worker: a review never waits behind a long scan. */
+export const githubQueueName = `${queueName}-github`;
 
-/** The queue used to add jobs (web app and workers), one per process. */
-export function bullQueue(url = process.env.REDIS_URL ?? ""): Queue {
-  if (sharedQueue?.url === url) return sharedQueue.queue;
-  const queue = new Queue(queueName, { connection: connection(url), prefix: prefix(), defaultJobOptions });
-  sharedQueue = { url, queue };
+const sharedQueues = new Map<string, { url: string; queue: Queue }>();
+
+/** The queue used to add jobs (web app and workers), one per process and name. */
+export function bullQueue(url = process.env.REDIS_URL ?? "", name: string = queueName): Queue {
+  const current = sharedQueues.get(name);
+  if (current?.url === url) return current.queue;
+  const queue = new Queue(name, { connection: connection(url), prefix: prefix(), defaultJobOptions });
+  sharedQueues.set(name, { url, queue });
   return queue;
 }
 
 export async function closeBullQueue() {
-  const current = sharedQueue;
-  sharedQueue = null;
-  await current?.queue.close();
+  const current = [...sharedQueues.values()];
+  sharedQueues.clear();
+  await Promise.all(current.map((c) => c.queue.close()));
 }
 
 export const bullDispatcher: Dispatcher = {
@@ -131,12 +135,6 @@ export async function startBullRunner(options: {
         return result;
       }
       if (job.name === openFixPullRequest.name) return openFixPullRequest.handle(job.data, ctx);
-      if (job.name === processGitHubWebhook.name) {
-        const result = await processGitHubWebhook.handle(job.data, ctx);
-        // Its runner may have died: look again once that runner's lease has run out.
-        if (result.kind === "held") await retryLater(job, token, Math.max(250, (result.until as Date).getTime() - Date.now() + 100));
-        return result;
-      }
       throw new Error(`unknown job ${job.name}`);
     },
     {
@@ -152,6 +150,19 @@ export async function startBullRunner(options: {
   );
   worker.on("failed", (job, error) => options.log.error("job failed", { job: job?.name, jobId: job?.id, error: error.message }));
   worker.on("error", (error) => options.log.error("worker error", { error: error.message }));
+  const deliveries = new Worker(
+    githubQueueName,
+    async (job, token) => {
+      if (job.name !== processGitHubWebhook.name) throw new Error(`unknown job ${job.name}`);
+      const result = await processGitHubWebhook.handle(job.data, ctx);
+      // Its runner may have died: look again once that runner's lease has run out.
+      if (result.kind === "held") await retryLater(job, token, Math.max(250, (result.until as Date).getTime() - Date.now() + 100));
+      return result;
+    },
+    { connection: connection(url), prefix: prefix(), concurrency: 2, lockDuration: options.timing.leaseMs, stalledInterval: options.timing.leaseMs, maxStalledCount: 10 },
+  );
+  deliveries.on("failed", (job, error) => options.log.error("job failed", { job: job?.name, jobId: job?.id, error: error.message }));
+  deliveries.on("error", (error) => options.log.error("worker error", { error: error.message }));
 
   await syncAllBullSchedules();
 
@@ -170,7 +181,7 @@ export async function startBullRunner(options: {
       }
       // Webhook deliveries the same way (jobs for the same delivery and start share an id).
       await processGitHubWebhook.sweepDeliveries(async (deliveryId, attempts) => {
-        await bullQueue().add(processGitHubWebhook.name, { deliveryId }, { jobId: processGitHubWebhook.idempotencyKey({ deliveryId }, attempts), attempts: 1 });
+        await bullQueue(url, githubQueueName).add(processGitHubWebhook.name, { deliveryId }, { jobId: processGitHubWebhook.idempotencyKey({ deliveryId }, attempts), attempts: 1 });
       }, options.timing.leaseMs);
     } catch (error) {
       options.log.error("sweep failed", { error: (error as Error).message });
@@ -183,7 +194,7 @@ export async function startBullRunner(options: {
     async stop() {
       clearInterval(sweeper);
       controller.abort();
-      await worker.close();
+      await Promise.all([worker.close(), deliveries.close()]);
       await closeBullQueue();
     },
   };

@@ -85,8 +85,8 @@ const localPollers = new Set<() => void>();
 export async function enqueueDelivery(deliveryId: string, log?: Logger): Promise<void> {
   if (transportKind() === "bullmq") {
     try {
-      const { bullQueue } = await import("./bullmq.ts");
-      await bullQueue().add(name, { deliveryId }, { jobId: idempotencyKey({ deliveryId }), attempts: 1 });
+      const { bullQueue, githubQueueName } = await import("./bullmq.ts");
+      await bullQueue(undefined, githubQueueName).add(name, { deliveryId }, { jobId: idempotencyKey({ deliveryId }), attempts: 1 });
     } catch (error) {
       // The delivery is stored: the runners' sweeper queues it once Redis answers again.
       log?.error("could not queue the webhook delivery; the sweeper will", { deliveryId, error: (error as Error).message });
