@@ -73,15 +73,25 @@ export function* walkOwn(node: SyntaxNode): Generator<SyntaxNode> {
 
 // `descendantsOfType` crosses into the native binding and builds fresh node objects on
 // every call; rules that ask the same question of a function body once per acquisition
-// made big functions quadratic. Answers are cached per tree (trees never change).
-const descendantsCache = new WeakMap<Tree, Map<string, SyntaxNode[]>>();
+// made big functions quadratic. Answers are cached per tree (trees never change), for the
+// few trees used last only: the project index keeps thousands of trees alive at once, and
+// a cache per tree kept every node object it had ever handed out (with the native
+// bookkeeping behind each) for the whole index.
+const descendantsCache: { tree: Tree; answers: Map<string, SyntaxNode[]> }[] = [];
+const cachedTrees = 8;
 
 export function descendantsOf(node: SyntaxNode, types: string | string[]): SyntaxNode[] {
-  let cache = descendantsCache.get(node.tree);
-  if (!cache) {
-    cache = new Map();
-    descendantsCache.set(node.tree, cache);
+  const tree = node.tree;
+  let at = descendantsCache.findIndex((entry) => entry.tree === tree);
+  if (at < 0) {
+    descendantsCache.unshift({ tree, answers: new Map() });
+    if (descendantsCache.length > cachedTrees) descendantsCache.pop();
+    at = 0;
+  } else if (at > 0) {
+    descendantsCache.unshift(...descendantsCache.splice(at, 1));
+    at = 0;
   }
+  const cache = descendantsCache[at].answers;
   const key = `${node.id}\u0000${types}`;
   let found = cache.get(key);
   if (!found) {
