@@ -440,7 +440,12 @@ function lowerStatement(ctx: Ctx, statement: ts.Statement): void {
       null,
       () => {
         if (guards.whenTrue.length > 0) b.add(guards.whenTrue, null);
+        const before = ctx.sites.length;
         lowerBlock(ctx, statement.thenStatement);
+        if (ctx.sites.length > before) {
+          const sites = ctx.sites.slice(before).map((site) => site.id);
+          for (const flag of impliedFlags(ctx, statement)) ctx.flags.set(flag, [...(ctx.flags.get(flag) ?? []), ...sites]);
+        }
       },
       () => {
         if (guards.whenFalse.length > 0) b.add(guards.whenFalse, null);
@@ -713,6 +718,62 @@ function currentInlineLabel(ctx: Ctx): string {
 // ---------------------------------------------------------------- conditions
 
 /** Effects that hold on each side of a condition: `if (!client)`: on the true side nothing was acquired. */
+/**
+ * `const owned = qr === undefined || ...; if (qr === undefined || owned) qr = create()`: every
+ * disjunct of the condition is the const flag itself or one of the flag's own disjuncts, so
+ * the condition implies the flag and what is made under it exists only when the flag is true
+ * (a later `if (owned) release()` has nothing to release on its false side). The names the
+ * flag was computed from must not be assigned between its declaration and the condition.
+ */
+function impliedFlags(ctx: Ctx, statement: ts.IfStatement): string[] {
+  const parent = statement.parent;
+  if (!ts.isBlock(parent) && !ts.isSourceFile(parent) && !ts.isCaseClause(parent) && !ts.isDefaultClause(parent)) return [];
+  const siblings = parent.statements;
+  const at = siblings.indexOf(statement);
+  const text = (e: ts.Expression) => e.getText(ctx.facts.sourceFile).replace(/\s+/g, "");
+  const disjuncts = (e: ts.Expression): string[] => {
+    const u = unwrapTypes(e);
+    return ts.isBinaryExpression(u) && u.operatorToken.kind === ts.SyntaxKind.BarBarToken ? [...disjuncts(u.left), ...disjuncts(u.right)] : [text(u)];
+  };
+  const condition = disjuncts(statement.expression);
+  const out: string[] = [];
+  for (let i = at - 1; i >= 0; i--) {
+    const sibling = siblings[i];
+    if (!ts.isVariableStatement(sibling) || (sibling.declarationList.flags & ts.NodeFlags.Const) === 0) continue;
+    for (const declaration of sibling.declarationList.declarations) {
+      if (!ts.isIdentifier(declaration.name) || !declaration.initializer) continue;
+      const allowed = new Set([declaration.name.text, ...disjuncts(declaration.initializer)]);
+      if (!condition.every((part) => allowed.has(part))) continue;
+      const names = new Set<string>();
+      walk(declaration.initializer, (node) => {
+        if (ts.isIdentifier(node)) names.add(node.text);
+        return true;
+      });
+      if (siblings.slice(i + 1, at).some((between) => assignsAny(between, names))) continue;
+      const mangled = lookup(ctx, declaration.name.text);
+      if (mangled) out.push(mangled);
+    }
+  }
+  return out;
+}
+
+function assignsAny(node: ts.Node, names: ReadonlySet<string>): boolean {
+  let found = false;
+  const target = (e: ts.Expression) => {
+    walk(e, (child) => {
+      if (ts.isIdentifier(child) && names.has(child.text)) found = true;
+      return !found;
+    });
+    if (ts.isIdentifier(e) && names.has(e.text)) found = true;
+  };
+  walk(node, (child) => {
+    if (ts.isBinaryExpression(child) && child.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && child.operatorToken.kind <= ts.SyntaxKind.LastAssignment) target(child.left);
+    if ((ts.isPrefixUnaryExpression(child) || ts.isPostfixUnaryExpression(child)) && (child.operator === ts.SyntaxKind.PlusPlusToken || child.operator === ts.SyntaxKind.MinusMinusToken)) target(child.operand);
+    return !found;
+  });
+  return found;
+}
+
 function lowerCondition(ctx: Ctx, expression: ts.Expression): { whenTrue: Effect[]; whenFalse: Effect[] } {
   lowerExpr(ctx, expression);
   return guardsOf(ctx, expression);
@@ -1527,11 +1588,22 @@ function lowerPromiseChain(ctx: Ctx, call: ts.CallExpression, callee: ts.Propert
     const onRejected = asFunction(second);
     // `pool.connect().then((client) => ...)`: the resource exists only once the promise fulfils.
     const promised = receiver.promiseOf;
+    // `this.startSession().then((session) => ...)` where the call resolved to a synchronous
+    // factory: a `.then` says it returned a promise, so the callback receives the resource.
+    const thenable =
+      !promised && receiver.ref && "temp" in receiver.ref && receiver.type && ctx.facts.registry.types.get(receiver.type)?.resource ? receiver.ref : null;
     ctx.b.alternatives(
       [
         () => {
           if (onFulfilled) {
             inlineFunction(ctx, onFulfilled, "must-run", (params) => {
+              if (thenable && "temp" in thenable && params[0]) {
+                ctx.trackedVars.add(params[0]);
+                ctx.b.add([{ kind: "assign", target: params[0], source: thenable }], span(ctx, call));
+                if (receiver.type) ctx.varTypes.set(params[0], receiver.type);
+                const info = siteInfo(ctx, thenable.temp);
+                if (info && info.bound === null) info.bound = params[0];
+              }
               if (promised && params[0]) {
                 const facts = ctx.facts.registry.types.get(promised.type)?.resource;
                 if (facts) {
@@ -1554,6 +1626,8 @@ function lowerPromiseChain(ctx: Ctx, call: ts.CallExpression, callee: ts.Propert
           } else if (first) use(ctx, lowerExpr(ctx, first), first);
         },
         () => {
+          // Rejected: the promise never gave a resource.
+          if (thenable) ctx.b.add([{ kind: "absent", ref: thenable }], null);
           if (onRejected) inlineFunction(ctx, onRejected, "must-run", null, false);
         },
       ],
