@@ -1551,8 +1551,19 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
     emit(ctx, effects, e, true);
     return { ref: { temp: site }, type, qualified: null, boundTo: bind ?? undefined };
   }
-  emit(ctx, effects, e, true);
+  emit(ctx, effects, e, !builtinCannotThrow(ctx, callee, e));
   return { ref: null, type, qualified: null };
+}
+
+// `new Map()`, `new Date(x)`, `new Error(message)`: the built-ins (not shadowed by a local or
+// module name) that cannot throw, so they open no exception path before a release.
+const EMPTY_BUILTINS = new Set(["Map", "Set", "WeakMap", "WeakSet", "Object", "Array"]);
+const TOTAL_BUILTINS = new Set(["Date", "Error", "TypeError", "RangeError"]);
+
+function builtinCannotThrow(ctx: Ctx, callee: ts.Expression, e: ts.NewExpression): boolean {
+  if (!ts.isIdentifier(callee) || lookup(ctx, callee.text) || ctx.facts.moduleNames.has(callee.text)) return false;
+  if (TOTAL_BUILTINS.has(callee.text)) return true;
+  return EMPTY_BUILTINS.has(callee.text) && (e.arguments?.length ?? 0) === 0;
 }
 
 /** `.then(onFulfilled, onRejected)`, `.catch(fn)`, `.finally(fn)`. */
@@ -1749,14 +1760,21 @@ function inlineFunction(
       ctx.async = isAsync(fn);
       const savedLoops = ctx.loops.length;
       try {
+        const body = () => {
+          if (fn.body && ts.isBlock(fn.body)) lowerStatements(ctx, fn.body.statements);
+          else if (fn.body) {
+            lowerExpr(ctx, fn.body as ts.Expression);
+            flush(ctx, fn.body);
+          }
+        };
         ctx.b.loop(
           null,
           () => {
-            if (fn.body && ts.isBlock(fn.body)) lowerStatements(ctx, fn.body.statements);
-            else if (fn.body) {
-              lowerExpr(ctx, fn.body as ts.Expression);
-              flush(ctx, fn.body);
-            }
+            // A deferred callback (`.catch(err => { ...; throw err })`) runs after this function
+            // has moved on: what it throws rejects a promise (the chain's next `.finally` still
+            // runs); it does not leave this function through an exception.
+            if (deferred) ctx.b.try({ body, handlers: [{ catchesAll: true, body: () => {} }] });
+            else body();
             ctx.b.jump("break", label);
           },
           { label, infinite: true },
