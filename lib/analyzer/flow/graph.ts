@@ -34,7 +34,13 @@ export type TransferReason =
 
 export type Effect =
   /** A fresh resource is created at `site`; `bind` names the variable it is bound to (or null: a temporary). */
-  | { kind: "acquire"; site: number; bind: string | null }
+  | {
+      kind: "acquire";
+      site: number;
+      bind: string | null;
+      /** Holds nothing until its first use (a TypeORM query runner connects on first use): an exception before that leaks nothing. */
+      lazy?: boolean;
+    }
   /** `target = source`: an alias when source refers to tracked values; `source: null` rebinds to something untracked. */
   | { kind: "assign"; target: string; source: Ref | null }
   /** The values `ref` points to are released (close, release, end, dispose, commit/rollback for transactions). */

@@ -34,6 +34,12 @@ export type ResourceFacts = {
    * connections): a `with` block is not a release. Default false (the context manager releases it).
    */
   withKeepsOpen?: boolean;
+  /**
+   * Making the object takes nothing yet: it takes its connection on first use (connect, a
+   * query, its manager). An exception before any use leaks nothing; a never-released object
+   * is still reported. Default false.
+   */
+  holdsOnFirstUse?: boolean;
 };
 
 export type CallModel = {

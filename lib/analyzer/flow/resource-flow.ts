@@ -10,6 +10,9 @@ import type { Effect, FlowGraph, NodeId, Ref, Span, TransferReason } from "./gra
 const OWNED = 1;
 const RELEASED = 2;
 const TRANSFERRED = 4;
+/** Owned, but acquired lazily and not used yet on this path: an exception here leaks nothing. */
+const PENDING = 8;
+const HELD = OWNED | PENDING;
 
 /** Pseudo-site: the variable may hold something untracked on some path. */
 const UNTRACKED = -1;
@@ -182,7 +185,8 @@ function lostReferences(state: State, target: string, span: Span | null, recorde
   if (!old) return;
   for (const site of old) {
     if (site < 0) continue;
-    if (state.sites.get(site) !== OWNED) continue;
+    const held = state.sites.get(site);
+    if (held !== OWNED && held !== PENDING) continue;
     let referenced = false;
     for (const [v, sites] of state.vars) if (v !== target && sites.includes(site)) referenced = true;
     for (const [child, parent] of state.parents) if (parent === site && state.sites.get(child) !== undefined && child !== site) referenced = true;
@@ -206,7 +210,7 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
         if (skipAcquire) break;
         const w = writable();
         if (effect.bind !== null) lostReferences(w, effect.bind, span, recorder);
-        w.sites.set(effect.site, OWNED);
+        w.sites.set(effect.site, effect.lazy ? PENDING : OWNED);
         w.parents.delete(effect.site);
         if (effect.bind !== null) w.vars.set(effect.bind, [effect.site]);
         break;
@@ -232,15 +236,21 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
           recorder?.transfer(site, effect.reason);
         }
         break;
-      case "use":
+      case "use": {
         recorder?.use(sitesOf(next, effect.ref), next, effect.span);
+        // The first use of a lazily acquired value is where it takes its connection.
+        for (const site of sitesOf(next, effect.ref)) {
+          const bits = site < 0 ? undefined : next.sites.get(site);
+          if (bits !== undefined && bits & PENDING) writable().sites.set(site, (bits & ~PENDING) | OWNED);
+        }
         break;
+      }
       case "absent":
         // This path holds nothing: drop the "owned" possibility; released or transferred fates stay.
         for (const site of sitesOf(next, effect.ref)) {
           const bits = site < 0 ? undefined : next.sites.get(site);
-          if (bits === undefined || !(bits & OWNED)) continue;
-          const rest = bits & ~OWNED;
+          if (bits === undefined || !(bits & HELD)) continue;
+          const rest = bits & ~HELD;
           if (rest === 0) writable().sites.delete(site);
           else writable().sites.set(site, rest);
         }
@@ -254,6 +264,19 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
     }
   }
   return next;
+}
+
+/** The state an exception edge carries: lazily acquired values not used yet hold nothing. */
+function withoutPending(state: State): State {
+  let out: State | null = null;
+  for (const [site, bits] of state.sites) {
+    if (!(bits & PENDING)) continue;
+    out ??= clone(state);
+    const rest = bits & ~PENDING;
+    if (rest === 0) out.sites.delete(site);
+    else out.sites.set(site, rest);
+  }
+  return out ?? state;
 }
 
 /** Run the dataflow to a fixpoint and report every site's fate. */
@@ -278,8 +301,9 @@ export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {})
     const input = inStates.get(id) ?? emptyState();
     const normal = apply(input, node.effects, false, null, node.span);
     // Without an acquisition the exceptional edge carries the same state as the normal one.
-    const exceptional =
-      node.succ.some((e) => e.kind === "exception") && node.effects.some((e) => e.kind === "acquire") ? apply(input, node.effects, true, null, node.span) : normal;
+    const exceptional = withoutPending(
+      node.succ.some((e) => e.kind === "exception") && node.effects.some((e) => e.kind === "acquire") ? apply(input, node.effects, true, null, node.span) : normal,
+    );
     for (const edge of node.succ) {
       const out = edge.kind === "exception" ? exceptional : normal;
       const { state, changed } = join(inStates.get(edge.to), out, missing);
@@ -335,7 +359,8 @@ export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {})
     const state = inStates.get(exitId);
     if (!state) continue;
     for (const [site, bits] of state.sites) {
-      if (!(bits & OWNED)) continue;
+      // A lazy value never used holds nothing when an exception leaves; at the normal exit it was never released.
+      if (!(bits & (exceptional ? OWNED : HELD))) continue;
       const r = report(site);
       if (exceptional) r.leaksOnException = true;
       else r.leaksOnNormalExit = true;

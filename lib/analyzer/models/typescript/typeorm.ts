@@ -1,7 +1,7 @@
 import type { LibraryModel } from "../../flow/models.ts";
 
 // TypeORM: `dataSource.createQueryRunner()` makes a QueryRunner that holds a pooled
-// connection once connected; `release()` gives it back, and `dataSource.destroy()` closes
+// connection once connected (connect() runs on its first query; the constructor takes none); `release()` gives it back, and `dataSource.destroy()` closes
 // the pool under every runner. `queryRunner.startTransaction()` opens a transaction that
 // `commitTransaction()` / `rollbackTransaction()` end (release() alone does not).
 export const typeorm: LibraryModel = {
@@ -29,6 +29,9 @@ export const typeorm: LibraryModel = {
         releaseAwait: "always",
         protocols: ["try-finally"],
         finallyRelease: "release",
+        // Every driver's query runner (0.2.30 to 0.3.x) takes its connection in connect(),
+        // which its first query or `manager` call makes: a throw before that leaks nothing.
+        holdsOnFirstUse: true,
       },
       methods: {
         connect: { setup: true },

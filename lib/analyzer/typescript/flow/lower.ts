@@ -1296,7 +1296,7 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
         declaration: null,
       });
       const bind = ctx.bindHint?.node === call ? ctx.bindHint.name : null;
-      acquireEffects.push({ kind: "acquire", site, bind });
+      acquireEffects.push(resultFacts.holdsOnFirstUse ? { kind: "acquire", site, bind, lazy: true } : { kind: "acquire", site, bind });
       result = { ref: { temp: site }, type: resolved.resultType, qualified: null, boundTo: bind ?? undefined };
       if (model?.childOfReceiver) {
         const path = receiverPath(resolved.receiverNode);
