@@ -160,10 +160,8 @@ function releaseGarbage(): Promise<void> {
  * keeps the memory (the heap and the native allocator do not give it back), which on a
  * million-line repository added a gigabyte to the scan's peak. Same code as in-process.
  */
-function buildIndexInProcess(prewarmed: ChildProcess[], language: Language, files: SourceInput[], options: AnalyzeOptions): Promise<unknown> {
+function buildIndexInProcess(child: ChildProcess, language: Language, files: SourceInput[], options: AnalyzeOptions): Promise<unknown> {
   return new Promise((resolveIndex, reject) => {
-    let child = prewarmed.shift() ?? forkWorker();
-    while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
     let settled = false;
     child.on("message", (message: { type: string; index?: unknown }) => {
       if (message.type !== "index") return;
@@ -324,8 +322,9 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   // Fork the analysis processes as soon as the scan is known to be big enough: their
   // start-up (Node, loader, parsers) then overlaps with reading and indexing.
   if (threads > 1 && discovered.files.length >= inProcessBelow) {
-    // One per analysis process, and one more for the first index (see buildIndexInProcess).
-    for (let i = 0; i <= threads; i++) prewarmed.push(forkWorker());
+    // The first index's process; the next ones are forked while an index is being built
+    // (idle processes during the index would add to the scan's peak memory).
+    prewarmed.push(forkWorker());
   }
   const skipped = [...discovered.skipped];
   const jobs: Job[] = [];
@@ -342,11 +341,22 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
 
   const indexes: Record<string, unknown> = {};
   const languagePlugins = new Map<Language, LanguagePlugin>();
-  for (const language of [...new Set(jobs.map((j) => j.language))].sort()) {
+  const languages = [...new Set(jobs.map((j) => j.language))].sort();
+  for (const [n, language] of languages.entries()) {
     const plugin = await loadPlugin(language);
     languagePlugins.set(language, plugin);
     const files = jobs.filter((j) => j.language === language).map((j) => j.file);
-    indexes[language] = threads > 1 && jobs.length >= inProcessBelow ? await buildIndexInProcess(prewarmed, language, files, analyzeOptions) : plugin.buildIndex(files, analyzeOptions);
+    if (threads > 1 && jobs.length >= inProcessBelow) {
+      let child = prewarmed.shift() ?? forkWorker();
+      while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
+      // Warm up what comes next while this index is built: the next index's process, or
+      // after the last index the analysis processes.
+      const next = n < languages.length - 1 ? 1 : threads;
+      for (let i = 0; i < next; i++) prewarmed.push(forkWorker());
+      indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
+    } else {
+      indexes[language] = plugin.buildIndex(files, analyzeOptions);
+    }
     // What one language's index parsed is garbage now: free it before the next index
     // (and before the analysis) so the scan's peak memory is one index, not their sum.
     if (jobs.length >= inProcessBelow) await releaseGarbage();
