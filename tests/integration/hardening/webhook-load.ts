@@ -5,7 +5,15 @@
 import { randomUUID } from "node:crypto";
 import { signatureFor } from "../../../lib/github-bot/signature.ts";
 
-export type DeliveryResult = { deliveryId: string; redelivery: boolean; status: number; ms: number; body: string };
+export type DeliveryResult = {
+  deliveryId: string;
+  redelivery: boolean;
+  status: number;
+  ms: number;
+  body: string;
+  /** A re-send (same delivery id) of an attempt that got no 2xx answer (with `resendFailed`). */
+  retry?: boolean;
+};
 
 export type LoadReport = {
   sent: number;
@@ -43,13 +51,37 @@ export async function sendWebhooks(options: {
   installations?: number;
   /** Every Nth delivery is sent again later with the same delivery id (0: none). */
   redeliverEvery?: number;
+  /**
+   * Send again, with the same delivery id, every attempt that got a connection error or a
+   * non-2xx answer (as GitHub redelivers a delivery that failed), every `resendAfterMs`,
+   * until it gets a 2xx or `resendForMs` has passed since the first try.
+   */
+  resendFailed?: boolean;
+  resendAfterMs?: number;
+  resendForMs?: number;
+  /** Run `run` (without holding the sending back) once delivery number `atIndex` has been sent; a failure is thrown once every request has ended. */
+  events?: { atIndex: number; run: () => Promise<void> }[];
 }): Promise<LoadReport> {
   const installations = options.installations ?? 25;
   const redeliverEvery = options.redeliverEvery ?? 0;
   const sent: { deliveryId: string; body: string }[] = [];
   const results: DeliveryResult[] = [];
+  const resendAfterMs = options.resendAfterMs ?? 1000;
+  const resendForMs = options.resendForMs ?? 180_000;
   const post = async (deliveryId: string, body: string, redelivery: boolean) => {
+    const first = performance.now();
+    let retry = false;
+    for (;;) {
+      const status = await attempt(deliveryId, body, redelivery || retry, retry);
+      if (!options.resendFailed || (status >= 200 && status < 300)) return;
+      if (performance.now() - first > resendForMs) return;
+      await new Promise((r) => setTimeout(r, resendAfterMs));
+      retry = true;
+    }
+  };
+  const attempt = async (deliveryId: string, body: string, redelivery: boolean, retry: boolean): Promise<number> => {
     const started = performance.now();
+    const extra = retry ? { retry: true } : {};
     try {
       const response = await fetch(options.url, {
         method: "POST",
@@ -63,12 +95,15 @@ export async function sendWebhooks(options: {
         body,
       });
       const text = await response.text();
-      results.push({ deliveryId, redelivery, status: response.status, ms: performance.now() - started, body: text });
+      results.push({ deliveryId, redelivery, status: response.status, ms: performance.now() - started, body: text, ...extra });
+      return response.status;
     } catch (error) {
-      results.push({ deliveryId, redelivery, status: 0, ms: performance.now() - started, body: (error as Error).message });
+      results.push({ deliveryId, redelivery, status: 0, ms: performance.now() - started, body: (error as Error).message, ...extra });
+      return 0;
     }
   };
   const inFlight = new Set<Promise<void>>();
+  const eventFailures: unknown[] = [];
   const track = (p: Promise<void>) => {
     inFlight.add(p);
     p.finally(() => inFlight.delete(p));
@@ -88,8 +123,18 @@ export async function sendWebhooks(options: {
       const earlier = sent[i - 10];
       track(post(earlier.deliveryId, earlier.body, true));
     }
+    for (const event of options.events ?? []) {
+      if (event.atIndex === i) {
+        track(
+          event.run().catch((error) => {
+            eventFailures.push(error);
+          }),
+        );
+      }
+    }
   }
   while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  if (eventFailures.length > 0) throw eventFailures[0];
   const seconds = (performance.now() - start) / 1000;
   const latencies = results.map((r) => r.ms).sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
@@ -98,7 +143,7 @@ export async function sendWebhooks(options: {
   return {
     sent: results.length,
     deliveries: options.count,
-    redeliveries: results.filter((r) => r.redelivery).length,
+    redeliveries: results.filter((r) => r.redelivery && !r.retry).length,
     seconds: round(seconds),
     statuses,
     latencyMs: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? 0) },
