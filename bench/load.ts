@@ -13,8 +13,8 @@
 // --kill       run the worker as its own process, SIGKILL the web server's processes once
 //              40% of the deliveries are sent and start it again at once, SIGKILL the worker
 //              at 60% and start it again; every attempt that got a connection error or a
-//              non-2xx answer is sent again with the same X-GitHub-Delivery (as GitHub
-//              redelivers a failed delivery) until it is accepted. Then every delivery
+//              non-2xx answer is sent again with the same X-GitHub-Delivery (a redelivery,
+//              as from GitHub's settings or API) until it is accepted. Then every delivery
 //              accepted at least once must be recorded once and processed once.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

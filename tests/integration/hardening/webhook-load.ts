@@ -53,7 +53,7 @@ export async function sendWebhooks(options: {
   redeliverEvery?: number;
   /**
    * Send again, with the same delivery id, every attempt that got a connection error or a
-   * non-2xx answer (as GitHub redelivers a delivery that failed), every `resendAfterMs`,
+   * non-2xx answer (a redelivery, as from GitHub's settings or API), every `resendAfterMs`,
    * until it gets a 2xx or `resendForMs` has passed since the first try.
    */
   resendFailed?: boolean;
