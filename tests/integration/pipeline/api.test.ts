@@ -101,6 +101,9 @@ describe("REST API v1", () => {
         "/scans/{id}/cancel",
       ].sort(),
     );
+    // Token operations document the rate limit's answer; the public document itself does not.
+    expect(body.paths["/findings/{id}"].patch.responses["429"].headers["Retry-After"]).toBeDefined();
+    expect(body.paths["/openapi.json"].get.responses["429"]).toBeUndefined();
     expect(body.paths["/repositories"].post.requestBody.content["application/json"].schema.oneOf ?? body.paths["/repositories"].post.requestBody.content["application/json"].schema.anyOf).toHaveLength(3);
   });
 

@@ -8,8 +8,16 @@ import { createRepositorySchema, createScanSchema, scheduleSchema, triageSchema,
 const body = (schema: z.ZodType) => ({ required: true, content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const ok = (description: string, schema: object) => ({ description, content: { "application/json": { schema } } });
+// Every token-authenticated operation can also answer 429: the per-token rate limit runs
+// in front of all of them.
 const errors = (...codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [String(code), { description: errorDescriptions[code], content: { "application/json": { schema: ref("Error") } } }]));
+  Object.fromEntries(
+    (codes.includes(401) ? [...codes, 429] : codes).map((code) => [
+      String(code),
+      { description: errorDescriptions[code], content: { "application/json": { schema: ref("Error") } }, ...(code === 429 ? { headers: retryAfter } : {}) },
+    ]),
+  );
+const retryAfter = { "Retry-After": { description: "seconds until the token may call again", schema: { type: "integer" } } };
 const errorDescriptions: Record<number, string> = {
   400: "invalid request (code: invalid_request, invalid_json, invalid_cursor, invalid_repository, invalid_cron)",
   401: "missing or invalid token (code: unauthorized)",
@@ -17,6 +25,7 @@ const errorDescriptions: Record<number, string> = {
   404: "not found, or not in the token's organization (code: not_found)",
   409: "conflict (code: conflict, not_cancellable)",
   413: "body too large (code: payload_too_large)",
+  429: "too many requests with this token (code: rate_limited); wait Retry-After seconds",
   501: "not supported on this server, e.g. GitHub is not configured (code: not_supported)",
   502: "GitHub could not be reached (code: github_unavailable)",
 };
