@@ -1,4 +1,4 @@
-import { DelayedError, type Job, Queue, Worker } from "bullmq";
+import { createPostgresBackend, DelayedError, type Job, Queue, type QueueOptions, Worker, type WorkerOptions } from "bullmq";
 import { Redis } from "ioredis";
 import { listEnabledSchedules, listQueuedScans, recordScheduleRun, recoverExpiredScans } from "../db/index.ts";
 import type { Dispatcher, JobContext, Logger } from "./context.ts";
@@ -6,20 +6,48 @@ import { nextRun } from "./cron.ts";
 import * as fireSchedule from "./fire-schedule.ts";
 import * as openFixPullRequest from "./open-fix-pull-request.ts";
 import * as processGitHubWebhook from "./process-github-webhook.ts";
-import { backoffMs, jobNames, type LeaseTiming, queueName, retryPolicy } from "./policy.ts";
+import { backoffMs, jobNames, type LeaseTiming, queueName, queueStore, retryPolicy } from "./policy.ts";
 import * as scanRepository from "./scan-repository.ts";
 
-// BullMQ on Redis. Jobs carry only ids; the scan rows stay the source of truth, so a
-// job delivered twice (a stalled job re-run, a sweeper re-dispatch) is harmless: only
-// one runner can claim a queued scan and only the lease holder can complete it.
+// BullMQ on Redis (REDIS_URL), or on the app's PostgreSQL database (POOLGUARD_QUEUE=postgres,
+// BullMQ's PostgreSQL backend, in its own schema). Jobs carry only ids; the scan rows stay
+// the source of truth, so a job delivered twice (a stalled job re-run, a sweeper
+// re-dispatch) is harmless: only one runner can claim a queued scan and only the lease
+// holder can complete it.
 
-function connection(url: string) {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
-}
+/** PostgreSQL schema BullMQ's tables live in: apart from the app's own tables. */
+export const postgresQueueSchema = "bullmq";
 
 /** Redis key prefix (POOLGUARD_QUEUE_PREFIX): several installations can share one Redis. */
 function prefix() {
   return process.env.POOLGUARD_QUEUE_PREFIX?.trim() || "poolguard";
+}
+
+/** The store's address: REDIS_URL, or DATABASE_URL with POOLGUARD_QUEUE=postgres. */
+function storeUrl() {
+  return (queueStore() === "postgres" ? process.env.DATABASE_URL : process.env.REDIS_URL) ?? "";
+}
+
+function connectionOptions(url: string) {
+  if (queueStore() === "postgres") {
+    // migrate: the first Queue or Worker to connect creates or upgrades the schema (an
+    // advisory lock makes concurrent starters wait for it).
+    return { connection: { connectionString: url, schema: postgresQueueSchema, migrate: true } };
+  }
+  return { connection: new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true }), prefix: prefix() };
+}
+
+// The same Queue and Worker classes on either store; only the backend factory differs.
+function newQueue(name: string, url: string, options: Omit<QueueOptions, "connection">): Queue {
+  const opts = { ...options, ...connectionOptions(url) };
+  if (queueStore() === "postgres") return new Queue(name, opts as never, createPostgresBackend as never) as unknown as Queue;
+  return new Queue(name, opts as QueueOptions);
+}
+
+function newWorker(name: string, url: string, processor: (job: Job, token?: string) => Promise<unknown>, options: Omit<WorkerOptions, "connection">): Worker {
+  const opts = { ...options, ...connectionOptions(url) };
+  if (queueStore() === "postgres") return new Worker(name, processor as never, opts as never, createPostgresBackend as never) as unknown as Worker;
+  return new Worker(name, processor, opts as WorkerOptions);
 }
 
 const defaultJobOptions = {
@@ -35,10 +63,10 @@ export const githubQueueName = `${queueName}-github`;
 const sharedQueues = new Map<string, { url: string; queue: Queue }>();
 
 /** The queue used to add jobs (web app and workers), one per process and name. */
-export function bullQueue(url = process.env.REDIS_URL ?? "", name: string = queueName): Queue {
+export function bullQueue(url = storeUrl(), name: string = queueName): Queue {
   const current = sharedQueues.get(name);
   if (current?.url === url) return current.queue;
-  const queue = new Queue(name, { connection: connection(url), prefix: prefix(), defaultJobOptions });
+  const queue = newQueue(name, url, { defaultJobOptions });
   sharedQueues.set(name, { url, queue });
   return queue;
 }
@@ -98,7 +126,7 @@ export async function startBullRunner(options: {
   log: Logger;
   analyzerJobs?: number;
 }): Promise<BullRunner> {
-  const url = process.env.REDIS_URL ?? "";
+  const url = storeUrl();
   const controller = new AbortController();
   const ctx: JobContext = {
     owner: options.owner,
@@ -116,8 +144,9 @@ export async function startBullRunner(options: {
   // Pull request reviews run the analyzer in this process: load it before taking jobs
   // (loading blocks this thread for a moment, which must not delay a job's lock renewal).
   await (await import("../github-bot/review.ts")).warmAnalyzer();
-  const worker = new Worker(
+  const worker = newWorker(
     queueName,
+    url,
     async (job, token) => {
       if (job.name === jobNames.scanRepository) {
         const result = await scanRepository.handle(job.data, ctx);
@@ -138,8 +167,6 @@ export async function startBullRunner(options: {
       throw new Error(`unknown job ${job.name}`);
     },
     {
-      connection: connection(url),
-      prefix: prefix(),
       concurrency: options.concurrency,
       lockDuration: options.timing.leaseMs,
       stalledInterval: options.timing.leaseMs,
@@ -150,8 +177,9 @@ export async function startBullRunner(options: {
   );
   worker.on("failed", (job, error) => options.log.error("job failed", { job: job?.name, jobId: job?.id, error: error.message }));
   worker.on("error", (error) => options.log.error("worker error", { error: error.message }));
-  const deliveries = new Worker(
+  const deliveries = newWorker(
     githubQueueName,
+    url,
     async (job, token) => {
       if (job.name !== processGitHubWebhook.name) throw new Error(`unknown job ${job.name}`);
       const result = await processGitHubWebhook.handle(job.data, ctx);
@@ -159,7 +187,7 @@ export async function startBullRunner(options: {
       if (result.kind === "held") await retryLater(job, token, Math.max(250, (result.until as Date).getTime() - Date.now() + 100));
       return result;
     },
-    { connection: connection(url), prefix: prefix(), concurrency: 2, lockDuration: options.timing.leaseMs, stalledInterval: options.timing.leaseMs, maxStalledCount: 10 },
+    { concurrency: 2, lockDuration: options.timing.leaseMs, stalledInterval: options.timing.leaseMs, maxStalledCount: 10 },
   );
   deliveries.on("failed", (job, error) => options.log.error("job failed", { job: job?.name, jobId: job?.id, error: error.message }));
   deliveries.on("error", (error) => options.log.error("worker error", { error: error.message }));

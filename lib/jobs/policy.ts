@@ -42,6 +42,23 @@ export function workerConcurrency(env: Env = process.env): number {
 
 export type TransportKind = "database" | "bullmq";
 
+/** Where BullMQ keeps its queues: Redis (REDIS_URL) or the app's PostgreSQL database (POOLGUARD_QUEUE=postgres). */
+export type QueueStore = "redis" | "postgres";
+
+/**
+ * The BullMQ store this configuration asks for, or null for the in-process runner.
+ * Throws with the reason when POOLGUARD_QUEUE names something that cannot run.
+ */
+export function queueStore(env: Env = process.env): QueueStore | null {
+  const asked = env.POOLGUARD_QUEUE?.trim().toLowerCase() ?? "";
+  if (asked === "" || asked === "redis") return env.REDIS_URL?.trim() ? "redis" : null;
+  if (asked !== "postgres") throw new Error(`POOLGUARD_QUEUE=${env.POOLGUARD_QUEUE}: unknown value (use "postgres", or leave it unset)`);
+  if (!/^postgres(ql)?:\/\//.test(env.DATABASE_URL?.trim() ?? "")) {
+    throw new Error("POOLGUARD_QUEUE=postgres keeps BullMQ's queues in the app's PostgreSQL database: DATABASE_URL must be a postgresql:// URL");
+  }
+  return "postgres";
+}
+
 export function transportKind(env: Env = process.env): TransportKind {
-  return env.REDIS_URL?.trim() ? "bullmq" : "database";
+  return queueStore(env) ? "bullmq" : "database";
 }

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis } from "../../../scripts/lib/redis.mjs";
-import { useFreshDatabase } from "../db/fresh-database.ts";
+import { testProvider, useFreshDatabase } from "../db/fresh-database.ts";
 import { copyDemoRepository, startWorker, tempDir, waitUntil, type WorkerProcess } from "./helpers.ts";
 
 // Two scheduler instances (worker processes) share a schedule that comes due every
@@ -38,7 +38,8 @@ afterAll(async () => {
   repo.remove();
 });
 
-async function twoInstancesFireOnce(transport: "database" | "bullmq") {
+// "bullmq-postgres": BullMQ job schedulers on BullMQ's PostgreSQL backend (POOLGUARD_QUEUE=postgres).
+async function twoInstancesFireOnce(transport: "database" | "bullmq" | "bullmq-postgres") {
   const { nextRun } = await import("../../../lib/jobs/cron.ts");
   const user = await db.createUser({ email: `${transport}@example.test`, name: transport });
   const organization = await db.createOrganization({ slug: `sched-${transport}`, name: transport, ownerUserId: user.id });
@@ -50,6 +51,7 @@ async function twoInstancesFireOnce(transport: "database" | "bullmq") {
   const env = {
     DATABASE_URL: process.env.DATABASE_URL,
     REDIS_URL: transport === "bullmq" ? redisUrl : undefined,
+    POOLGUARD_QUEUE: transport === "bullmq-postgres" ? "postgres" : undefined,
     POOLGUARD_QUEUE_PREFIX: `poolguard-sched-${randomBytes(4).toString("hex")}`,
     POOLGUARD_LEASE_SECONDS: "3",
     POOLGUARD_LOCAL_ROOTS: repo.dir,
@@ -94,4 +96,11 @@ describe("schedules", () => {
   it("fire once across two instances with BullMQ job schedulers", async () => {
     await twoInstancesFireOnce("bullmq");
   }, 300_000);
+
+  // BullMQ's PostgreSQL backend needs the app database to be PostgreSQL: the PostgreSQL pass only.
+  if (testProvider() === "postgresql") {
+    it("fire once across two instances with BullMQ job schedulers kept in PostgreSQL", async () => {
+      await twoInstancesFireOnce("bullmq-postgres");
+    }, 300_000);
+  }
 });
