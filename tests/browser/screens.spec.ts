@@ -235,3 +235,48 @@ test("the repository's fix pull request grouping is saved on its settings", asyn
   await page.getByRole("form", { name: "Fix pull requests" }).getByRole("button", { name: "Save fix pull request settings" }).click();
   await expect(page.getByRole("status")).toContainText("one pull request per rule, at most 5 open");
 });
+
+/** Press Tab until `target` has the focus (at most `limit` presses); fails if it is not reachable. */
+async function tabTo(page: Page, target: ReturnType<Page["locator"]>, limit = 80) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    if (await target.evaluate((el) => el === document.activeElement)) return;
+  }
+  throw new Error(`not reachable with Tab in ${limit} presses: ${target}`);
+}
+
+test("the triage path works with the keyboard alone: sign in, open a finding, ignore it with a reason, reopen it", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 } });
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await tabTo(page, page.getByLabel("Email"));
+  await page.keyboard.type(email);
+  await tabTo(page, page.getByLabel("Password"));
+  await page.keyboard.type(password);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/repositories$/);
+  await reopenIgnored(page);
+
+  await page.goto("/findings?rule=session-not-closed");
+  const first = page.getByRole("list", { name: "Findings" }).getByRole("link").first();
+  await tabTo(page, first);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Code" })).toBeVisible();
+
+  const reason = page.getByLabel("Reason");
+  await tabTo(page, reason);
+  await reason.press("ArrowDown");
+  const chosen = await reason.inputValue();
+  expect(chosen).not.toBe("");
+  await tabTo(page, page.getByLabel("Comment"));
+  await page.keyboard.type("checked from the keyboard");
+  await tabTo(page, page.getByRole("button", { name: "Ignore" }));
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("status")).toContainText("Ignored 1 finding");
+  await expect(page.getByText("checked from the keyboard").last()).toBeVisible();
+
+  await tabTo(page, page.getByRole("button", { name: "Reopen" }));
+  await page.keyboard.press("Space");
+  await expect(page.getByRole("status")).toContainText("Reopened 1 finding");
+  await context.close();
+});
