@@ -1,5 +1,7 @@
 // Jobs: one code path (handlers in scan-repository.ts, fire-schedule.ts), two
-// transports: the database (default) or BullMQ on Redis (REDIS_URL set).
+// transports: the database (default) or BullMQ, on Redis (REDIS_URL set) or on the
+// app's PostgreSQL database (POOLGUARD_QUEUE=postgres). An impossible combination
+// (POOLGUARD_QUEUE=postgres on SQLite) throws when the runner starts.
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { type Dispatcher, jsonLogger, type Logger } from "./context.ts";
