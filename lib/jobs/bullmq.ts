@@ -2,7 +2,7 @@ import { createPostgresBackend, DelayedError, type Job, Queue, type QueueOptions
 import { Redis } from "ioredis";
 import { listEnabledSchedules, listQueuedScans, recordScheduleRun, recoverExpiredScans } from "../db/index.ts";
 import type { Dispatcher, JobContext, Logger } from "./context.ts";
-import { nextRun } from "./cron.ts";
+import { nextRun, slotAtOrBefore } from "./cron.ts";
 import * as fireSchedule from "./fire-schedule.ts";
 import * as openFixPullRequest from "./open-fix-pull-request.ts";
 import * as processGitHubWebhook from "./process-github-webhook.ts";
@@ -156,10 +156,13 @@ export async function startBullRunner(options: {
       }
       if (job.name === jobNames.fireSchedule) {
         const { repositoryId } = fireSchedule.payloadSchema.parse(job.data);
-        // The slot this run belongs to: when BullMQ meant it to run.
-        const dueAt = new Date(job.timestamp + (job.opts.delay ?? 0)).toISOString();
-        const result = await fireSchedule.handle({ repositoryId, dueAt }, ctx);
+        // The slot this run belongs to: when BullMQ meant it to run (prevMillis), snapped to
+        // the cron slot at or before it, because BullMQ moves a slot that had already
+        // passed when it was computed (a busy machine) to "now", a few ms off the slot.
+        const meant = (job.opts as { prevMillis?: number }).prevMillis ?? job.timestamp + (job.opts.delay ?? 0);
         const schedule = (await listEnabledSchedules()).find((s) => s.repositoryId === repositoryId);
+        const dueAt = (schedule?.cron ? slotAtOrBefore(schedule.cron, new Date(meant)) : new Date(meant)).toISOString();
+        const result = await fireSchedule.handle({ repositoryId, dueAt }, ctx);
         await recordScheduleRun(repositoryId, new Date(dueAt), schedule?.cron ? nextRun(schedule.cron) : null);
         return result;
       }
