@@ -47,7 +47,16 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(port, host, () => log.info({ host, port, url: `http://${host.includes(":") ? `[${host}]` : host}:${port}` }, "web server listening"));
+server.listen(port, host, () => {
+  const base = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  log.info({ host, port, url: base }, "web server listening");
+  // Load the routes that must answer fast (GitHub gives a webhook 10 s, and a slow first
+  // answer shows as a failed delivery) and open the database connection now, not on the
+  // first real request. A GET of the webhook route loads its module and answers 405.
+  for (const path of ["/api/health?scope=web", "/api/github/webhooks"]) {
+    fetch(`${base}${path}`, { headers: { "x-request-id": "warm-up" } }).catch(() => {});
+  }
+});
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"]) {
