@@ -4,7 +4,7 @@ import type { ModuleFacts, PyBinding, PySummary, PythonIndex } from "./flow/inde
 import { lowerFunction, parameterNames } from "./flow/lower.ts";
 import { ModuleResolver, pythonRegistry, staticVal } from "./flow/resolve.ts";
 import { summarize } from "./flow/summarize.ts";
-import { descendantsOf, parsePython, type SyntaxNode } from "./parse.ts";
+import { descendantsOf, parsePython, type SyntaxNode, type Tree } from "./parse.ts";
 
 // Cross-file facts, computed once per scan over every Python file: what each module
 // binds (sessionmaker instances, engines, project functions and classes), which
@@ -109,9 +109,57 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-type ParsedModule = { file: SourceInput; module: string; isPackage: boolean; root: SyntaxNode; imports: Record<string, string> };
+// Parsed trees kept while the index is built, by source size, the most recently used
+// first. What the index needs from a file lives outside its tree (imports, bindings,
+// function texts and locations), so a file whose tree was dropped is parsed again only
+// when a later pass needs it: a summary recomputed in the fixpoint, or the last binding
+// pass. By default every tree is kept: a dropped tree's native memory is freed by an
+// N-API finalizer, which node runs only when the event loop turns, and this build is
+// synchronous, so dropping trees frees nothing and each re-parse adds a tree (measured on
+// a million-line repository: the index's peak went from 1.07 GB to 2.0 GB with a 2 MB
+// budget). A budget pays off once the build can let the loop turn between files.
+const KEPT_SOURCE_BYTES = Number.POSITIVE_INFINITY;
 
-type FunctionEntry = { fn: SyntaxNode; module: ParsedModule };
+type ParsedModule = { file: SourceInput; module: string; isPackage: boolean; imports: Record<string, string> };
+
+/** A function by where it is in its module, not by its syntax node (which would keep the whole tree alive). */
+type FunctionEntry = { module: ParsedModule; start: number; end: number };
+
+type TreeKeeper = { rootOf(m: ParsedModule): SyntaxNode };
+
+function treeKeeper(budget: number): TreeKeeper {
+  // Map order is recency: the first entry is the least recently used.
+  const kept = new Map<ParsedModule, Tree>();
+  let bytes = 0;
+  return {
+    rootOf(m) {
+      const hit = kept.get(m);
+      if (hit) {
+        kept.delete(m);
+        kept.set(m, hit);
+        return hit.rootNode;
+      }
+      const tree = parsePython(m.file.text);
+      kept.set(m, tree);
+      bytes += m.file.text.length;
+      // The tree just parsed stays even over budget: its caller is about to use it.
+      for (const [other] of kept) {
+        if (bytes <= budget || other === m) break;
+        kept.delete(other);
+        bytes -= other.file.text.length;
+      }
+      return tree.rootNode;
+    },
+  };
+}
+
+function functionAt(root: SyntaxNode, entry: FunctionEntry): SyntaxNode {
+  const matches = (n: SyntaxNode) => n.type === "function_definition" && n.startIndex === entry.start && n.endIndex === entry.end;
+  for (let n: SyntaxNode | null = root.descendantForIndex(entry.start, entry.end); n; n = n.parent) if (matches(n)) return n;
+  const found = root.descendantsOfType("function_definition").find(matches);
+  if (!found) throw new Error(`${entry.module.file.path}: no function at ${entry.start}-${entry.end} after parsing again`);
+  return found;
+}
 
 function definitionOf(statement: SyntaxNode): SyntaxNode | null {
   if (statement.type === "decorated_definition") return statement.childForFieldName("definition");
@@ -119,20 +167,27 @@ function definitionOf(statement: SyntaxNode): SyntaxNode | null {
 }
 
 /** Collect module-level bindings, functions, classes, attribute and key stores of one module. */
-function collectModule(parsed: ParsedModule, index: PythonIndex, registry: ModelRegistry, functions: Map<string, FunctionEntry>, summaries: Map<string, PySummary>): void {
+function collectModule(
+  parsed: ParsedModule,
+  root: SyntaxNode,
+  index: PythonIndex,
+  registry: ModelRegistry,
+  onFunction: (qualified: string, fn: SyntaxNode) => void,
+  summaries: Map<string, PySummary>,
+): void {
   const facts: ModuleFacts = index.modules[parsed.module] ?? { module: parsed.module, isPackage: parsed.isPackage, bindings: {}, imports: parsed.imports };
   index.modules[parsed.module] = facts;
   const r = new ModuleResolver(index, parsed.module, parsed.imports, registry, (q) => summaries.get(q), facts.bindings);
   const bind = (name: string, binding: PyBinding) => {
     facts.bindings[name] = binding;
   };
-  for (const statement of parsed.root.namedChildren) {
+  for (const statement of root.namedChildren) {
     const def = definitionOf(statement);
     if (def?.type === "function_definition") {
       const name = def.childForFieldName("name")?.text;
       if (!name) continue;
       const qualified = `${parsed.module}.${name}`;
-      functions.set(qualified, { fn: def, module: parsed });
+      onFunction(qualified, def);
       bind(name, { kind: "function", qualified });
       continue;
     }
@@ -152,7 +207,7 @@ function collectModule(parsed: ParsedModule, index: PythonIndex, registry: Model
         const method = definitionOf(member);
         if (method?.type !== "function_definition") continue;
         const methodName = method.childForFieldName("name")?.text;
-        if (methodName) functions.set(`${qualified}.${methodName}`, { fn: method, module: parsed });
+        if (methodName) onFunction(`${qualified}.${methodName}`, method);
       }
       continue;
     }
@@ -167,7 +222,7 @@ function collectModule(parsed: ParsedModule, index: PythonIndex, registry: Model
     else if (val.k === "class") bind(left.text, { kind: "class", qualified: val.name, instance: val.instance });
   }
   // Stores anywhere in the module: module globals bound late, attributes and keys holding factories.
-  for (const assignment of parsed.root.descendantsOfType("assignment")) {
+  for (const assignment of root.descendantsOfType("assignment")) {
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (!left || !right || right.type === "assignment") continue;
@@ -193,9 +248,9 @@ function collectModule(parsed: ParsedModule, index: PythonIndex, registry: Model
 }
 
 /** Does the function release, keep or enter one of its parameters (`conn.close()`, `pool.append(conn)`)? */
-function releasesAParameter(entry: FunctionEntry, text: string): boolean {
+function releasesAParameter(fn: SyntaxNode, text: string): boolean {
   if (!/\.(?:a?close|release|dispose|putconn|terminate|__a?exit__|append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback|__a?enter__)\(/.test(text)) return false;
-  const names = parameterNames(entry.fn).names.filter((n) => /^\w+$/.test(n));
+  const names = parameterNames(fn).names.filter((n) => /^\w+$/.test(n));
   if (names.length === 0) return false;
   const p = names.join("|");
   return new RegExp(`\\b(?:${p})\\.(?:a?close|release|dispose|terminate|__a?exit__|__a?enter__)\\(|\\.(?:append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback|putconn|release)\\(\\s*(?:${p})\\b`).test(text);
@@ -293,7 +348,8 @@ export function sourceRootAliases(paths: readonly string[]): Record<string, stri
   return aliases;
 }
 
-export function buildPythonIndex(files: readonly SourceInput[], options: AnalyzeOptions): PythonIndex {
+export function buildPythonIndex(files: readonly SourceInput[], options: AnalyzeOptions, limits: { keptSourceBytes?: number } = {}): PythonIndex {
+  const trees = treeKeeper(limits.keptSourceBytes ?? KEPT_SOURCE_BYTES);
   const registry = pythonRegistry(options.config);
   const python = files.filter((f) => f.path.endsWith(".py"));
   const index: PythonIndex = {
@@ -314,12 +370,14 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   let pattern = basePattern;
   const functions = new Map<string, FunctionEntry>();
   const texts = new Map<string, string>();
+  // New functions of a round that touch resources (decided while their tree is at hand).
+  const candidates = new Map<string, boolean>();
   const summaries = new Map<string, PySummary>();
   const known = new Set<string>();
   const compute = (entry: FunctionEntry): PySummary => {
     const facts = index.modules[entry.module.module];
     const r = new ModuleResolver(index, entry.module.module, entry.module.imports, registry, (q) => summaries.get(q), facts?.bindings ?? {});
-    return summarize(lowerFunction(entry.fn, r, "summary"), r);
+    return summarize(lowerFunction(functionAt(trees.rootOf(entry.module), entry), r, "summary"), r);
   };
   // A worklist fixpoint: after the first pass, only functions that mention a name whose summary changed are redone.
   const solve = (initial: string[]): void => {
@@ -350,24 +408,40 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   };
   for (let round = 0; round < 4; round++) {
     const fresh: ParsedModule[] = [];
+    const before = new Set(functions.keys());
+    // Each file is collected right after it is parsed (collecting reads no other file's
+    // tree), so its tree can be dropped before the next file is parsed.
     for (const file of python) {
       if (parsed.has(file.path) || !pattern.test(file.text)) continue;
       const { module, isPackage } = moduleName(file.path);
-      const root = parsePython(file.text).rootNode;
-      const entry: ParsedModule = { file, module, isPackage, root, imports: collectImports(root, module, isPackage) };
+      const entry: ParsedModule = { file, module, isPackage, imports: {} };
+      const root = trees.rootOf(entry);
+      entry.imports = collectImports(root, module, isPackage);
       parsed.set(file.path, entry);
       fresh.push(entry);
+      collectModule(
+        entry,
+        root,
+        index,
+        registry,
+        (q, fn) => {
+          functions.set(q, { module: entry, start: fn.startIndex, end: fn.endIndex });
+          if (before.has(q)) return;
+          const text = fn.text;
+          texts.set(q, text);
+          candidates.set(q, origins.test(text) || releasesAParameter(fn, text) || q.endsWith(".__init__"));
+        },
+        summaries,
+      );
     }
-    const before = new Set(functions.keys());
-    for (const m of fresh) collectModule(m, index, registry, functions, summaries);
     const added: string[] = [];
-    for (const [q, entry] of functions) {
-      if (!before.has(q)) texts.set(q, entry.fn.text);
+    for (const q of functions.keys()) {
       const text = texts.get(q) ?? "";
       if (summaries.has(q)) continue;
       // New functions that touch resources, and any function that mentions a name the last round learned about.
-      if ((!before.has(q) && (origins.test(text) || releasesAParameter(entry, text) || q.endsWith(".__init__"))) || (known.size > 0 && pattern.test(text))) added.push(q);
+      if ((!before.has(q) && candidates.get(q) === true) || (known.size > 0 && pattern.test(text))) added.push(q);
     }
+    candidates.clear();
     if (fresh.length === 0 && added.length === 0) break;
     if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index] round ${round}: ${fresh.length} files parsed, ${added.length} functions to summarise`);
     solve(added);
@@ -384,7 +458,8 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
     pattern = new RegExp([...names].map((n) => `\\b${escapeRegExp(n)}\\b`).join("|"));
   }
   // Module globals bound to a project function's result need the summaries: bind once more.
-  for (const m of parsed.values()) collectModule(m, index, registry, functions, summaries);
+  // The function table is complete by now: this pass only rebinds.
+  for (const m of parsed.values()) collectModule(m, trees.rootOf(m), index, registry, () => {}, summaries);
   for (const [name, summary] of summaries) if (interesting(summary)) index.summaries[name] = summary;
   // Keep modules that bind something or import something another module knows about.
   const classesWithSummaries = new Set(Object.keys(index.summaries).map((q) => q.slice(0, q.lastIndexOf("."))));
