@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pgConfig } from "../../../scripts/lib/migrations.mjs";
 import { startRedis } from "../../../scripts/lib/redis.mjs";
 import { testProvider, useFreshDatabase } from "../db/fresh-database.ts";
 import { copyDemoRepository, startWorker, tempDir, waitUntil, type WorkerProcess } from "./helpers.ts";
@@ -69,7 +71,21 @@ async function twoInstancesFireOnce(transport: "database" | "bullmq" | "bullmq-p
     250,
   );
   for (const instance of instances) await instance.kill("SIGTERM");
+  // Each instance ran on the transport this case is about.
+  for (const instance of instances) {
+    expect(instance.events.find((e) => e.msg === "worker started")?.transport).toBe(transport === "database" ? "database" : "bullmq");
+  }
   await db.saveSchedule(repository.id, { cron, enabled: false, nextRunAt: null });
+  if (transport === "bullmq-postgres") {
+    // The job scheduler lives in BullMQ's schema of the app database.
+    const client = new pg.Client(pgConfig(process.env.DATABASE_URL as string));
+    await client.connect();
+    try {
+      expect((await client.query("SELECT count(*)::int AS n FROM bullmq.scheduler")).rows[0].n).toBe(1);
+    } finally {
+      await client.end();
+    }
+  }
 
   const outcomes = instances.flatMap((w) => w.events.filter((e) => typeof e.msg === "string" && e.msg.startsWith("schedule:") && e.dueAt));
   const bySlot = new Map<string, number>();
