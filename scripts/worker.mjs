@@ -19,7 +19,12 @@ const { startHeartbeat } = await import("../lib/jobs/heartbeat.ts");
 const { jsonLogger } = await import("../lib/jobs/context.ts");
 
 const analyzerJobs = Number(process.env.POOLGUARD_ANALYZER_JOBS) || undefined;
-const runner = await startRunner({ analyzerJobs });
+// A worker that cannot start (bad configuration, database unreachable) says why in one
+// line and exits 1, so a service manager's log shows the reason rather than a stack.
+const runner = await startRunner({ analyzerJobs }).catch((error) => {
+  console.error(`poolguard worker: could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
 const log = jsonLogger({ component: "worker", runner: runner.owner });
 // The heartbeat row tells /api/health this worker is alive (POOLGUARD_HEARTBEAT_SECONDS, default 10).
 const heartbeat = startHeartbeat({ owner: runner.owner, transport: runner.transport, log });
