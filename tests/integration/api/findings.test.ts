@@ -209,7 +209,7 @@ describe("OpenAPI document", () => {
     expect(schema.properties.status.enum).toEqual(["ignored", "open"]);
     expect(schema.properties.reason.enum).toEqual(["false-positive", "wont-fix", "test-code"]);
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(path.patch.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409"]);
+    expect(Object.keys(path.patch.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "429"]);
     expect(document.components.schemas.FindingDetail).toBeTruthy();
   });
 });

@@ -87,10 +87,16 @@ async function twoInstancesFireOnce(transport: "database" | "bullmq" | "bullmq-p
     }
   }
 
-  const outcomes = instances.flatMap((w) => w.events.filter((e) => typeof e.msg === "string" && e.msg.startsWith("schedule:") && e.dueAt));
+  const events = instances.flatMap((w) => w.events.filter((e) => typeof e.msg === "string" && e.msg.startsWith("schedule:") && e.dueAt));
+  // On BullMQ's PostgreSQL backend a busy machine can see one slot handed to both
+  // instances; the slot's idempotency key turns the second away ("slot already handled"),
+  // so it still fires once. Redis and the database transport never hand a slot out twice.
+  const turnedAway = events.filter((e) => e.msg === "schedule: slot already handled");
+  if (transport !== "bullmq-postgres") expect(turnedAway).toEqual([]);
+  const outcomes = events.filter((e) => e.msg !== "schedule: slot already handled");
   const bySlot = new Map<string, number>();
   for (const e of outcomes) bySlot.set(e.dueAt as string, (bySlot.get(e.dueAt as string) ?? 0) + 1);
-  expect(outcomes.filter((e) => e.msg === "schedule: slot already handled")).toEqual([]);
+  for (const e of turnedAway) expect(bySlot.get(e.dueAt as string), `slot ${e.dueAt} turned away but never fired`).toBe(1);
   expect([...bySlot.entries()].filter(([, n]) => n !== 1)).toEqual([]);
   expect(bySlot.size).toBeGreaterThanOrEqual(3);
   const scans = await scheduleScans();
