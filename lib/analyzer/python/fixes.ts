@@ -117,6 +117,9 @@ export function rewriteRestOfBlock(ctx: PythonRuleContext, acq: Acquisition, rew
   const statementLine = ctx.lines[acq.statement.startPosition.row];
   const indent = leadingWhitespace(statementLine);
   if (statementLine.slice(0, acq.statement.startPosition.column).trim() !== "") return null;
+  // The tree must agree with the text's indentation: tree-sitter accepts some lines Python
+  // rejects (an unexpected indent), and re-indenting those could move them into another block.
+  if (statements.some((s) => s.startPosition.column !== acq.statement.startPosition.column || leadingWhitespace(ctx.lines[s.startPosition.row]) !== indent)) return null;
   const unit = functionIndentUnit(ctx.lines, acq.fn);
   const eol = ctx.lines[acq.statement.startPosition.row].endsWith("\r") ? "\r\n" : "\n";
   const edits: TextEdit[] = [];
