@@ -1,4 +1,4 @@
-// npm run bench:recall -- [--set dev|holdout|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]
+// npm run bench:recall -- [--set dev|holdout|holdout2|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]
 //
 // Recall and precision on the labelled corpus of real bug-fix commits (bench/corpus/cases.json,
 // references only). For each case the buggy and the fixed file versions are taken from a local
@@ -14,7 +14,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join, resolve } from "node:path";
 import {
   type CaseOutcome,
+  type CaseSet,
   type CorpusCase,
+  caseSets,
   groupBy,
   type Language,
   type ScoredFinding,
@@ -28,7 +30,7 @@ import {
 const projectRoot = join(import.meta.dirname, "..");
 const cacheRoot = "/tmp/poolguard-corpus";
 
-type Args = { set: "dev" | "holdout" | "all"; json: boolean; save?: string; mirrors: string; analyzer: string; only: string[]; check: boolean };
+type Args = { set: CaseSet | "all"; json: boolean; save?: string; mirrors: string; analyzer: string; only: string[]; check: boolean };
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { set: "all", json: false, mirrors: "/work/.mirror", analyzer: projectRoot, only: [], check: false };
@@ -41,8 +43,8 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === "--set") {
       const v = value();
-      if (v !== "dev" && v !== "holdout" && v !== "all") usage("--set takes dev, holdout or all");
-      args.set = v;
+      if (v !== "all" && !caseSets.includes(v as CaseSet)) usage(`--set takes ${caseSets.join(", ")} or all`);
+      args.set = v as CaseSet | "all";
     } else if (a === "--json") args.json = true;
     else if (a === "--save") args.save = resolve(value());
     else if (a === "--mirrors") args.mirrors = value();
@@ -55,7 +57,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
+  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|holdout2|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
   process.exit(2);
 }
 

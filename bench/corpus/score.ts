@@ -7,7 +7,9 @@
 // Ranges are widened by `tolerance` lines on each side: fixes and refactors shift lines.
 
 export type CaseKind = "bug" | "clean";
-export type CaseSet = "dev" | "holdout";
+/** dev: for developing the analyzer; holdout, holdout2: never used for tuning (holdout2 was collected blind). */
+export type CaseSet = "dev" | "holdout" | "holdout2";
+export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2"];
 export type Language = "python" | "typescript";
 
 export type CorpusCase = {
@@ -164,7 +166,7 @@ export function validateCases(cases: CorpusCase[]): string[] {
     if (!c.id) problems.push(`${where}: no id`);
     if (ids.has(c.id)) problems.push(`${where}: duplicate id`);
     ids.add(c.id);
-    if (c.set !== "dev" && c.set !== "holdout") problems.push(`${where}: set must be dev or holdout`);
+    if (!caseSets.includes(c.set)) problems.push(`${where}: set must be one of ${caseSets.join(", ")}`);
     if (c.language !== "python" && c.language !== "typescript") problems.push(`${where}: language must be python or typescript`);
     if (c.kind !== "bug" && c.kind !== "clean") problems.push(`${where}: kind must be bug or clean`);
     if (!/^[^/\s]+\/[^/\s]+$/.test(c.repo ?? "")) problems.push(`${where}: repo must be owner/name`);
@@ -174,7 +176,7 @@ export function validateCases(cases: CorpusCase[]): string[] {
     if (!Array.isArray(c.lines) || c.lines.length !== 2) problems.push(`${where}: lines must be [from, to]`);
     if (!c.note) problems.push(`${where}: no note`);
     const previous = setOfRepo.get(c.repo);
-    if (previous && previous !== c.set) problems.push(`${where}: ${c.repo} is in both dev and holdout`);
+    if (previous && previous !== c.set) problems.push(`${where}: ${c.repo} is in both ${previous} and ${c.set}`);
     setOfRepo.set(c.repo, c.set);
   }
   return problems;

@@ -71,4 +71,12 @@ describe("recall corpus scoring", () => {
     expect(problems.some((p) => p.includes("fix_commit must be a full sha"))).toBe(true);
     expect(validateCases([bug])).toEqual([]);
   });
+
+  it("accepts the holdout2 set but keeps its repositories out of the other sets", () => {
+    expect(validateCases([bug, { ...bug, id: "demo-6", repo: "other/repo", set: "holdout2" }])).toEqual([]);
+    const split = validateCases([bug, { ...bug, id: "demo-7", set: "holdout2" }]);
+    expect(split.some((p) => p.includes("in both dev and holdout2"))).toBe(true);
+    const unknown = validateCases([{ ...bug, set: "holdout3" as CorpusCase["set"] }]);
+    expect(unknown.some((p) => p.includes("set must be one of dev, holdout, holdout2"))).toBe(true);
+  });
 });
