@@ -15,6 +15,7 @@ import { pymysql } from "./pymysql.ts";
 import { pyodbc } from "./pyodbc.ts";
 import { sqlalchemy } from "./sqlalchemy.ts";
 import { sqlite3 } from "./sqlite3.ts";
+import { sqlmodel } from "./sqlmodel.ts";
 
 export const pythonModels: readonly LibraryModel[] = [
   aiomysql,
@@ -31,4 +32,5 @@ export const pythonModels: readonly LibraryModel[] = [
   pyodbc,
   sqlalchemy,
   sqlite3,
+  sqlmodel,
 ];
