@@ -69,6 +69,12 @@ export type CallModel = {
   opens?: string;
   /** Ends the resource of this type that lives on the receiver (`queryRunner.commitTransaction()`). */
   closes?: string;
+  /**
+   * The call only builds an object in memory (asyncpg's `conn.transaction()`): it does no I/O
+   * and does not raise in practice, so it adds no exception path between an acquisition and
+   * the `try` that releases it. Default false.
+   */
+  pure?: boolean;
   /** With a function argument the call manages the resource itself (`knex.transaction(async (trx) => ...)`): no acquisition. */
   managedWithCallback?: boolean;
   /**

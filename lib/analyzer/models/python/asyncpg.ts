@@ -1,7 +1,12 @@
-import type { LibraryModel } from "../../flow/models.ts";
+import type { CallModel, LibraryModel } from "../../flow/models.ts";
 
 // asyncpg: `await asyncpg.connect()` must be closed; `pool.acquire()` is an async context
-// manager, or awaited and given back with `await pool.release(conn)`.
+// manager, or awaited and given back with `await pool.release(conn)`. Unawaited, it is that
+// context manager: entering it by hand (`await cm.__aenter__()`) yields the pooled
+// connection and owes `cm.__aexit__()`. `conn.transaction()` only builds the transaction
+// object (no I/O until it is started).
+const connectionMethods: Record<string, CallModel> = { transaction: { returns: "asyncpg.transaction.Transaction", pure: true } };
+
 export const asyncpg: LibraryModel = {
   id: "asyncpg",
   language: "python",
@@ -18,11 +23,14 @@ export const asyncpg: LibraryModel = {
     {
       name: "asyncpg.Connection",
       resource: { rule: "connection-not-closed", noun: "connection", releaseMethods: ["close", "terminate"], releaseAwait: "always", protocols: ["try-finally"], finallyRelease: "close" },
+      methods: connectionMethods,
     },
     { name: "asyncpg.Pool", methods: { acquire: { returns: "asyncpg.PoolConnection", awaited: true }, release: { releasesArgs: [0] } } },
     {
       name: "asyncpg.PoolConnection",
       resource: { rule: "connection-not-closed", noun: "pooled connection", releaseMethods: ["close", "terminate"], releaseAwait: "always", protocols: ["try-finally"], finallyRelease: "await {receiver}.release({name})" },
+      methods: connectionMethods,
     },
+    { name: "asyncpg.transaction.Transaction" },
   ],
 };

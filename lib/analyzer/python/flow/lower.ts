@@ -456,7 +456,7 @@ class Lowerer {
         }
         const E: Effect[] = [];
         for (const child of st.namedChildren) this.expr(child, E);
-        this.add(E, st, hasCall(st) && !isLogCall(expr));
+        this.add(E, st, this.mayRaise(expr) && !isLogCall(expr));
         return;
       }
       case "return_statement": {
@@ -519,6 +519,14 @@ class Lowerer {
         const def = st.childForFieldName("definition");
         if (def?.type === "function_definition") {
           this.defineClosure(def, st);
+          // `@app.teardown_appcontext def shutdown(): registry.remove()`: a decorator is a call that
+          // receives the function and usually registers it, so what it captures outlives this call.
+          const closure = this.closures.get(def.childForFieldName("name")?.text ?? "");
+          if (closure && closure.captures.length > 0) {
+            const E: Effect[] = [];
+            this.escapeClosure(closure, E, spanOf(st));
+            this.add(E, st, false);
+          }
           return;
         }
         return;
@@ -839,7 +847,25 @@ class Lowerer {
       if (type) val = { k: "type", type };
     }
     for (const left of lefts) this.bindTarget(left, res, val, E, st);
-    this.add(E, st, hasCall(right));
+    this.add(E, st, this.mayRaise(right));
+  }
+
+  /** Calls the models say only build an object in memory (`conn.transaction()`): they add no exception path. */
+  private readonly pureCalls = new Set<number>();
+
+  /** Can evaluating this (already lowered) expression raise? Any call can, except a pure one on plain operands. */
+  private mayRaise(node: SyntaxNode): boolean {
+    if (!hasCall(node)) return false;
+    let inner = node;
+    while (inner.type === "await" || inner.type === "parenthesized_expression") {
+      if (inner.type === "await") return true;
+      inner = inner.namedChildren[0] ?? inner;
+    }
+    if (inner.type !== "call" || !this.pureCalls.has(inner.id)) return true;
+    const fn = inner.childForFieldName("function");
+    const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
+    if (object && hasCall(object)) return true;
+    return (inner.childForFieldName("arguments")?.namedChildren ?? []).some((arg) => hasCall(arg));
   }
 
   private bindTarget(left: SyntaxNode, res: Res, val: Val, E: Effect[], st: SyntaxNode): void {
@@ -1143,7 +1169,7 @@ class Lowerer {
   ): Res {
     const span = spanOf(node);
     let recvType = receiver.val.k === "type" ? receiver.val.type : null;
-    if (!recvType && receiver.val.k !== "fn" && receiver.val.k !== "class") recvType = conventionalReceiverType(receiverNode.text, method, awaited);
+    if (!recvType && receiver.val.k !== "fn" && receiver.val.k !== "class") recvType = conventionalReceiverType(receiverNode.text, method, awaited, this.options.isAsync);
     const typeModel = recvType ? this.r.typeModel(recvType) : undefined;
     const trackedRefs = receiver.refs.filter((r) => this.tracked(r));
 
@@ -1329,6 +1355,7 @@ class Lowerer {
 
   private result(node: SyntaxNode, facts: CallFacts | null, E: Effect[], awaited: boolean, calleeVal: Val, receiverText: string | null, calleeText: string): Res {
     if (!facts) return { val: unknown(calleeText), refs: [], temp: null };
+    if (facts.pure) this.pureCalls.add(node.id);
     if (facts.enters) return { val: { k: "type", type: `cm:${facts.enters}` }, refs: [], temp: null };
     if (facts.generatorOf) {
       const yieldedFacts = this.r.facts(facts.generatorOf);
@@ -1344,6 +1371,17 @@ class Lowerer {
     const returns = refineReturn(node, facts.returns, this.r);
     const val: Val = { k: "type", type: returns };
     const resource = this.r.facts(returns);
+    const perCall = facts.origin === "model" && facts.fresh !== false && !resource ? this.r.typeModel(returns)?.perCallOwned : undefined;
+    const perCallFacts = perCall ? this.r.facts(perCall) : null;
+    if (perCall && perCallFacts) {
+      // `scoped_session(maker)` built inside a function is a registry of this call's own: the
+      // session it hands out stays open until the registry is removed (or the registry is
+      // stored, returned or captured, like any owned value).
+      const id = this.newSite(`call:${node.id}`, "call", perCallFacts, node, this.statement, awaited, null, perCall, facts.origin);
+      this.sites[id].receiver = receiverText;
+      E.push({ kind: "acquire", site: id, bind: null });
+      return { val: { k: "type", type: perCall }, refs: [{ temp: id }], temp: id };
+    }
     if (!resource || facts.fresh === false) return { val, refs: [], temp: null };
     // An async factory's result is the resource only once awaited; a coroutine left unawaited holds nothing yet.
     if (facts.awaited && !awaited) return { val, refs: [], temp: null };

@@ -62,22 +62,25 @@ export function lastSegment(text: string): string {
  * Receivers whose type the code does not state, recognised by the method called and
  * the receiver's name (what a reader would assume): `engine.connect()`, `await pool.acquire()`.
  */
-const receiverConventions: { method: string; receiver: RegExp; awaited?: boolean; type: string }[] = [
+const receiverConventions: { method: string; receiver: RegExp; awaited?: boolean; async?: boolean; type: string }[] = [
   { method: "connect", receiver: /engine/i, awaited: false, type: "sqlalchemy.engine.Engine" },
   { method: "connect", receiver: /engine/i, awaited: true, type: "sqlalchemy.ext.asyncio.AsyncEngine" },
   { method: "raw_connection", receiver: /engine/i, type: "sqlalchemy.engine.Engine" },
   { method: "begin", receiver: /engine/i, type: "sqlalchemy.engine.Engine" },
   { method: "acquire", receiver: /pool/i, awaited: true, type: "asyncpg.Pool" },
+  // Unawaited in async code: the acquire context manager (`async with` or a manual `__aenter__`).
+  { method: "acquire", receiver: /pool/i, awaited: false, async: true, type: "asyncpg.Pool" },
   { method: "release", receiver: /pool/i, type: "asyncpg.Pool" },
   { method: "getconn", receiver: /pool/i, type: "psycopg2.pool.AbstractConnectionPool" },
   { method: "putconn", receiver: /pool/i, type: "psycopg2.pool.AbstractConnectionPool" },
 ];
 
-export function conventionalReceiverType(receiverName: string, method: string, awaited: boolean): string | null {
+export function conventionalReceiverType(receiverName: string, method: string, awaited: boolean, inAsync = false): string | null {
   const last = lastSegment(receiverName);
   for (const c of receiverConventions) {
     if (c.method !== method || !c.receiver.test(last)) continue;
     if (c.awaited !== undefined && c.awaited !== awaited) continue;
+    if (c.async && !inAsync) continue;
     return c.type;
   }
   return null;
