@@ -3,7 +3,7 @@ import { buildTypeScriptIndex, isIndexOnlyFile, type TypeScriptIndex } from "./b
 import type { RuleContext } from "./context.ts";
 import { checkForbiddenImports, forbiddenImportRuleMeta } from "./forbidden-import.ts";
 import { parseOnlySource, parseSource, syntaxError, withParents, TYPESCRIPT_EXTENSIONS } from "./parse.ts";
-import { acquisitionLiteral } from "./flow/analyze-file.ts";
+import { acquisitionLiteral, asIdentifiers } from "./flow/analyze-file.ts";
 import { emptyFlowIndex, modelsFor } from "./flow/file-facts.ts";
 import { typescriptRules } from "./rules/index.ts";
 
@@ -67,7 +67,7 @@ const literals = new WeakMap<TypeScriptIndex, RegExp>();
 function mayAcquire(text: string, index: TypeScriptIndex, options: AnalyzeOptions): boolean {
   let literal = literals.get(index);
   if (!literal) {
-    literal = acquisitionLiteral({ registry: modelsFor(options).registry, flow: index.flow ?? emptyFlowIndex() });
+    literal = asIdentifiers(acquisitionLiteral({ registry: modelsFor(options).registry, flow: index.flow ?? emptyFlowIndex() }));
     literals.set(index, literal);
   }
   return literal.test(text);

@@ -32,7 +32,7 @@ export function analyzeFile(path: string, text: string, sourceFile: ts.SourceFil
   inferModuleTypes(facts);
   const nextSite = { value: 0 };
   const sites: SiteResult[] = [];
-  const literal = acquisitionLiteral(facts);
+  const literal = asIdentifiers(acquisitionLiteral(facts));
   for (const entry of functionsOf(sourceFile)) {
     const { fn } = entry;
     const body = ts.isSourceFile(fn) ? fn : fn.body;
@@ -76,6 +76,16 @@ export function acquisitionLiteral(facts: Pick<FileFacts, "registry" | "flow">):
   }
   const escaped = [...words].filter((word) => word.length > 0).map((word) => word.replace(/[$.*+?^()[\]{}|\\]/g, "\\$&"));
   return new RegExp(`(${escaped.join("|")})`);
+}
+
+/**
+ * The same words as whole identifiers: an acquisition is a call whose name is one of them,
+ * so `connection` or `transactionDepth` alone cannot hold one (in ORM code those occur in
+ * most functions). The index keeps the substring test: its summaries also record types
+ * and parameters of functions it lowered for that reason.
+ */
+export function asIdentifiers(literal: RegExp): RegExp {
+  return new RegExp(`(?<![\\w$])${literal.source}(?![\\w$])`);
 }
 
 type FunctionEntry = { fn: FunctionLike | ts.SourceFile; classInfo: ClassInfo | null; name: string | null };

@@ -27,7 +27,15 @@ type Parsed = { facts: FileFacts; entries: ReturnType<typeof functionsOf> | null
  * syntax tree: the module-level binding types and the field types of its classes, so a
  * file parsed again continues exactly where the previous pass left it.
  */
-type Slot = { file: SourceInput; moduleTypes: Map<string, string>; classFields: Map<number, Map<string, string>> };
+type Slot = {
+  file: SourceInput;
+  moduleTypes: Map<string, string>;
+  classFields: Map<number, Map<string, string>>;
+  /** Top-level variable statements: only they give module-level binding types (inferModuleTypes). */
+  hasBindings: boolean;
+  /** The file's named functions, read once on the first parse (pure syntax). */
+  refs: { keys: string[]; ref: FunctionRef }[];
+};
 
 type FunctionRef = { slot: Slot; ordinal: number; text: string; params: string[] };
 
@@ -96,13 +104,28 @@ export function buildFlowIndex(
       if (error instanceof RangeError) continue;
       throw error;
     }
-    const slot: Slot = { file, moduleTypes: new Map(), classFields: new Map() };
+    const slot: Slot = { file, moduleTypes: new Map(), classFields: new Map(), hasBindings: sourceFile.statements.some(ts.isVariableStatement), refs: [] };
     slots.push(slot);
     build(slot, sourceFile);
+    // Functions are collected while the file is parsed anyway: a later pass would parse
+    // every file that does not fit in the pinned budget again just to list them.
+    entriesOf(slot).forEach((entry, ordinal) => {
+      if (ts.isSourceFile(entry.fn) || !entry.name) return;
+      const fn = entry.fn;
+      const ref: FunctionRef = {
+        slot,
+        ordinal,
+        text: fn.getText(sourceFile),
+        params: fn.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text.replace(/\$/g, "\\$")] : [])),
+      };
+      slot.refs.push({ keys: isDefaultExport(fn) ? [`${file.path}#${entry.name}`, `${file.path}#default`] : [`${file.path}#${entry.name}`], ref });
+    });
   }
   // Module-level bindings first (two passes: `export const db = createDb()` may use another module's export).
   for (let pass = 0; pass < 2; pass++) {
     for (const slot of slots) {
+      // Nothing to infer (and so nothing to export) without a top-level variable statement.
+      if (!slot.hasBindings) continue;
       const facts = load(slot).facts;
       inferModuleTypes(facts);
       for (const [name, type] of facts.moduleTypes) flow.exportTypes[`${facts.path}#${name}`] = type;
@@ -116,19 +139,7 @@ export function buildFlowIndex(
   }
   const functions = new Map<string, FunctionRef>();
   for (const slot of slots) {
-    const { facts } = load(slot);
-    entriesOf(slot).forEach((entry, ordinal) => {
-      if (ts.isSourceFile(entry.fn) || !entry.name) return;
-      const fn = entry.fn;
-      const ref: FunctionRef = {
-        slot,
-        ordinal,
-        text: fn.getText(facts.sourceFile),
-        params: fn.parameters.flatMap((p) => (ts.isIdentifier(p.name) ? [p.name.text.replace(/\$/g, "\\$")] : [])),
-      };
-      functions.set(`${facts.path}#${entry.name}`, ref);
-      if (isDefaultExport(fn)) functions.set(`${facts.path}#default`, ref);
-    });
+    for (const { keys, ref } of slot.refs) for (const key of keys) functions.set(key, ref);
   }
   const acquiring = base;
   const releaseCall = `\\s*\\.\\s*(${RELEASE_WORDS.map((w) => w.replace("$", "\\$")).join("|")})\\s*\\(`;
