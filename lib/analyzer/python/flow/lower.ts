@@ -674,7 +674,12 @@ class Lowerer {
           catchesAll,
           body: () => {
             if (alias) this.b.add([{ kind: "assign", target: alias, source: null }], null);
-            if (block) this.block(block);
+            if (alias) this.exceptAliases.push(alias);
+            try {
+              if (block) this.block(block);
+            } finally {
+              if (alias) this.exceptAliases.pop();
+            }
           },
         };
       }),
@@ -850,6 +855,9 @@ class Lowerer {
     this.add(E, st, this.mayRaise(right));
   }
 
+  /** Names bound by the `except ... as name` clauses being lowered, innermost last. */
+  private readonly exceptAliases: string[] = [];
+
   /** Calls the models say only build an object in memory (`conn.transaction()`): they add no exception path. */
   private readonly pureCalls = new Set<number>();
 
@@ -893,6 +901,12 @@ class Lowerer {
     if (left.type === "attribute") {
       const path = pathOf(left);
       const object = left.childForFieldName("object");
+      if (object?.type === "identifier" && this.exceptAliases.includes(object.text)) {
+        // `except Exception as e: e.session = session; raise`: a note on the exception for whoever
+        // catches it, not a new owner (nothing closes what an exception carries).
+        for (const ref of res.refs) E.push({ kind: "use", ref, span: spanOf(st) });
+        return;
+      }
       const isSelf = object?.type === "identifier" && (object.text === "self" || object.text === "cls");
       const reason: TransferReason = isSelf ? "stored-field" : "stored-container";
       for (const ref of res.refs) E.push({ kind: "transfer", ref, reason, span: spanOf(st) });
