@@ -16,6 +16,7 @@ import { pyodbc } from "./pyodbc.ts";
 import { sqlalchemy } from "./sqlalchemy.ts";
 import { sqlite3 } from "./sqlite3.ts";
 import { sqlmodel } from "./sqlmodel.ts";
+import { stdlibClock } from "./stdlib-clock.ts";
 
 export const pythonModels: readonly LibraryModel[] = [
   aiomysql,
@@ -33,4 +34,5 @@ export const pythonModels: readonly LibraryModel[] = [
   sqlalchemy,
   sqlite3,
   sqlmodel,
+  stdlibClock,
 ];

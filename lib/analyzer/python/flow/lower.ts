@@ -121,10 +121,15 @@ const logReceiver = /^(?:_*(?:log|logger|logging|LOG|LOGGER|Log|Logger)|\w*_(?:l
 /** Calls that may appear in a log call's arguments without making it raise in practice. */
 const plainCalls = new Set(["str", "repr", "len", "int", "float", "type", "format", "sorted", "list", "round"]);
 
+const metricMethods = new Set(["counter", "incr", "increment", "decr", "decrement", "gauge", "timer", "timing", "histogram", "distribution", "observe", "inc"]);
+const metricReceiver = /metric|statsd|^_*stats$|telemetry|prometheus/i;
+
 /**
- * `logger.info("opened " + str(n))`, `print(...)`: the logging module reports a failing handler
- * itself (Handler.handleError) instead of raising, so a log line between an acquisition and
- * its `try` is not an exception path. Only when the arguments make no other calls.
+ * `logger.info("opened " + str(n))`, `print(...)`, `metrics.counter("calls", tags=...)`: the
+ * logging module reports a failing handler itself (Handler.handleError) instead of raising, and
+ * metrics clients send and forget (a StatsD packet, an in-memory counter), so a log or metrics
+ * line between an acquisition and its `try` is not an exception path. Only when the arguments
+ * make no other calls than conversions and small formatting helpers of the same module.
  */
 export function isLogCall(expr: SyntaxNode): boolean {
   if (expr.type !== "call") return false;
@@ -136,16 +141,35 @@ export function isLogCall(expr: SyntaxNode): boolean {
   } else if (fn.type === "attribute") {
     const method = fn.childForFieldName("attribute")?.text ?? "";
     const object = fn.childForFieldName("object");
-    if (!logMethods.has(method) || !object) return false;
+    if (!object) return false;
     const receiver = object.type === "attribute" ? (object.childForFieldName("attribute")?.text ?? "") : object.type === "identifier" ? object.text : "";
-    if (!logReceiver.test(receiver)) return false;
+    const log = logMethods.has(method) && logReceiver.test(receiver);
+    const metric = metricMethods.has(method) && metricReceiver.test(receiver);
+    if (!log && !metric) return false;
   } else return false;
   return args.descendantsOfType(["call", "await"]).every((call) => {
     if (call.type === "await") return false;
     const callee = call.childForFieldName("function");
-    if (callee?.type === "identifier") return plainCalls.has(callee.text);
+    if (callee?.type === "identifier") return plainCalls.has(callee.text) || isFormattingHelper(call, callee.text);
     return callee?.type === "attribute" && ["format", "join"].includes(callee.childForFieldName("attribute")?.text ?? "");
   });
+}
+
+/**
+ * `fullname(func)` where the module defines `def fullname(o): ...` in a few lines that neither
+ * raise, await, nor take part in I/O by name: a formatting helper, as harmless as `str()`.
+ */
+function isFormattingHelper(call: SyntaxNode, name: string): boolean {
+  let root = call;
+  while (root.parent) root = root.parent;
+  for (const st of root.namedChildren) {
+    const def = st.type === "decorated_definition" ? st.childForFieldName("definition") : st;
+    if (def?.type !== "function_definition" || def.childForFieldName("name")?.text !== name) continue;
+    const body = def.childForFieldName("body");
+    if (!body || body.namedChildren.length > 4 || isAsyncNode(def)) return false;
+    return !/\b(?:raise|await|yield|open|connect|execute|query|commit|request|get|post|send|write|read)\b/.test(body.text);
+  }
+  return false;
 }
 
 /**
