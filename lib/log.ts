@@ -29,6 +29,15 @@ export function currentRequestId(): string | undefined {
   return contextStore().getStore()?.requestId;
 }
 
+/**
+ * Run `run` with the request id of the request that caused the work (stored with a
+ * webhook delivery or a scan), so the job runner's lines for it carry the same id as the
+ * web server's; without one, as is.
+ */
+export function withStoredRequestId<T>(requestId: string | null | undefined, run: () => T): T {
+  return requestId ? withRequestContext({ requestId }, run) : run();
+}
+
 /** An incoming X-Request-Id is kept when it is a plain token (so ids can be followed through proxies), else a new one is made. */
 export function requestIdFrom(incoming: string | null | undefined): string {
   if (incoming && /^[A-Za-z0-9._:-]{1,128}$/.test(incoming)) return incoming;

@@ -63,6 +63,8 @@ export async function enqueueScan(input: {
   commitSha?: string | null;
   pullRequestNumber?: number | null;
   idempotencyKey?: string | null;
+  /** The API request or webhook delivery that asked for it, for the worker's log lines. */
+  requestId?: string | null;
 }) {
   const queueKey = scanQueueKey(input.repositoryId, input.commitSha);
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -75,6 +77,7 @@ export async function enqueueScan(input: {
           commitSha: input.commitSha ?? null,
           pullRequestNumber: input.pullRequestNumber ?? null,
           idempotencyKey: input.idempotencyKey ?? null,
+          requestId: input.requestId ?? null,
           queueKey,
         },
       });
@@ -289,7 +292,7 @@ export async function requestScanCancel(id: string) {
   return getScan(id);
 }
 
-type StoredFinding = Awaited<ReturnType<ReturnType<typeof db>["finding"]["findMany"]>>[number];
+type ExistingFinding = Awaited<ReturnType<ReturnType<typeof db>["finding"]["findMany"]>>[number];
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -345,7 +348,7 @@ export async function completeScan(
       if (owned.count !== 1) throw new LeaseLostError(id);
       const scan = await tx.scan.findUniqueOrThrow({ where: { id } });
       const existing = await tx.finding.findMany({ where: { repositoryId: scan.repositoryId } });
-      const byFingerprint = new Map<string, StoredFinding>(existing.map((f) => [f.fingerprint, f]));
+      const byFingerprint = new Map<string, ExistingFinding>(existing.map((f) => [f.fingerprint, f]));
       const seen = new Set<string>();
       const toCreate = [];
       for (const f of result.findings) {

@@ -16,6 +16,8 @@ export async function recordWebhookDelivery(input: {
   installationId?: number | bigint | null;
   /** The verified body, for the job runner that processes the delivery. */
   payload?: string | null;
+  /** The web request's id, for the job runner's log lines. */
+  requestId?: string | null;
 }): Promise<{ duplicate: boolean }> {
   try {
     await db().webhookDelivery.create({
@@ -25,6 +27,7 @@ export async function recordWebhookDelivery(input: {
         action: input.action ?? null,
         installationId: input.installationId == null ? null : BigInt(input.installationId),
         payload: input.payload ?? null,
+        requestId: input.requestId ?? null,
       },
     });
     return { duplicate: false };
@@ -48,7 +51,7 @@ export async function markWebhookDelivery(deliveryId: string, status: WebhookDel
 }
 
 export type DeliveryClaim =
-  | { kind: "claimed"; event: string; payload: string | null; attempts: number }
+  | { kind: "claimed"; event: string; payload: string | null; attempts: number; requestId: string | null }
   /** Another runner holds it until then (it may have died: retry after). */
   | { kind: "held"; until: Date }
   /** Unknown, or already processed or failed. */
@@ -63,9 +66,9 @@ export async function claimWebhookDelivery(deliveryId: string, owner: string, le
     where: { deliveryId, status: "received", OR: [{ leaseExpiresAt: null }, { leaseExpiresAt: { lt: now } }] },
     data: { leaseOwner: owner, leaseExpiresAt: new Date(now.getTime() + leaseMs), attempts: { increment: 1 } },
   });
-  const row = await db().webhookDelivery.findUnique({ where: { deliveryId }, select: { event: true, payload: true, attempts: true, status: true, leaseOwner: true, leaseExpiresAt: true } });
+  const row = await db().webhookDelivery.findUnique({ where: { deliveryId }, select: { event: true, payload: true, attempts: true, status: true, leaseOwner: true, leaseExpiresAt: true, requestId: true } });
   if (!row || row.status !== "received") return { kind: "gone" };
-  if (claimed.count === 1 && row.leaseOwner === owner) return { kind: "claimed", event: row.event, payload: row.payload, attempts: row.attempts };
+  if (claimed.count === 1 && row.leaseOwner === owner) return { kind: "claimed", event: row.event, payload: row.payload, attempts: row.attempts, requestId: row.requestId };
   return { kind: "held", until: row.leaseExpiresAt ?? now };
 }
 

@@ -1,4 +1,5 @@
 import { recordWebhookDelivery } from "../db/webhook-deliveries.ts";
+import { currentRequestId, requestIdFrom } from "../log.ts";
 import * as job from "../jobs/process-github-webhook.ts";
 import { botContext, webhookSecret } from "./context.ts";
 import { verifySignature } from "./signature.ts";
@@ -31,7 +32,9 @@ export async function receiveWebhook(request: Request): Promise<Response> {
   if (event === "ping") return json(200, { ok: true, event });
   const installationId = (payload.installation as { id?: number } | undefined)?.id ?? null;
   const action = typeof payload.action === "string" ? payload.action : null;
-  const { duplicate } = await recordWebhookDelivery({ deliveryId, event, action, installationId, payload: text });
+  // The request id goes with the delivery, so the worker's lines for it carry it too.
+  const requestId = currentRequestId() ?? requestIdFrom(request.headers.get("x-request-id"));
+  const { duplicate } = await recordWebhookDelivery({ deliveryId, event, action, installationId, payload: text, requestId });
   if (duplicate) return json(200, { ok: true, duplicate: true });
   await job.enqueueDelivery(deliveryId, botContext().log);
   return json(202, { ok: true, queued: job.name });

@@ -9,6 +9,7 @@ import { botContext } from "../github-bot/context.ts";
 import { handlers } from "../github-bot/handlers/index.ts";
 import { warmAnalyzer } from "../github-bot/review.ts";
 import type { HandlerResult } from "../github-bot/handlers/types.ts";
+import { withStoredRequestId } from "../log.ts";
 import type { JobContext, Logger } from "./context.ts";
 import { jobNames, retryPolicy, transportKind } from "./policy.ts";
 
@@ -40,6 +41,16 @@ export async function handle(raw: unknown, ctx: Pick<JobContext, "owner" | "leas
   const { deliveryId } = payloadSchema.parse(raw);
   const claim = await claimWebhookDelivery(deliveryId, ctx.owner, ctx.leaseMs);
   if (claim.kind !== "claimed") return claim;
+  // Every line written for this delivery (and the scan it may queue) carries the request
+  // id of the web request that recorded it.
+  return withStoredRequestId(claim.requestId, () => processClaimed(deliveryId, claim, ctx));
+}
+
+async function processClaimed(
+  deliveryId: string,
+  claim: Extract<Awaited<ReturnType<typeof claimWebhookDelivery>>, { kind: "claimed" }>,
+  ctx: Pick<JobContext, "owner" | "leaseMs" | "heartbeatMs" | "log">,
+): Promise<WebhookJobResult> {
   const bot = botContext();
   if (claim.attempts > retryPolicy.attempts) {
     const error = `interrupted ${claim.attempts - 1} times; not tried again`;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { claimScan, finishScanWithout, getScan, recoverExpiredScans, requeueScan } from "../db/index.ts";
+import { withStoredRequestId } from "../log.ts";
 import { runClaimedScan, scanTimeLimitMs } from "../scan/service.ts";
 import type { JobContext } from "./context.ts";
 import { backoffMs, jobNames, retryPolicy } from "./policy.ts";
@@ -37,6 +38,12 @@ export async function handle(raw: unknown, ctx: JobContext): Promise<ScanJobResu
     if (scan?.status === "running" && scan.leaseExpiresAt && scan.leaseOwner !== ctx.owner) return { kind: "held", until: scan.leaseExpiresAt };
     return { kind: "gone" };
   }
+  // A scan asked for by an API request or a webhook delivery: its lines carry that request's id.
+  const requestId = (await getScan(scanId))?.requestId;
+  return withStoredRequestId(requestId, () => runScan(scanId, ctx));
+}
+
+async function runScan(scanId: string, ctx: JobContext): Promise<ScanJobResult> {
   ctx.log.info("scan started", { scanId });
   const outcome = await runClaimedScan(scanId, {
     owner: ctx.owner,
