@@ -1,4 +1,5 @@
 import { db } from "./client.ts";
+import type { StoredFinding } from "./types.ts";
 
 // What the GitHub PR bot keeps in sync from webhooks: installations, the organizations
 // they belong to, their repositories, and the state of Poolguard's fix pull requests.
@@ -87,20 +88,6 @@ export async function recordFixPullRequestClosed(input: { repositoryId: string; 
     return { ...updated, findingsFixed };
   });
 }
-
-export type StoredFinding = {
-  fingerprint: string;
-  rule: string;
-  severity: string;
-  message: string;
-  path: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  /** Suppressed in source (kept as ignored); findings ignored in the dashboard are still present in the code. */
-  suppressed: boolean;
-};
 
 /**
  * The findings a repository had at `commitSha`, when its latest successful scan was a

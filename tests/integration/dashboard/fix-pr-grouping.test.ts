@@ -2,37 +2,23 @@
 // how the "Open fix PR" job splits fixes: one pull request for everything, per folder,
 // or per rule (the default). Against the fake GitHub, with a real database.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeGitHub, startFakeGitHub } from "../../support/fake-github/index.ts";
+import type { FakeGitHub } from "../../support/fake-github/index.ts";
+import { type FakeGitHubApp, quietLog as quiet, scanJobContext, useFakeGitHubApp } from "../../support/fake-github-app.ts";
 import { leakyRepository } from "../../unit/github/setup.ts";
-import { useFreshDatabase } from "../db/fresh-database.ts";
 
-let database: Awaited<ReturnType<typeof useFreshDatabase>>;
-let db: typeof import("../../../lib/db/index.ts");
+let app: FakeGitHubApp;
+let db: FakeGitHubApp["db"];
 let fake: FakeGitHub;
-const keys = ["GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "REDIS_URL"] as const;
-const saved = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
-const quiet = { info: () => {}, error: () => {} };
 
 beforeAll(async () => {
-  delete process.env.REDIS_URL;
-  delete process.env.GITHUB_TOKEN;
-  fake = await startFakeGitHub();
-  fake.createRepository({ owner: "acme", name: "shop", files: leakyRepository });
-  fake.createInstallation("acme", ["acme/shop"]);
-  process.env.GITHUB_API_URL = fake.apiUrl;
-  process.env.GITHUB_APP_ID = String(fake.app.id);
-  process.env.GITHUB_APP_PRIVATE_KEY = fake.app.privateKey.replace(/\n/g, "\\n");
-  database = await useFreshDatabase();
-  db = await import("../../../lib/db/index.ts");
+  app = await useFakeGitHubApp((github) => {
+    github.createRepository({ owner: "acme", name: "shop", files: leakyRepository });
+    github.createInstallation("acme", ["acme/shop"]);
+  });
+  ({ db, fake } = app);
 });
 afterAll(async () => {
-  await db?.disconnectDatabase();
-  await database?.drop();
-  await fake?.stop();
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  await app?.stop();
 });
 
 describe("fix pull request grouping setting", () => {
@@ -46,8 +32,7 @@ describe("fix pull request grouping setting", () => {
     const { requestScan } = await import("../../../lib/jobs/index.ts");
     const scanRepository = await import("../../../lib/jobs/scan-repository.ts");
     const { scan } = await requestScan({ dispatchScan: async () => {} }, { repositoryId: repository.id, trigger: "manual", branch: "main" });
-    const ctx = { owner: "t", leaseMs: 30_000, heartbeatMs: 1000, signal: new AbortController().signal, dispatcher: { dispatchScan: async () => {} }, log: quiet };
-    expect(await scanRepository.handle({ scanId: scan.id }, ctx)).toEqual({ kind: "done", status: "succeeded" });
+    expect(await scanRepository.handle({ scanId: scan.id }, scanJobContext())).toEqual({ kind: "done", status: "succeeded" });
     const safe = (await db.listFindings({ repositoryId: repository.id })).filter((f) => f.fix?.safety === "safe");
     // Two rules (session, connection) in two folders (app/, jobs/).
     expect(new Set(safe.map((f) => f.rule))).toEqual(new Set(["session-not-closed", "connection-not-closed"]));

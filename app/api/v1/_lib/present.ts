@@ -1,3 +1,4 @@
+import type { FindingRow } from "../../../../lib/db/types.ts";
 import { redactGitUrl } from "../../../../lib/scan/snapshot.ts";
 
 // The API's resource shapes (documented in openapi.ts). Dates are ISO strings.
@@ -79,28 +80,6 @@ export function presentScan(s: ScanRow) {
   };
 }
 
-type FindingRow = {
-  id: string;
-  repositoryId: string;
-  rule: string;
-  severity: string;
-  message: string;
-  path: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  status: string;
-  fingerprint: string;
-  ignoredReason: string | null;
-  snippet: string;
-  fixSafety: string | null;
-  firstSeenScanId: string | null;
-  lastSeenScanId: string | null;
-  fixedInScanId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
 
 export function presentFinding(f: FindingRow) {
   return {
