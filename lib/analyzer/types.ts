@@ -249,6 +249,14 @@ export interface LanguagePlugin<Index = unknown> {
   analyzeFile(file: SourceInput, index: Index, options: AnalyzeOptions): FileAnalysis;
   /** Parse and discard, for benchmarks (the parse-only floor). */
   parseOnly(file: SourceInput): void;
+  /**
+   * Optional: the part of analyzeFile that needs no index (the parse's syntax check of a
+   * file that names nothing the rules look for), so the engine can run it on an idle core
+   * while the index is built. Null when the file needs the full analysis.
+   */
+  precheck?(file: SourceInput, options: AnalyzeOptions): FileAnalysis | null;
+  /** With precheck: the file's analysis once the index is known (the precheck's answer when it stands), or null to analyse it. */
+  afterPrecheck?(file: SourceInput, prechecked: FileAnalysis, index: Index, options: AnalyzeOptions): FileAnalysis | null;
 }
 
 export interface RuleMeta {

@@ -176,6 +176,72 @@ function buildIndexInProcess(child: ChildProcess, language: Language, files: Sou
   });
 }
 
+type Prechecks = { stop: () => Promise<Map<number, FileAnalysis>> };
+
+const precheckChunk = 64;
+
+/**
+ * While an index is built on one core, the analysis processes waiting for it run the
+ * part of the analysis that needs no index (plugin.precheck: for TypeScript, the syntax
+ * check of files that name no library resource). Files are sent in small chunks so
+ * stopping, when the index is ready, waits for one chunk at most; the files not reached
+ * are analysed the usual way. A process that dies only loses its chunk's answers.
+ */
+function startPrechecks(
+  children: ChildProcess[],
+  candidates: { id: number; language: Language; file: SourceInput }[],
+  options: AnalyzeOptions,
+): Prechecks {
+  const answers = new Map<number, FileAnalysis>();
+  let next = 0;
+  let stopped = false;
+  const idle: (() => void)[] = [];
+  const busy = new Set<ChildProcess>();
+  const cleanups: (() => void)[] = [];
+  const settle = (child: ChildProcess) => {
+    busy.delete(child);
+    if (busy.size === 0) for (const wake of idle.splice(0)) wake();
+  };
+  const send = (child: ChildProcess) => {
+    if (stopped || next >= candidates.length) {
+      settle(child);
+      return;
+    }
+    // One language per chunk: the process loads that language's plugin.
+    const language = candidates[next].language;
+    const items: { id: number; file: SourceInput }[] = [];
+    while (next < candidates.length && items.length < precheckChunk && candidates[next].language === language) {
+      items.push({ id: candidates[next].id, file: candidates[next].file });
+      next++;
+    }
+    busy.add(child);
+    child.send({ type: "precheck", language, items, config: options.config, enabledRules: [...options.enabledRules] });
+  };
+  for (const child of children) {
+    const onMessage = (message: { type: string; results?: { id: number; result: FileAnalysis | null }[] }) => {
+      if (message.type !== "prechecked" || !message.results) return;
+      for (const { id, result } of message.results) if (result) answers.set(id, result);
+      send(child);
+    };
+    const onExit = () => settle(child);
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+    cleanups.push(() => {
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    });
+    send(child);
+  }
+  return {
+    stop: async () => {
+      stopped = true;
+      if (busy.size > 0) await new Promise<void>((wake) => idle.push(wake));
+      for (const cleanup of cleanups) cleanup();
+      return answers;
+    },
+  };
+}
+
 function forkWorker(): ChildProcess {
   const bootstrap = fileURLToPath(new URL("./worker-bootstrap.mjs", import.meta.url));
   // "advanced" serialization is structured clone: the indexes arrive as they left.
@@ -339,9 +405,17 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     jobs.push({ language, file: { path: file.path, text: read.text } });
   }
 
+  // Only files that can be reported are analysed; the others feed the index.
+  // Test code (config `tests:`) is tagged and gets its own severity; "off" leaves it unreported.
+  const testsConfig = config.tests ?? defaultTestsConfig();
+  const isTestFile = testsConfig.paths.length > 0 ? picomatch(testsConfig.paths, { dot: true }) : () => false;
+  const reported = (path: string) => (!reportable || reportable(path)) && !(testsConfig.severity === "off" && isTestFile(path));
+  const toAnalyze = jobs.filter((j) => reported(j.file.path));
+
   const indexes: Record<string, unknown> = {};
   const languagePlugins = new Map<Language, LanguagePlugin>();
   const languages = [...new Set(jobs.map((j) => j.language))].sort();
+  let prechecked = new Map<number, FileAnalysis>();
   for (const [n, language] of languages.entries()) {
     const plugin = await loadPlugin(language);
     languagePlugins.set(language, plugin);
@@ -351,9 +425,20 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
       // Warm up what comes next while this index is built: the next index's process, or
       // after the last index the analysis processes.
-      const next = n < languages.length - 1 ? 1 : threads;
-      for (let i = 0; i < next; i++) prewarmed.push(forkWorker());
-      indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
+      const last = n === languages.length - 1;
+      for (let i = 0; i < (last ? threads : 1); i++) prewarmed.push(forkWorker());
+      // The index takes one core; the analysis processes use the others meanwhile.
+      let prechecks: Prechecks | null = null;
+      if (last && toAnalyze.length >= inProcessBelow) {
+        const withPrecheck = new Set(languages.filter((l) => languagePlugins.get(l)?.precheck));
+        const candidates = toAnalyze.flatMap((job, id) => (withPrecheck.has(job.language) ? [{ id, language: job.language, file: job.file }] : []));
+        if (candidates.length > 0) prechecks = startPrechecks(prewarmed.slice(0, Math.max(1, threads - 1)), candidates, analyzeOptions);
+      }
+      try {
+        indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
+      } finally {
+        if (prechecks) prechecked = await prechecks.stop();
+      }
     } else {
       indexes[language] = plugin.buildIndex(files, analyzeOptions);
     }
@@ -363,26 +448,45 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   }
   const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 
-  // Only files that can be reported are analysed; the others fed the index.
-  // Test code (config `tests:`) is tagged and gets its own severity; "off" leaves it unreported.
-  const testsConfig = config.tests ?? defaultTestsConfig();
-  const isTestFile = testsConfig.paths.length > 0 ? picomatch(testsConfig.paths, { dot: true }) : () => false;
-  const reported = (path: string) => (!reportable || reportable(path)) && !(testsConfig.severity === "off" && isTestFile(path));
-  const toAnalyze = jobs.filter((j) => reported(j.file.path));
   const total = toAnalyze.length;
   let done = 0;
   const progress = () => {
     done++;
     if (options.onProgress && (done === total || done % 25 === 0)) options.onProgress({ filesDone: done, filesTotal: total });
   };
-  const analyses =
-    threads === 1 || total < inProcessBelow
-      ? toAnalyze.map((job) => {
-          const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions);
-          progress();
-          return result;
-        })
-      : await analyzeInWorkers(prewarmed, toAnalyze, indexes, analyzeOptions, threads, options.fileTimeoutMs ?? 10_000, progress);
+  let analyses: FileAnalysis[];
+  if (threads === 1 || total < inProcessBelow) {
+    analyses = toAnalyze.map((job) => {
+      const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions);
+      progress();
+      return result;
+    });
+  } else {
+    // Files whose precheck answer stands now that the index is known need no analysis process.
+    analyses = new Array(total);
+    const rest: number[] = [];
+    toAnalyze.forEach((job, id) => {
+      const early = prechecked.get(id);
+      const plugin = pluginFor(job.language);
+      const settled = early && plugin.afterPrecheck ? plugin.afterPrecheck(job.file, early, indexes[job.language], analyzeOptions) : null;
+      if (settled) {
+        analyses[id] = settled;
+        progress();
+      } else rest.push(id);
+    });
+    const analysed = await analyzeInWorkers(
+      prewarmed,
+      rest.map((id) => toAnalyze[id]),
+      indexes,
+      analyzeOptions,
+      threads,
+      options.fileTimeoutMs ?? 10_000,
+      progress,
+    );
+    rest.forEach((id, n) => {
+      analyses[id] = analysed[n];
+    });
+  }
 
   const findings: Finding[] = [];
   const errors: ScanError[] = [];

@@ -9,6 +9,14 @@ type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOpt
 type Work = { type: "file"; id: number; language: Language; file: SourceInput };
 /** Build one language's index and send it back (a process of its own: see run-scan.ts). */
 type IndexJob = { type: "index"; language: Language; files: SourceInput[]; config: AnalyzeOptions["config"]; enabledRules: string[] };
+/** The index-free part of some files' analysis, run while an index is built (see run-scan.ts). */
+type PrecheckJob = {
+  type: "precheck";
+  language: Language;
+  items: { id: number; file: SourceInput }[];
+  config: AnalyzeOptions["config"];
+  enabledRules: string[];
+};
 
 const plugins = new Map<Language, LanguagePlugin>();
 let indexes: Record<string, unknown> = {};
@@ -51,7 +59,33 @@ async function drain() {
   }
 }
 
-process.on("message", async (message: Init | Work | IndexJob) => {
+let precheckedBytes = 0;
+
+async function precheck(job: PrecheckJob) {
+  const plugin = await loadPlugin(job.language);
+  const precheckOptions = { config: job.config, enabledRules: new Set(job.enabledRules) as AnalyzeOptions["enabledRules"] };
+  const results = job.items.map(({ id, file }) => {
+    precheckedBytes += file.text.length;
+    try {
+      return { id, result: plugin.precheck?.(file, precheckOptions) ?? null };
+    } catch {
+      // Left to the full analysis, which reports the failure the usual way.
+      return { id, result: null };
+    }
+  });
+  process.send?.({ type: "prechecked", results });
+  if (precheckedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
+    precheckedBytes = 0;
+    globalThis.gc();
+    await turn();
+  }
+}
+
+process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
+  if (message.type === "precheck") {
+    await precheck(message);
+    return;
+  }
   if (message.type === "index") {
     const plugin = await loadPlugin(message.language);
     const index = plugin.buildIndex(message.files, { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] });

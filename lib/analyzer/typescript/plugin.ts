@@ -31,9 +31,27 @@ export const typescriptPlugin: LanguagePlugin<TypeScriptIndex> = {
     } catch (error) {
       // Thousands of nested blocks exhaust the stack, in TypeScript's own parser too;
       // report the file and let the scan go on.
-      if (error instanceof RangeError) return { findings: [], error: `not analyzed: ${error.message} (code nested too deeply)` };
+      if (error instanceof RangeError) return { findings: [], error: nestedTooDeeply(error) };
       throw error;
     }
+  },
+  precheck(file: SourceInput, options: AnalyzeOptions): FileAnalysis | null {
+    if (isIndexOnlyFile(file.path)) return { findings: [] };
+    // A file that names a library callable is analysed whatever the index holds.
+    if (checksImports(options) || modelLiteral(options).test(file.text)) return null;
+    try {
+      const error = syntaxError(parseSource(file.path, file.text, false));
+      return error ? { findings: [], error } : { findings: [] };
+    } catch (error) {
+      if (error instanceof RangeError) return { findings: [], error: nestedTooDeeply(error) };
+      throw error;
+    }
+  },
+  afterPrecheck(file: SourceInput, prechecked: FileAnalysis, index: TypeScriptIndex, options: AnalyzeOptions): FileAnalysis | null {
+    // What analyze() answers first: the syntax error, then "nothing to look at" unless the
+    // file names one of the project's wrappers the index learnt.
+    if (prechecked.error || isIndexOnlyFile(file.path)) return prechecked;
+    return mayAcquire(file.text, index, options) ? null : prechecked;
   },
   parseOnly(file: SourceInput): void {
     if (isIndexOnlyFile(file.path)) return;
@@ -52,7 +70,7 @@ function analyze(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOpti
   // Files that cannot hold an acquisition (by the literals the models and the project's
   // summaries require) are not walked at all; most files of a repository.
   const rules = mayAcquire(file.text, index, options) ? typescriptRules.filter((rule) => options.enabledRules.has(rule.meta.id)) : [];
-  const checkImports = options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
+  const checkImports = checksImports(options);
   if (rules.length === 0 && !checkImports) return { findings: [] };
   const sourceFile = withParents(bare);
   const context: RuleContext = { path: file.path, text: file.text, sourceFile, index, options };
@@ -60,6 +78,26 @@ function analyze(file: SourceInput, index: TypeScriptIndex, options: AnalyzeOpti
   for (const rule of rules) findings.push(...rule.check(context));
   if (checkImports) findings.push(...checkForbiddenImports(context));
   return { findings: findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column) };
+}
+
+function nestedTooDeeply(error: RangeError): string {
+  return `not analyzed: ${error.message} (code nested too deeply)`;
+}
+
+function checksImports(options: AnalyzeOptions): boolean {
+  return options.enabledRules.has("forbidden-import") && options.config.forbidden_imports.length > 0;
+}
+
+const modelLiterals = new WeakMap<AnalyzeOptions["config"], RegExp>();
+
+/** The models' acquiring callables alone (no project wrappers): what a precheck can know. */
+function modelLiteral(options: AnalyzeOptions): RegExp {
+  let literal = modelLiterals.get(options.config);
+  if (!literal) {
+    literal = asIdentifiers(acquisitionLiteral({ registry: modelsFor(options).registry, flow: emptyFlowIndex() }));
+    modelLiterals.set(options.config, literal);
+  }
+  return literal;
 }
 
 const literals = new WeakMap<TypeScriptIndex, RegExp>();
