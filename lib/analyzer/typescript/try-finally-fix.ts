@@ -1,7 +1,7 @@
 import { ts } from "ts-morph";
 import type { Span } from "../flow/graph.ts";
 import type { Fix } from "../types.ts";
-import { positionAt, referencesTo, walk } from "./ast.ts";
+import { enclosingFunction, positionAt, referencesTo, walk } from "./ast.ts";
 
 // The fix shared by the release rules: wrap the statements that use the resource (from
 // the one after the acquisition to the last one that needs it) in
@@ -60,6 +60,8 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   const wrapped = rest.slice(0, last + 1);
   if (wrapped.every((item) => dropped.has(item))) return null;
 
+  const owner = enclosingFunction(statement);
+  const isAsyncOwner = !!owner && (ts.getCombinedModifierFlags(owner as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
   for (const item of wrapped) {
     if (dropped.has(item)) continue;
     let unsure = false;
@@ -67,6 +69,10 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
     // before the query settles.
     const check = (child: ts.Node): boolean => {
       if (ts.isReturnStatement(child) && child.expression && returnsPendingUse(child.expression, name)) unsure = true;
+      // A callback that may run after this function returns (`collection.find(q, { session })
+      // .toArray((err, docs) => ...)`): the finally would release before it runs. In code that
+      // is not async any callback is such a continuation; in async code one that uses the value.
+      if (ts.isFunctionLike(child) && ts.isCallExpression(child.parent) && pendingCallback(child, name, isAsyncOwner)) unsure = true;
       return !unsure && !ts.isFunctionLike(child);
     };
     if (check(item)) walk(item, check);
@@ -144,6 +150,20 @@ function isPlainReleaseStatement(sourceFile: ts.SourceFile, statement: ts.Statem
   const start = positionAt(sourceFile, expression.getStart(sourceFile));
   const end = positionAt(sourceFile, expression.getEnd());
   return start.line === release.start.line && start.column === release.start.column && end.line === release.end.line && end.column === release.end.column;
+}
+
+/** Calls that run their callback before returning. */
+const SYNCHRONOUS_CALLBACKS = new Set(["forEach", "map", "filter", "reduce", "some", "every", "find", "findIndex", "flatMap", "sort"]);
+
+function pendingCallback(fn: ts.Node, name: string, isAsyncOwner: boolean): boolean {
+  const call = fn.parent as ts.CallExpression;
+  const callee = call.expression;
+  if (ts.isPropertyAccessExpression(callee) && SYNCHRONOUS_CALLBACKS.has(callee.name.text)) return false;
+  // `await run(async () => ...)`: settled before the finally.
+  let outer: ts.Node = call;
+  while (ts.isParenthesizedExpression(outer.parent)) outer = outer.parent;
+  if (ts.isAwaitExpression(outer.parent)) return false;
+  return !isAsyncOwner || referencesTo(fn, name).length > 0;
 }
 
 function returnsPendingUse(expression: ts.Expression, name: string): boolean {

@@ -187,6 +187,13 @@ export function lowerFunction(
     opened: new Map(),
     trackedVars: new Set(),
   };
+  // A Node-style callback (`(err, client) => ...` as a call's last argument) reports failures
+  // through its error argument; an exception thrown inside it goes to the event loop, not to
+  // code that could release anything: its calls add no exception paths (a `throw` still leaves).
+  if (!ts.isSourceFile(fn) && isErrorFirstCallback(fn) && ts.isCallExpression(fn.parent) && fn.parent.arguments[fn.parent.arguments.length - 1] === fn && !isAsync(fn)) {
+    const callee = fn.parent.expression;
+    if (!(ts.isPropertyAccessExpression(callee) && PROMISE_METHODS.has(callee.name.text))) ctx.noThrow = 1;
+  }
   const paramNames: string[] = [];
   // The executor of `new Promise((resolve) => ...)` analysed on its own: resolve hands values to the awaiting caller.
   const executorOf = !ts.isSourceFile(fn) && ts.isNewExpression(fn.parent) && fn.parent.arguments?.[0] === fn;
@@ -1120,6 +1127,7 @@ function lowerAssignTarget(ctx: Ctx, target: ts.Expression | ts.ForInitializer, 
 
 const PROMISE_METHODS = new Set(["then", "catch", "finally"]);
 const EVENT_METHODS = new Set(["on", "once", "addListener", "prependListener", "prependOnceListener", "addEventListener", "subscribe"]);
+const LISTENER_METHODS = new Set(["on", "once", "addListener", "prependListener", "prependOnceListener", "off", "removeListener"]);
 const CONTAINER_METHODS = new Set(["push", "unshift", "add", "set", "append", "splice", "enqueue"]);
 const TEARDOWN_HOOKS = new Set(["after", "afterEach", "afterAll", "teardown", "suiteTeardown"]);
 const NOW_METHODS = new Set(["forEach", "map", "filter", "reduce", "some", "every", "find", "findIndex", "flatMap", "sort"]);
@@ -1202,7 +1210,11 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
       return;
     }
     if (isFunctionLike(inner)) {
-      const mode = method && EVENT_METHODS.has(method) ? "maybe" : invokeMode(index);
+      const event = method !== null && EVENT_METHODS.has(method);
+      let mode = event ? "maybe" : invokeMode(index);
+      // Node's error-first convention: a last-argument callback taking `(err, ...)` is called
+      // once, with the error or with the result (`collection.find(q).toArray((err, docs) => ...)`).
+      if (mode === "maybe" && !event && index === argCount - 1 && isErrorFirstCallback(inner)) mode = "later";
       inlineFunction(ctx, inner, mode === "maybe" ? "may-run" : "must-run", null, mode !== "now");
       return;
     }
@@ -1270,6 +1282,12 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
     if (!resolved.receiverType && receiverRef && /^(connect|startTransaction)$/.test(method)) setup = true;
   }
   if (resolved.receiverNode && isConsole(resolved.receiverNode)) setup = true;
+  // `client.on("error", handler)`: registering a listener on an EventEmitter only stores the
+  // function; it cannot fail, so it opens no exception path before a release.
+  if (method && LISTENER_METHODS.has(method) && call.arguments.length === 2 && ts.isStringLiteralLike(unwrapTypes(call.arguments[0]))) {
+    const listener = unwrapTypes(call.arguments[1]);
+    if (isFunctionLike(listener) || ts.isIdentifier(listener)) setup = true;
+  }
 
   // The result.
   let result: Value = { ref: null, type: null, qualified: null };
@@ -1345,6 +1363,12 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
   emit(ctx, [...argEffects, ...receiverEffects, ...acquireEffects], call, mayThrow);
   if (!result.type && summary?.returnsType) result = { ...result, type: summary.returnsType };
   return result;
+}
+
+/** `function (err, result) { ... }`, `(error) => ...`: a Node-style callback whose first parameter is the error. */
+function isErrorFirstCallback(fn: FunctionLike): boolean {
+  const first = fn.parameters[0];
+  return first !== undefined && ts.isIdentifier(first.name) && /^(err|error|er)$/i.test(first.name.text);
 }
 
 function releaseMethodReference(ctx: Ctx, node: ts.Expression): Ref | null {

@@ -145,3 +145,49 @@ describe("try/finally fix style", () => {
     expect(finding.fix).toBeNull();
   });
 });
+
+describe("try/finally fix and callbacks that run later", () => {
+  const findingsOf = (text: string, path = "src/db.js") => {
+    const files: SourceInput[] = [{ path, text }];
+    return typescriptPlugin.analyzeFile({ path, text }, typescriptPlugin.buildIndex(files, options), options).findings;
+  };
+
+  it("offers no fix when the wrapped code continues in a callback (the finally would end the session first)", () => {
+    const text = [
+      "const { MongoClient } = require('mongodb');",
+      "function example(url, done) {",
+      "  MongoClient.connect(url, function (err, client) {",
+      "    if (err) return done(err);",
+      "    const session = client.startSession();",
+      "    client.db('test').collection('c').find({}, { session }).toArray(function (err, docs) {",
+      "      client.close();",
+      "      done(err, docs);",
+      "    });",
+      "  });",
+      "}",
+      "",
+    ].join("\n");
+    const findings = findingsOf(text);
+    expect(findings.map((f) => f.rule)).toEqual(["mongoose-session-not-ended"]);
+    expect(findings[0].fix).toBeNull();
+  });
+
+  it("still wraps async code whose callbacks run before the function goes on", () => {
+    const text = [
+      "import { Pool } from 'pg';",
+      "const pool = new Pool();",
+      "export async function names() {",
+      "  const client = await pool.connect();",
+      "  const { rows } = await client.query('SELECT name FROM users');",
+      "  const names = rows.map((row) => row.name);",
+      "  await new Promise((resolve) => setTimeout(resolve, 10));",
+      "  client.release();",
+      "  return names;",
+      "}",
+      "",
+    ].join("\n");
+    const findings = findingsOf(text, "src/names.ts");
+    expect(findings.map((f) => f.rule)).toEqual(["pool-client-not-released"]);
+    expect(findings[0].fix?.safety).toBe("safe");
+  });
+});
