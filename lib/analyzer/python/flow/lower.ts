@@ -63,6 +63,8 @@ export type LoweredFunction = {
   globals: Set<string>;
   /** The function was too large to follow (over the graph-node budget) and was not analysed. */
   truncated: boolean;
+  /** Parameters it enters (`await cm.__aenter__()`) and never exits (summary mode): the caller owes the exit. */
+  enteredParams: number[];
 };
 
 export type LowerMode = "analyze" | "summary";
@@ -1212,28 +1214,19 @@ class Lowerer {
     const trackedRefs = receiver.refs.filter((r) => this.tracked(r));
 
     // Manual enter: the context manager now owes an exit.
+    if ((method === "__aenter__" || method === "__enter__") && this.mode === "summary") {
+      // `async def enter(cm): return await cm.__aenter__()`: the caller owes the exit.
+      const param = receiverNode.type === "identifier" ? this.paramIndex.get(receiverNode.text) : undefined;
+      if (param !== undefined) this.enteredParams.add(param);
+    }
     if ((method === "__aenter__" || method === "__enter__") && this.mode === "analyze") {
-      const path = pathOf(receiverNode);
-      const known = this.enteredTypeOf(receiver.val);
-      const enteredType = known ?? anySessionType;
-      const facts: ResourceFacts = {
-        rule: "manual-aenter",
-        noun: "context manager",
-        releaseMethods: [method === "__aenter__" ? "__aexit__" : "__exit__"],
-        releaseAwait: method === "__aenter__" ? "always" : "never",
-        protocols: [],
-        finallyRelease: null,
-      };
-      const bind = path ? `${path}#entered` : null;
-      const id = this.newSite(`enter:${node.id}`, "enter", facts, node, this.statement, awaited, bind, enteredType, "model");
-      this.sites[id].entered = receiverNode.text;
-      this.sites[id].guessed = known === null;
-      E.push({ kind: "acquire", site: id, bind });
-      if (bind) this.addStatic(bind, id);
+      const enteredType = this.enterSite(node, receiverNode, receiver.val, method === "__aenter__", awaited, E);
       this.args(argsNode, null, E, method, node);
       return { val: { k: "type", type: enteredType }, refs: [], temp: null };
     }
     if (method === "__aexit__" || method === "__exit__") {
+      const param = receiverNode.type === "identifier" ? this.paramIndex.get(receiverNode.text) : undefined;
+      if (param !== undefined) this.exitedParams.add(param);
       const path = pathOf(receiverNode);
       if (path) E.push({ kind: "release", ref: { var: `${path}#entered` }, span, how: method });
       for (const ref of trackedRefs) E.push({ kind: "release", ref, span, how: method });
@@ -1291,6 +1284,35 @@ class Lowerer {
     if (res.temp !== null && facts?.childOfReceiver && trackedRefs[0]) E.push({ kind: "parent", child: { temp: res.temp }, parent: trackedRefs[0] });
     void ctx;
     return res;
+  }
+
+  /** Parameters entered (`cm.__aenter__()`) and exited in this function (summary mode). */
+  readonly enteredParams = new Set<number>();
+  readonly exitedParams = new Set<number>();
+
+  /**
+   * An `__aenter__`/`__enter__` of the context manager `cmNode` (by hand, or by a helper that
+   * enters its argument): an acquisition of the "entered" state, released by the exit.
+   */
+  private enterSite(node: SyntaxNode, cmNode: SyntaxNode, cmVal: Val, isAsync: boolean, awaited: boolean, E: Effect[]): string {
+    const path = pathOf(cmNode);
+    const known = this.enteredTypeOf(cmVal);
+    const enteredType = known ?? anySessionType;
+    const facts: ResourceFacts = {
+      rule: "manual-aenter",
+      noun: "context manager",
+      releaseMethods: [isAsync ? "__aexit__" : "__exit__"],
+      releaseAwait: isAsync ? "always" : "never",
+      protocols: [],
+      finallyRelease: null,
+    };
+    const bind = path ? `${path}#entered` : null;
+    const id = this.newSite(`enter:${node.id}:${cmNode.id}`, "enter", facts, node, this.statement, awaited, bind, enteredType, "model");
+    this.sites[id].entered = cmNode.text;
+    this.sites[id].guessed = known === null;
+    E.push({ kind: "acquire", site: id, bind });
+    if (bind) this.addStatic(bind, id);
+    return enteredType;
   }
 
   private enclosingClassQualified(): string | null {
@@ -1383,6 +1405,10 @@ class Lowerer {
         const site = this.sites[res.temp];
         site.facts = { ...site.facts, rule: "manual-aenter" };
         site.entered = value.text;
+      } else if (facts?.entersArgs?.includes(index) && this.mode === "analyze" && (res.val.k === "type" || pathOf(value) !== null)) {
+        // `self.session = await enter(self._cm)`: the helper entered the context manager; this
+        // function (or its class's close path) now owes the exit, as with a manual `__aenter__()`.
+        this.enterSite(call, value, res.val, facts.summary?.async ?? true, true, E);
       }
     }
     void call;
@@ -1498,5 +1524,6 @@ export function lowerFunction(fn: SyntaxNode, r: ModuleResolver, mode: LowerMode
     deferredUses: [...lowerer.deferred.values()],
     globals: lowerer.globals,
     truncated,
+    enteredParams: [...lowerer.enteredParams].filter((p) => !lowerer.exitedParams.has(p)),
   };
 }

@@ -87,7 +87,7 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
     memoised: decorators.some((d) => memoDecorators.test(d)),
     generator: l.isGenerator,
     yieldsType,
-    entersParams: [],
+    entersParams: l.enteredParams,
     params: l.params,
   };
 }

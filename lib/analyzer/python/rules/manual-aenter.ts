@@ -7,7 +7,10 @@
  * same function for local context managers (an exit only on the happy path is not
  * enough), and for context managers stored on `self` on the class's close path (`close`,
  * `aclose`, `__aexit__`, `__exit__`, `dispose`, `shutdown`, `stop`, `destroy`, `teardown`,
- * `cleanup`, `disconnect` and the methods they call). Calling `__aenter__()` on a
+ * `cleanup`, `disconnect` and the methods they call). The same holds when a small helper
+ * does the entering (`async def enter(cm): return await cm.__aenter__()`, then
+ * `self.session = await enter(self._cm)`): the caller owes the exit, and the helper itself
+ * is not reported. Calling `__aenter__()` on a
  * context manager that is never stored (`get_session().__aenter__()`) is always
  * reported: nothing can exit it. Inside a class's own `__aenter__`, entering an inner
  * context manager and then raising before returning leaks it (`async with` never calls
@@ -134,6 +137,9 @@ function check(ctx: PythonRuleContext, fn: LoweredFunction, site: SiteInfo) {
   const verdict = verdictFor(fn.result, site.id);
   const inOwnEnter = fn.name === "__aenter__" || fn.name === "__enter__";
   const target = site.entered ?? "";
+  // `async def enter(cm): return await cm.__aenter__()`: a helper that enters what it is given
+  // hands the exit to its caller, where the finding is reported.
+  if (fn.params.includes(target) && !fn.fn.text.includes(`${target}.${exit}(`)) return null;
   if (inOwnEnter) {
     // `async with obj:` never calls obj.__aexit__ when obj.__aenter__ raises.
     if (verdict.kind === "leak" && verdict.exception && site.bind?.startsWith("self.")) {
