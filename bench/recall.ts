@@ -1,4 +1,4 @@
-// npm run bench:recall -- [--set dev|holdout|holdout2|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]
+// npm run bench:recall -- [--set dev|holdout|holdout2|holdout3|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]
 //
 // Recall and precision on the labelled corpus of real bug-fix commits (bench/corpus/cases.json,
 // references only). For each case the buggy and the fixed file versions are taken from a local
@@ -57,7 +57,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|holdout2|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
+  console.error(`${message}\nusage: tsx bench/recall.ts [--set dev|holdout|holdout2|holdout3|all] [--json] [--save FILE] [--mirrors DIR] [--analyzer DIR] [--case ID]... [--check]`);
   process.exit(2);
 }
 

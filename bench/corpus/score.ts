@@ -7,9 +7,12 @@
 // Ranges are widened by `tolerance` lines on each side: fixes and refactors shift lines.
 
 export type CaseKind = "bug" | "clean";
-/** dev: for developing the analyzer; holdout, holdout2: never used for tuning (holdout2 was collected blind). */
-export type CaseSet = "dev" | "holdout" | "holdout2";
-export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2"];
+/**
+ * dev: for developing the analyzer; holdout, holdout2: never used for tuning when collected
+ * (holdout2 was collected blind, then used for tuning); holdout3: collected blind, not yet measured.
+ */
+export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3";
+export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3"];
 export type Language = "python" | "typescript";
 
 export type CorpusCase = {
