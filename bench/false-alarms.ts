@@ -210,7 +210,7 @@ function loadJudgements(dir: string, spec: RepoSpec): Judged {
   return { findings: doc.findings, strata: doc.strata ?? [] };
 }
 
-type FixCheck = { fixedFindings: number; fixedFiles: number; brokenFiles: string[]; stillReported: number; newFindings: number; dropped: number };
+type FixCheck = { fixedFindings: number; fixedFiles: number; brokenFiles: string[]; stillReported: string[]; newFindings: string[]; dropped: number };
 
 function parsesAfterFix(path: string): boolean {
   if (path.endsWith(".py")) {
@@ -230,7 +230,7 @@ function checkFixes(tree: string, before: ScanDoc, analyzer: string): FixCheck {
   const fixedRun = runCli(analyzer, ["scan", copy, "--fix", "--format", "json", "--fail-on", "never"]);
   const after = runCli(analyzer, ["scan", copy, "--format", "json", "--fail-on", "never"]);
   const fixedFiles = fixedRun.fixes?.files ?? [];
-  const result: FixCheck = { fixedFindings: 0, fixedFiles: fixedFiles.length, brokenFiles: [], stillReported: 0, newFindings: 0, dropped: fixedRun.fixes?.dropped.length ?? 0 };
+  const result: FixCheck = { fixedFindings: 0, fixedFiles: fixedFiles.length, brokenFiles: [], stillReported: [], newFindings: [], dropped: fixedRun.fixes?.dropped.length ?? 0 };
   const afterPrints = new Set(after.findings.map((f) => f.fingerprint));
   for (const file of fixedFiles) {
     result.fixedFindings += file.fixed.length;
@@ -240,9 +240,11 @@ function checkFixes(tree: string, before: ScanDoc, analyzer: string): FixCheck {
     // A fixed finding is gone when neither its fingerprint nor a finding of its rule on its line is reported.
     for (const fixed of file.fixed) {
       const original = beforeHere.find((f) => f.rule === fixed.rule && f.line === fixed.line && f.fix?.safety === "safe");
-      if (original && afterPrints.has(original.fingerprint)) result.stillReported++;
+      if (original && afterPrints.has(original.fingerprint)) result.stillReported.push(`${file.path}:${fixed.line} ${fixed.rule}`);
     }
-    result.newFindings += after.findings.filter((f) => f.path === file.path && !beforePrints.has(f.fingerprint)).length;
+    for (const f of after.findings) {
+      if (f.path === file.path && !beforePrints.has(f.fingerprint)) result.newFindings.push(`${f.path}:${f.line} ${f.rule}`);
+    }
   }
   rmSync(copy, { recursive: true, force: true });
   return result;
@@ -266,6 +268,8 @@ type RepoResult = {
   fp: number;
   debatable: number;
   estimatedFalse: number;
+  /** The same for findings in production code (no `test` tag). */
+  productionJudged: { judged: number; tp: number; fp: number; debatable: number; estimatedFalse: number };
   fixCheck?: FixCheck;
 };
 
@@ -283,7 +287,8 @@ function evaluate(spec: RepoSpec, doc: ScanDoc, judged: Judged, lines: { files: 
   const judgements = judged.findings;
   const active = doc.findings.filter((f) => !f.suppressed);
   const rules: Record<string, RuleRow> = {};
-  const strata: Record<string, { findings: number; judged: number; fp: number }> = {};
+  const strata: Record<string, { findings: number; judged: number; fp: number; test: boolean }> = {};
+  const prod = { judged: 0, tp: 0, fp: 0, debatable: 0, estimatedFalse: 0 };
   const used = new Set<Judgement>();
   let tp = 0;
   let fp = 0;
@@ -292,7 +297,7 @@ function evaluate(spec: RepoSpec, doc: ScanDoc, judged: Judged, lines: { files: 
     rules[f.rule] ??= emptyRow();
     const row = rules[f.rule];
     const key = stratumOf(f, judged.strata);
-    strata[key] ??= { findings: 0, judged: 0, fp: 0 };
+    strata[key] ??= { findings: 0, judged: 0, fp: 0, test: f.tags?.includes("test") ?? false };
     const stratum = strata[key];
     row.findings++;
     stratum.findings++;
@@ -304,6 +309,12 @@ function evaluate(spec: RepoSpec, doc: ScanDoc, judged: Judged, lines: { files: 
     used.add(j);
     row.judged++;
     stratum.judged++;
+    if (!stratum.test) {
+      prod.judged++;
+      if (j.verdict === "true") prod.tp++;
+      else if (j.verdict === "false") prod.fp++;
+      else prod.debatable++;
+    }
     if (j.verdict === "true") {
       row.tp++;
       tp++;
@@ -322,8 +333,11 @@ function evaluate(spec: RepoSpec, doc: ScanDoc, judged: Judged, lines: { files: 
   // Per stratum: findings × (false / judged); a stratum with no judgement takes the repository's ratio.
   let estimatedFalse = 0;
   for (const stratum of Object.values(strata)) {
-    if (stratum.judged > 0) estimatedFalse += (stratum.findings * stratum.fp) / stratum.judged;
-    else if (judgedCount > 0) estimatedFalse += (stratum.findings * fp) / judgedCount;
+    let estimate = 0;
+    if (stratum.judged > 0) estimate = (stratum.findings * stratum.fp) / stratum.judged;
+    else if (judgedCount > 0) estimate = (stratum.findings * fp) / judgedCount;
+    estimatedFalse += estimate;
+    if (!stratum.test) prod.estimatedFalse += estimate;
   }
   return {
     name: spec.name,
@@ -342,6 +356,7 @@ function evaluate(spec: RepoSpec, doc: ScanDoc, judged: Judged, lines: { files: 
     fp,
     debatable,
     estimatedFalse,
+    productionJudged: prod,
   };
 }
 
@@ -374,6 +389,18 @@ function printReport(results: RepoResult[], revision: string) {
     `| **total (${results.length})** | | ${total.files} | ${total.lines} | ${total.findings} (${total.production}) | ${fmt(per100k(total.findings, total.lines))} | ${total.judged} | ${total.tp} | ${total.fp} | ${total.debatable} | ${fmt(total.est)} | ${fmt(per100k(total.est, total.lines))} |`,
   );
 
+  const p = { findings: 0, judged: 0, tp: 0, fp: 0, debatable: 0, est: 0 };
+  for (const r of results) {
+    p.findings += r.production;
+    p.judged += r.productionJudged.judged;
+    p.tp += r.productionJudged.tp;
+    p.fp += r.productionJudged.fp;
+    p.debatable += r.productionJudged.debatable;
+    p.est += r.productionJudged.estimatedFalse;
+  }
+  console.log(
+    `\nProduction code only (findings without the test tag): ${p.findings} findings (${fmt(per100k(p.findings, total.lines))} per 100k lines), ${p.judged} judged: ${p.tp} true, ${p.fp} false, ${p.debatable} debatable; est. ${fmt(p.est)} false alarms = ${per100k(p.est, total.lines).toFixed(2)} per 100k lines`,
+  );
   console.log("\nFix share per rule (all findings, and the judged true findings):");
   console.log("| rule | findings | with a fix | safe fix | judged true | true with a fix | true with a safe fix |");
   console.log("|---|---|---|---|---|---|---|");
@@ -400,8 +427,10 @@ function printReport(results: RepoResult[], revision: string) {
     console.log("|---|---|---|---|---|---|---|");
     for (const r of checked) {
       const c = r.fixCheck as FixCheck;
-      console.log(`| ${r.repo} | ${c.fixedFindings} | ${c.fixedFiles} | ${c.brokenFiles.length} | ${c.stillReported} | ${c.newFindings} | ${c.dropped} |`);
+      console.log(`| ${r.repo} | ${c.fixedFindings} | ${c.fixedFiles} | ${c.brokenFiles.length} | ${c.stillReported.length} | ${c.newFindings.length} | ${c.dropped} |`);
       for (const path of c.brokenFiles) console.log(`  broken: ${path}`);
+      for (const where of c.stillReported) console.log(`  still reported after its fix: ${where}`);
+      for (const where of c.newFindings) console.log(`  new after the fixes: ${where}`);
     }
   }
 }
