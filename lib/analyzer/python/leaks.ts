@@ -188,3 +188,63 @@ export function derivedEscapes(fn: LoweredFunction, name: string, session: boole
   }
   return false;
 }
+
+/** A fresh resource stored in a field of `self` that nothing in the class ever releases. */
+export type FieldLeak = { fn: LoweredFunction; site: SiteInfo; field: string; className: string };
+
+const plainBases = /^(object|ABC|abc\.ABC|Protocol|typing\.Protocol|Generic\[.*\])$/s;
+const closePathNames =
+  /^(a?close|__aexit__|__exit__|__del__|dispose|shutdown|stop|destroy|teardown|tearDown|tearDownClass|teardown_method|teardown_class|cleanup|disconnect|release|finish|terminate|aclose_\w+|close_\w+)$/;
+
+function classOf(fn: SyntaxNode): SyntaxNode | null {
+  const holder = fn.parent?.type === "decorated_definition" ? fn.parent : fn;
+  const block = holder.parent;
+  return block?.type === "block" && block.parent?.type === "class_definition" ? block.parent : null;
+}
+
+function classMethods(cls: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (const member of cls.childForFieldName("body")?.namedChildren ?? []) {
+    const def = member.type === "decorated_definition" ? member.childForFieldName("definition") : member;
+    if (def?.type === "function_definition") out.push(def);
+  }
+  return out;
+}
+
+/**
+ * `self.session = Session(engine)` in a method of a class that has no method releasing
+ * `self.session` (and no close path mentioning it): the object owns a session nobody closes.
+ * Only classes whose bases are plain (an inherited close could release it otherwise), and
+ * only fields the class never hands out (`return self.session`: the caller may close it).
+ */
+export function fieldLeaks(ctx: PythonRuleContext, rule: RuleId): FieldLeak[] {
+  const out: FieldLeak[] = [];
+  for (const fn of ctx.functions()) {
+    for (const site of fn.sites) {
+      if (site.how !== "call" || site.managed || site.facts.rule !== rule || !site.field) continue;
+      // A scoped_session registry kept on an object is meant to live as long as it (each thread's session is removed elsewhere).
+      if (site.facts.releaseMethods.includes("remove")) continue;
+      const report = fn.result.sites.get(site.id);
+      if (!report || report.releases.length > 0 || report.transfers.length !== 1 || report.transfers[0] !== "stored-field") continue;
+      const cls = classOf(fn.fn);
+      if (!cls) continue;
+      const bases = cls.childForFieldName("superclasses")?.namedChildren ?? [];
+      if (bases.some((b) => !plainBases.test(b.text))) continue;
+      const attr = site.field.slice(site.field.indexOf(".") + 1);
+      const escaped = attr.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const releases = [...new Set([...site.facts.releaseMethods, "close", "aclose", "remove", "dispose", "release", "terminate"])].join("|");
+      const released = new RegExp(`\\b(?:self|cls|${cls.childForFieldName("name")?.text ?? "_"})\\.${escaped}\\.(?:${releases})\\b`);
+      const mentioned = new RegExp(`\\b(?:self|cls)\\.${escaped}\\b`);
+      const handedOut = new RegExp(`\\b(?:return|yield)\\s+(?:await\\s+)?(?:self|cls)\\.${escaped}\\s*$`, "m");
+      const methods = classMethods(cls);
+      // Passed to a call (`close_all(self.conn)`, `stack.callback(self.conn.close)`): that callee may release it.
+      const passed = new RegExp(`[(,]\\s*(?:self|cls)\\.${escaped}\\s*[,)]`);
+      if (methods.some((m) => released.test(m.text) || handedOut.test(m.text) || passed.test(m.text))) continue;
+      if (methods.some((m) => closePathNames.test(m.childForFieldName("name")?.text ?? "") && mentioned.test(m.text))) continue;
+      // Used as a context manager or handed to something that closes (`closing(self.conn)`, an exit stack).
+      if (new RegExp(`\\bwith\\s+[^:\\n]*\\b(?:self|cls)\\.${escaped}\\b|closing\\(\\s*(?:self|cls)\\.${escaped}\\b|enter_(?:async_)?context\\(\\s*(?:self|cls)\\.${escaped}\\b`).test(cls.text)) continue;
+      out.push({ fn, site, field: site.field, className: cls.childForFieldName("name")?.text ?? "?" });
+    }
+  }
+  return out;
+}

@@ -37,6 +37,8 @@ export type SiteInfo = {
   yielded: boolean;
   /** Parameter index (summary mode). */
   param: number | null;
+  /** The `self.<name>` / `cls.<name>` field it was stored in, if any: the class then owns it. */
+  field: string | null;
 };
 
 /** A use that runs after the with block ended: a closure or a deferred call that outlives the block. */
@@ -407,6 +409,7 @@ class Lowerer {
       entered: null,
       yielded: false,
       param: null,
+      field: null,
     });
     this.siteByNode.set(key, id);
     return id;
@@ -936,6 +939,7 @@ class Lowerer {
       const isSelf = object?.type === "identifier" && (object.text === "self" || object.text === "cls");
       const reason: TransferReason = isSelf ? "stored-field" : "stored-container";
       for (const ref of res.refs) E.push({ kind: "transfer", ref, reason, span: spanOf(st) });
+      if (isSelf && path) for (const site of this.sitesOfRefs(res.refs)) this.sites[site].field ??= path;
       if (path) {
         E.push({ kind: "assign", target: path, source: res.refs[0] ?? null });
         for (const s of this.sitesOfRefs(res.refs.slice(0, 1))) this.addStatic(path, s);

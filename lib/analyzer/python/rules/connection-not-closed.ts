@@ -18,7 +18,10 @@
  * A connection closed only on the normal path (`conn.close()` not in `finally` and not
  * in a closing `with`) is reported: it leaks when anything in between raises. So is
  * `with sqlite3.connect(path) as conn:` (and the same `with` on a `psycopg2` or `pyodbc`
- * connection): their context manager commits or rolls back, it does not close.
+ * connection): their context manager commits or rolls back, it does not close. A
+ * connection stored in a field (`self.conn = sqlite3.connect(path)`) is reported when no
+ * method of the class closes it, hands it out or passes it on, no close path mentions
+ * it, and the class has no base class that could.
  *
  * ## Why is this bad?
  * Each of these holds a server connection (or a pool slot) until closed. A missed
@@ -60,7 +63,7 @@
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { finding, type PythonRule } from "../context.ts";
-import { firstRelease, leakFix, leaks } from "../leaks.ts";
+import { fieldLeaks, firstRelease, leakFix, leaks } from "../leaks.ts";
 
 export const meta: RuleMeta = {
   id: "connection-not-closed",
@@ -108,6 +111,16 @@ export const rule: PythonRule = {
         message = `${library} ${noun} \`${site.bind}\` is not closed or released on every path (released at line ${firstRelease(report)} on some)`;
       }
       findings.push(finding(meta.id, site.statement, message, leakFix(ctx, leak, noun)));
+    }
+    for (const { site, field, className } of fieldLeaks(ctx, meta.id)) {
+      const release = site.facts.finallyRelease && !site.facts.finallyRelease.includes("{") ? site.facts.finallyRelease : "close";
+      findings.push(
+        finding(
+          meta.id,
+          site.statement,
+          `Connection from \`${site.call.text}\` is stored in \`${field}\`, and no method of \`${className}\` ever closes it: give the class a \`close()\` (or \`__exit__\`) that calls \`${field}.${release}()\``,
+        ),
+      );
     }
     return findings;
   },

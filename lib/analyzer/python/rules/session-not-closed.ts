@@ -30,9 +30,15 @@
  * `scoped_session(...)` on every call and returns it (`def create_scoped_session(): return
  * scoped_session(maker)`), give the caller a registry that nothing else removes, so its
  * `remove()` (or `close()`) must be in a `finally` too
- * (`db.session`, the app's shared one, is not reported). A log call (`logger.info(...)`,
- * `print(...)` whose arguments make no other calls) between the acquisition and the `try`
- * is not an exception path.
+ * (`db.session`, the app's shared one, is not reported); so does a `scoped_session(maker)`
+ * a function builds for itself and neither returns nor stores. A log or metrics call
+ * (`logger.info(...)`, `print(...)`, `metrics.counter(...)` whose arguments make no other
+ * calls than conversions and small formatting helpers of the module) and a clock read
+ * (`time.perf_counter()`) between the acquisition and the `try` are not exception paths.
+ * A session stored in a field (`self.db = SessionLocal()`) belongs to the object: it is
+ * reported when no method of the class closes it, hands it out or passes it on, no close
+ * path (`close`, `__exit__`, `dispose`, `teardown`, …) mentions it, and the class has no
+ * base class that could. SQLModel's `Session` is SQLAlchemy's.
  *
  * ## Why is this bad?
  * An unclosed session keeps its pooled connection checked out until the garbage
@@ -73,7 +79,7 @@
 import type { ResourceFacts } from "../../flow/models.ts";
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { finding, type PythonRule } from "../context.ts";
-import { firstRelease, leakFix, leaks, withForm } from "../leaks.ts";
+import { fieldLeaks, firstRelease, leakFix, leaks, withForm } from "../leaks.ts";
 
 export const meta: RuleMeta = {
   id: "session-not-closed",
@@ -117,6 +123,16 @@ export const rule: PythonRule = {
         message = `Session \`${site.bind}\` is not closed on every path (closed at line ${firstRelease(report)} on some): use \`${form}\` or close it in \`finally\``;
       }
       findings.push(finding(meta.id, site.statement, message, leakFix(ctx, leak, "session")));
+    }
+    for (const { site, field, className } of fieldLeaks(ctx, meta.id)) {
+      const release = site.facts.finallyRelease && !site.facts.finallyRelease.includes("{") ? site.facts.finallyRelease : "close";
+      findings.push(
+        finding(
+          meta.id,
+          site.statement,
+          `Session from \`${site.call.text}\` is stored in \`${field}\`, and no method of \`${className}\` ever closes it: give the class a \`close()\` (or \`__exit__\`) that calls \`${field}.${release}()\``,
+        ),
+      );
     }
     return findings;
   },
