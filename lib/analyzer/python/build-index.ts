@@ -222,11 +222,15 @@ function collectModule(
     else if (val.k === "class") bind(left.text, { kind: "class", qualified: val.name, instance: val.instance });
   }
   // Stores anywhere in the module: module globals bound late, attributes and keys holding factories.
+  // A name is bound late only under a `global` statement: without the word, no need to look.
+  const mayBindLate = /\bglobal\b/.test(parsed.file.text);
+  const locals = new LocalValues(r);
   for (const assignment of root.descendantsOfType("assignment")) {
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (!left || !right || right.type === "assignment") continue;
     if (left.type === "identifier") {
+      if (!mayBindLate) continue;
       const fn = enclosingFunction(assignment);
       if (!fn || !declaresGlobal(fn, left.text)) continue;
       const val = staticVal(right, r);
@@ -234,7 +238,7 @@ function collectModule(
       continue;
     }
     if (left.type !== "attribute" && left.type !== "subscript") continue;
-    const val = staticVal(right, r, right.type === "identifier" ? localValues(assignment, r) : undefined);
+    const val = staticVal(right, r, right.type === "identifier" ? locals.before(assignment) : undefined);
     if (val.k !== "type") continue;
     const model = registry.types.get(val.type);
     // Only factories, engines and pools: a session kept on an object is that object's business.
@@ -265,21 +269,45 @@ function declaresGlobal(fn: SyntaxNode, name: string): boolean {
   return descendantsOf(fn, "global_statement").some((g) => g.namedChildren.some((id) => id.text === name));
 }
 
-/** Values of the simple local assignments before `node` in its function (`factory = sessionmaker(); app.state.f = factory`). */
-function localValues(node: SyntaxNode, r: ModuleResolver) {
-  const fn = enclosingFunction(node);
-  const locals = new Map<string, ReturnType<typeof staticVal>>();
-  if (!fn) return locals;
-  for (const a of descendantsOf(fn, "assignment")) {
-    if (a.startIndex >= node.startIndex) break;
-    const left = a.childForFieldName("left");
-    const right = a.childForFieldName("right");
-    if (left?.type === "identifier" && right) {
-      const val = staticVal(right, r, locals);
-      if (val.k !== "unknown") locals.set(left.text, val);
+type Val = ReturnType<typeof staticVal>;
+
+/**
+ * Values of the simple local assignments before a node in its function (`factory =
+ * sessionmaker(); app.state.f = factory`). Each function's assignments are evaluated once,
+ * in order (each value depends only on the ones before it), and replayed up to the node:
+ * a function storing many fields would otherwise re-evaluate its assignments per store.
+ */
+class LocalValues {
+  private readonly byFunction = new Map<number, { at: number; name: string; val: Val }[]>();
+  constructor(private readonly r: ModuleResolver) {}
+
+  before(node: SyntaxNode): Map<string, Val> {
+    const locals = new Map<string, Val>();
+    const fn = enclosingFunction(node);
+    if (!fn) return locals;
+    let entries = this.byFunction.get(fn.id);
+    if (!entries) {
+      entries = [];
+      const running = new Map<string, Val>();
+      for (const a of descendantsOf(fn, "assignment")) {
+        const left = a.childForFieldName("left");
+        const right = a.childForFieldName("right");
+        if (left?.type === "identifier" && right) {
+          const val = staticVal(right, this.r, running);
+          if (val.k !== "unknown") {
+            running.set(left.text, val);
+            entries.push({ at: a.startIndex, name: left.text, val });
+          }
+        }
+      }
+      this.byFunction.set(fn.id, entries);
     }
+    for (const entry of entries) {
+      if (entry.at >= node.startIndex) break;
+      locals.set(entry.name, entry.val);
+    }
+    return locals;
   }
-  return locals;
 }
 
 const commonNames = new Set(["get", "create", "update", "delete", "list", "all", "run", "main", "init", "save", "add", "remove", "close", "open", "query", "execute", "session", "db", "conn", "connection", "engine", "pool", "setup", "start", "stop", "fetch", "load", "process", "handle", "call", "wrapper", "inner", "func"]);
@@ -348,7 +376,12 @@ export function sourceRootAliases(paths: readonly string[]): Record<string, stri
   return aliases;
 }
 
-export function buildPythonIndex(files: readonly SourceInput[], options: AnalyzeOptions, limits: { keptSourceBytes?: number } = {}): PythonIndex {
+export function buildPythonIndex(
+  files: readonly SourceInput[],
+  options: AnalyzeOptions,
+  limits: { keptSourceBytes?: number; /** Off: lower every function the fixpoint redoes (tests compare). */ reuseSummaries?: boolean } = {},
+): PythonIndex {
+  const reuse = limits.reuseSummaries ?? true;
   const trees = treeKeeper(limits.keptSourceBytes ?? KEPT_SOURCE_BYTES);
   const registry = pythonRegistry(options.config);
   const python = files.filter((f) => f.path.endsWith(".py"));
@@ -374,20 +407,44 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   const candidates = new Map<string, boolean>();
   const summaries = new Map<string, PySummary>();
   const known = new Set<string>();
-  const compute = (entry: FunctionEntry): PySummary => {
+  // A summary is a pure function of the function's syntax, the index's bindings, attributes
+  // and keys (which change only when a round collects new files) and the summaries its
+  // lowering read. So the summaries each computation read are recorded, and a function
+  // whose reads all still hold in the same round is not lowered again: its summary would
+  // come out the same (most of a fixpoint pass, which redoes every function that mentions
+  // a changed name, is such functions).
+  let epoch = 0;
+  const readsOf = new Map<string, { epoch: number; reads: Map<string, PySummary | undefined> }>();
+  const compute = (q: string, entry: FunctionEntry): PySummary => {
     const facts = index.modules[entry.module.module];
-    const r = new ModuleResolver(index, entry.module.module, entry.module.imports, registry, (q) => summaries.get(q), facts?.bindings ?? {});
-    return summarize(lowerFunction(functionAt(trees.rootOf(entry.module), entry), r, "summary"), r);
+    const reads = new Map<string, PySummary | undefined>();
+    const read = (name: string) => {
+      const summary = summaries.get(name);
+      if (!reads.has(name)) reads.set(name, summary);
+      return summary;
+    };
+    const r = new ModuleResolver(index, entry.module.module, entry.module.imports, registry, read, facts?.bindings ?? {});
+    const summary = summarize(lowerFunction(functionAt(trees.rootOf(entry.module), entry), r, "summary"), r);
+    readsOf.set(q, { epoch, reads });
+    return summary;
+  };
+  const sameInputs = (q: string): boolean => {
+    const last = readsOf.get(q);
+    if (!last || last.epoch !== epoch || !summaries.has(q)) return false;
+    for (const [name, summary] of last.reads) if (summaries.get(name) !== summary) return false;
+    return true;
   };
   // A worklist fixpoint: after the first pass, only functions that mention a name whose summary changed are redone.
   const solve = (initial: string[]): void => {
     let work = initial;
     for (let iteration = 0; iteration < 4 && work.length > 0; iteration++) {
       const changed = new Set<string>();
+      let lowered = 0;
       for (const q of work) {
         const entry = functions.get(q);
-        if (!entry) continue;
-        const next = compute(entry);
+        if (!entry || (reuse && sameInputs(q))) continue;
+        const next = compute(q, entry);
+        lowered++;
         const previous = summaries.get(q);
         if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
         summaries.set(q, next);
@@ -397,7 +454,7 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
           changed.add(last === "__init__" ? lastSegment(q.slice(0, q.lastIndexOf("."))) : last);
         }
       }
-      if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index]   pass ${iteration}: ${work.length} computed, ${changed.size} changed`);
+      if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index]   pass ${iteration}: ${work.length} to redo, ${lowered} lowered, ${changed.size} changed`);
       // Common words (`get`, `create`) would pull in most of the code base: wrappers of wrappers named like that stay unknown.
       for (const name of changed) if (!distinctive(name)) changed.delete(name);
       if (changed.size === 0) break;
@@ -409,6 +466,8 @@ export function buildPythonIndex(files: readonly SourceInput[], options: Analyze
   for (let round = 0; round < 4; round++) {
     const fresh: ParsedModule[] = [];
     const before = new Set(functions.keys());
+    // This round collects new files: bindings, attributes and keys may change.
+    epoch++;
     // Each file is collected right after it is parsed (collecting reads no other file's
     // tree), so its tree can be dropped before the next file is parsed.
     for (const file of python) {
