@@ -39,8 +39,25 @@ export function pgConfig(url) {
 
 export function adapterFactory(url) {
   const provider = providerFromUrl(url);
-  if (provider === "sqlite") return new PrismaBetterSqlite3({ url });
+  if (provider === "sqlite") return sqliteEngineAdapter(url);
   return new PrismaPg(pgConfig(url));
+}
+
+// The app opens SQLite in WAL mode (lib/db/client.ts), where every open connection holds a
+// shared lock on the file: the schema engine's `PRAGMA main.locking_mode=EXCLUSIVE` would
+// wait for every web server and worker to disconnect, and fail after the busy timeout
+// (`npm start` next to running workers). Without it the engine's writes wait only for
+// other writers, like any other write.
+function sqliteEngineAdapter(url) {
+  const factory = new PrismaBetterSqlite3({ url });
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const executeRaw = adapter.executeRaw.bind(adapter);
+    adapter.executeRaw = (query) => (/^\s*PRAGMA\s+(main\.)?locking_mode\s*=\s*EXCLUSIVE\s*;?\s*$/i.test(query.sql) ? Promise.resolve(0) : executeRaw(query));
+    return adapter;
+  };
+  return factory;
 }
 
 export function readMigrationsList(migrationsDir) {
