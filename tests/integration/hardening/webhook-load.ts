@@ -25,6 +25,14 @@ export type LoadReport = {
   results: DeliveryResult[];
 };
 
+/** What the load is doing right now, for fault events that pick their moment. */
+export type LoadState = {
+  /** Requests sent and not answered yet. */
+  awaiting: () => number;
+  /** Delivery ids sent so far (first sends), in order. */
+  sentIds: () => string[];
+};
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -60,35 +68,40 @@ export async function sendWebhooks(options: {
   resendAfterMs?: number;
   resendForMs?: number;
   /** Run `run` (without holding the sending back) once delivery number `atIndex` has been sent; a failure is thrown once every request has ended. */
-  events?: { atIndex: number; run: () => Promise<void> }[];
+  events?: { atIndex: number; run: (load: LoadState) => Promise<void> }[];
+  /** Delivery number i as another event than a push (its X-GitHub-Event and body), or null for the usual push. */
+  deliveryFor?: (i: number) => { event: string; body: string } | null;
 }): Promise<LoadReport> {
   const installations = options.installations ?? 25;
   const redeliverEvery = options.redeliverEvery ?? 0;
-  const sent: { deliveryId: string; body: string }[] = [];
+  const sent: { deliveryId: string; body: string; event: string }[] = [];
+  let awaiting = 0;
+  const state: LoadState = { awaiting: () => awaiting, sentIds: () => sent.map((s) => s.deliveryId) };
   const results: DeliveryResult[] = [];
   const resendAfterMs = options.resendAfterMs ?? 1000;
   const resendForMs = options.resendForMs ?? 180_000;
-  const post = async (deliveryId: string, body: string, redelivery: boolean) => {
+  const post = async (deliveryId: string, body: string, event: string, redelivery: boolean) => {
     const first = performance.now();
     let retry = false;
     for (;;) {
-      const status = await attempt(deliveryId, body, redelivery || retry, retry);
+      const status = await attempt(deliveryId, body, event, redelivery || retry, retry);
       if (!options.resendFailed || (status >= 200 && status < 300)) return;
       if (performance.now() - first > resendForMs) return;
       await new Promise((r) => setTimeout(r, resendAfterMs));
       retry = true;
     }
   };
-  const attempt = async (deliveryId: string, body: string, redelivery: boolean, retry: boolean): Promise<number> => {
+  const attempt = async (deliveryId: string, body: string, event: string, redelivery: boolean, retry: boolean): Promise<number> => {
     const started = performance.now();
     const extra = retry ? { retry: true } : {};
+    awaiting++;
     try {
       const response = await fetch(options.url, {
         method: "POST",
         headers: {
           "content-type": "application/json",
           "user-agent": "GitHub-Hookshot/load",
-          "x-github-event": "push",
+          "x-github-event": event,
           "x-github-delivery": deliveryId,
           "x-hub-signature-256": signatureFor(options.secret, body),
         },
@@ -100,6 +113,8 @@ export async function sendWebhooks(options: {
     } catch (error) {
       results.push({ deliveryId, redelivery, status: 0, ms: performance.now() - started, body: (error as Error).message, ...extra });
       return 0;
+    } finally {
+      awaiting--;
     }
   };
   const inFlight = new Set<Promise<void>>();
@@ -115,18 +130,20 @@ export async function sendWebhooks(options: {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const deliveryId = randomUUID();
-    const body = JSON.stringify(pushPayload(i, installations));
-    sent.push({ deliveryId, body });
-    track(post(deliveryId, body, false));
+    const other = options.deliveryFor?.(i) ?? null;
+    const body = other?.body ?? JSON.stringify(pushPayload(i, installations));
+    const event = other?.event ?? "push";
+    sent.push({ deliveryId, body, event });
+    track(post(deliveryId, body, event, false));
     // A redelivery of an earlier delivery, after its first answer had time to come back.
     if (redeliverEvery > 0 && i % redeliverEvery === redeliverEvery - 1 && i >= 10) {
       const earlier = sent[i - 10];
-      track(post(earlier.deliveryId, earlier.body, true));
+      track(post(earlier.deliveryId, earlier.body, earlier.event, true));
     }
     for (const event of options.events ?? []) {
       if (event.atIndex === i) {
         track(
-          event.run().catch((error) => {
+          event.run(state).catch((error) => {
             eventFailures.push(error);
           }),
         );
