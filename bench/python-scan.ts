@@ -8,7 +8,7 @@
 // Prints wall time, ratios and the peak memory of each process tree.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = join(import.meta.dirname, "..");
@@ -130,7 +130,7 @@ async function main() {
   const files = pythonFiles(corpus);
   const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
   const cores = Math.min(2, cpus().length);
-  console.log(`corpus: ${corpus}: ${files.length} .py files, ${(bytes / 1e6).toFixed(1)} MB; ${cores} cores\n`);
+  console.log(`corpus: ${corpus}: ${files.length} .py files, ${(bytes / 1e6).toFixed(1)} MB; ${cores} cores; load average ${loadavg()[0].toFixed(1)} at the start\n`);
   const scratch = mkdtempSync(join(tmpdir(), "poolguard-bench-"));
   try {
     const list = join(scratch, "files.json");
@@ -163,6 +163,8 @@ async function main() {
     console.log(`scan / ast-grep:   ${(scanRun.seconds / astGrep.seconds).toFixed(2)}x (target <= 1.5)`);
     console.log(`scan / parse-only: ${(scanRun.seconds / parseOnly.seconds).toFixed(2)}x (target <= 1.3)`);
     console.log(`peak memory:       ${scanRun.peakMb.toFixed(0)} MB (target <= 1024)`);
+    // The cores are shared with other work: the ratios are only as good as the machine was quiet.
+    console.log(`load average:      ${loadavg()[0].toFixed(1)} at the end (1-minute)`);
     console.log(`poolguard: ${report.files_scanned} files analysed, ${report.findings.length} findings, ${report.errors.length} not analysed, ${report.skipped.length} skipped`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
