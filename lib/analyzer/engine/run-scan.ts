@@ -176,7 +176,7 @@ function buildIndexInProcess(child: ChildProcess, language: Language, files: Sou
   });
 }
 
-type Prechecks = { stop: () => Promise<Map<number, FileAnalysis>> };
+type Prechecks = { stop: (timeoutMs: number) => Promise<Map<number, FileAnalysis>> };
 
 const precheckChunk = 64;
 
@@ -185,9 +185,12 @@ const precheckChunk = 64;
  * part of the analysis that needs no index (plugin.precheck: for TypeScript, the syntax
  * check of files that name no library resource). Files are sent in small chunks so
  * stopping, when the index is ready, waits for one chunk at most; the files not reached
- * are analysed the usual way. A process that dies only loses its chunk's answers.
+ * are analysed the usual way. A process that dies only loses its chunk's answers; one
+ * still busy after the per-file time limit is killed and taken out of POOL (its files
+ * then meet the time limit in the analysis proper).
  */
 function startPrechecks(
+  pool: ChildProcess[],
   children: ChildProcess[],
   candidates: { id: number; language: Language; file: SourceInput }[],
   options: AnalyzeOptions,
@@ -233,9 +236,24 @@ function startPrechecks(
     send(child);
   }
   return {
-    stop: async () => {
+    stop: async (timeoutMs) => {
       stopped = true;
-      if (busy.size > 0) await new Promise<void>((wake) => idle.push(wake));
+      if (busy.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((wake) => {
+          idle.push(wake);
+          timer = setTimeout(() => {
+            for (const child of [...busy]) {
+              const at = pool.indexOf(child);
+              if (at >= 0) pool.splice(at, 1);
+              child.kill("SIGKILL");
+            }
+            busy.clear();
+            wake();
+          }, timeoutMs);
+        });
+        clearTimeout(timer);
+      }
       for (const cleanup of cleanups) cleanup();
       return answers;
     },
@@ -432,12 +450,12 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       if (last && toAnalyze.length >= inProcessBelow) {
         const withPrecheck = new Set(languages.filter((l) => languagePlugins.get(l)?.precheck));
         const candidates = toAnalyze.flatMap((job, id) => (withPrecheck.has(job.language) ? [{ id, language: job.language, file: job.file }] : []));
-        if (candidates.length > 0) prechecks = startPrechecks(prewarmed.slice(0, Math.max(1, threads - 1)), candidates, analyzeOptions);
+        if (candidates.length > 0) prechecks = startPrechecks(prewarmed, prewarmed.slice(0, Math.max(1, threads - 1)), candidates, analyzeOptions);
       }
       try {
         indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
       } finally {
-        if (prechecks) prechecked = await prechecks.stop();
+        if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
       }
     } else {
       indexes[language] = plugin.buildIndex(files, analyzeOptions);

@@ -74,7 +74,8 @@ async function precheck(job: PrecheckJob) {
     }
   });
   process.send?.({ type: "prechecked", results });
-  if (precheckedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
+  // Every megabyte: this runs beside the index process, when the scan's memory peaks.
+  if (precheckedBytes > gcEveryBytes / 2 && typeof globalThis.gc === "function") {
     precheckedBytes = 0;
     globalThis.gc();
     await turn();
