@@ -35,6 +35,8 @@ export type PySummary = FunctionSummary & {
   entersParams: number[];
   /** Parameter names (`self`/`cls` excluded), to map keyword arguments to positions. */
   params: string[];
+  /** `return conn, conn.cursor()`: the position of the fresh resource in the returned tuple. */
+  freshElement?: number;
 };
 
 export type PythonIndex = {

@@ -330,7 +330,8 @@ export const nodeBudget = 20000;
 
 class TooLarge extends Error {}
 
-type Res = { val: Val; refs: Ref[]; temp: number | null };
+/** `element`: the temporary is this element of a returned tuple (`conn, cur = get_conn()`). */
+type Res = { val: Val; refs: Ref[]; temp: number | null; element?: number };
 const none: Res = { val: unknown(), refs: [], temp: null };
 
 type Closure = { node: SyntaxNode; body: SyntaxNode; captures: string[]; withSites: number[] };
@@ -958,6 +959,14 @@ class Lowerer {
     }
     // Tuple targets: `a, b = x, y` pairs up; anything else rebinds to untracked values.
     const targets = left.namedChildren.filter((c) => c.type !== "list_splat_pattern");
+    // `conn, cur = get_conn_and_cursor()`: the helper's summary says which element is the fresh resource.
+    const element = res.element !== undefined && res.temp !== null ? targets[res.element] : undefined;
+    if (element?.type === "identifier" && res.temp !== null && E.some((e) => e.kind === "acquire" && e.site === res.temp && e.bind === null)) {
+      for (const t of targets) if (t !== element && pathOf(t)) E.push({ kind: "assign", target: pathOf(t) as string, source: null });
+      this.closures.delete(element.text);
+      this.bindTemp(E, res.temp, element.text, val);
+      return;
+    }
     for (const t of targets) {
       const path = pathOf(t);
       if (path) {
@@ -1458,7 +1467,7 @@ class Lowerer {
     this.sites[id].receiver = receiverText;
     E.push({ kind: "acquire", site: id, bind: null });
     void calleeVal;
-    return { val, refs: [{ temp: id }], temp: id };
+    return { val, refs: [{ temp: id }], temp: id, element: facts.freshElement };
   }
 
   finish(): FlowGraph {

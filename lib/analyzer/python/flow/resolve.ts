@@ -33,6 +33,8 @@ export type CallFacts = CallModel & {
   summary?: PySummary;
   /** Arguments it enters (`__aenter__`) without exiting. */
   entersArgs?: number[];
+  /** The fresh resource is this element of the returned tuple (`conn, cur = get_conn()`). */
+  freshElement?: number;
   /** Where the knowledge comes from, for messages. */
   origin: "model" | "summary" | "convention" | "config" | "class";
 };
@@ -294,6 +296,7 @@ export function summaryFacts(summary: PySummary): CallFacts {
     facts.returns = summary.returnsFresh;
     facts.fresh = true;
     facts.awaited = summary.async;
+    if (summary.freshElement !== undefined) facts.freshElement = summary.freshElement;
   } else if (summary.returnsFresh ?? summary.returnsType) {
     facts.returns = (summary.returnsFresh ?? summary.returnsType) as string;
     facts.fresh = false;

@@ -34,11 +34,13 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
   let returnsFresh: string | null = null;
   let returnsType: string | null = null;
   let freshReturns = 0;
+  let freshElement: number | undefined;
   for (const ret of l.returns) {
     const site = ret.sites.find(fresh);
     if (site !== undefined) {
       returnsFresh ??= l.sites[site].type;
       freshReturns++;
+      freshElement ??= tupleElement(ret.node, l.sites[site]);
     } else if (ret.val.k === "type") {
       // A borrowed session or connection handed back (a parameter, a field) tells callers nothing.
       const facts = r.facts(ret.val.type);
@@ -89,7 +91,16 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
     yieldsType,
     entersParams: l.enteredParams,
     params: l.params,
+    ...(freshElement !== undefined ? { freshElement } : {}),
   };
+}
+
+/** `return conn, conn.cursor()`: which element of the returned tuple is the site (by its name or its call). */
+function tupleElement(statement: SyntaxNode, site: LoweredFunction["sites"][number]): number | undefined {
+  const value = statement.namedChildren[0];
+  if (value?.type !== "expression_list" && value?.type !== "tuple") return undefined;
+  const index = value.namedChildren.findIndex((child) => (site.bind !== null && child.type === "identifier" && child.text === site.bind) || child.id === site.call.id);
+  return index >= 0 ? index : undefined;
 }
 
 /** The returned value is built in the function: a call, or a local bound only to a call. */
