@@ -52,6 +52,16 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
     if (dropped.has(item) || referencesTo(item, name).length > 0) last = i;
   });
   if (last < 0) return null;
+  // Safe by proof only when every name in the finally still means the acquired value: a
+  // reassignment (`await qr.release(); qr = ds.createQueryRunner()`) would make the finally
+  // release the new value while the dropped release no longer frees the first one.
+  if (rest.some((item) => assignsTo(item, name))) return null;
+  // A dropped release must be the last use of the value in the block: a use after it (or a
+  // second release) means the code's own order is not what the finally would keep.
+  for (const item of dropped) {
+    const at = rest.indexOf(item);
+    if (rest.slice(at + 1).some((later) => referencesTo(later, name).length > 0)) return null;
+  }
   const declared = new Set<string>();
   for (const item of rest.slice(0, last + 1)) {
     if (ts.isVariableStatement(item)) for (const d of item.declarationList.declarations) collectNames(d.name, declared);
@@ -121,6 +131,35 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
     description: input.description,
     edits: [{ path: input.path, start: positionAt(sourceFile, from), end: positionAt(sourceFile, to), text: replacement }],
   };
+}
+
+/** Does `node` assign to `name` (`name = ...`, `name ??= ...`, `[name] = ...`, `name++`), nested functions included? */
+function assignsTo(node: ts.Node, name: string): boolean {
+  let found = false;
+  const isName = (target: ts.Node): boolean => {
+    if (ts.isParenthesizedExpression(target)) return isName(target.expression);
+    if (ts.isIdentifier(target)) return target.text === name;
+    if (ts.isArrayLiteralExpression(target)) return target.elements.some((element) => isName(ts.isSpreadElement(element) ? element.expression : element));
+    if (ts.isObjectLiteralExpression(target)) {
+      return target.properties.some((property) => {
+        if (ts.isShorthandPropertyAssignment(property)) return property.name.text === name;
+        if (ts.isPropertyAssignment(property)) return isName(property.initializer);
+        if (ts.isSpreadAssignment(property)) return isName(property.expression);
+        return false;
+      });
+    }
+    if (ts.isBinaryExpression(target) && target.operatorToken.kind === ts.SyntaxKind.EqualsToken) return isName(target.left);
+    return false;
+  };
+  const visit = (child: ts.Node): boolean => {
+    if (found) return false;
+    if (ts.isBinaryExpression(child) && child.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && child.operatorToken.kind <= ts.SyntaxKind.LastAssignment && isName(child.left)) found = true;
+    if ((ts.isPrefixUnaryExpression(child) || ts.isPostfixUnaryExpression(child)) && (child.operator === ts.SyntaxKind.PlusPlusToken || child.operator === ts.SyntaxKind.MinusMinusToken) && isName(child.operand)) found = true;
+    if ((ts.isForOfStatement(child) || ts.isForInStatement(child)) && !ts.isVariableDeclarationList(child.initializer) && isName(child.initializer)) found = true;
+    return !found;
+  };
+  if (visit(node)) walk(node, visit);
+  return found;
 }
 
 function collectNames(name: ts.BindingName, into: Set<string>): void {
