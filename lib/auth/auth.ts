@@ -68,6 +68,10 @@ function createAuth() {
     // counts per address only.
     rateLimit: { enabled: false },
     advanced: {
+      // Every state-changing request that carries a cookie must come from a trusted origin
+      // (the request's own host, or POOLGUARD_BASE_URL). Said outright because better-auth
+      // turns the check off by default under NODE_ENV=test, where it must be tested too.
+      disableOriginCheck: false,
       cookiePrefix: "poolguard",
       useSecureCookies: baseURL?.startsWith("https://") ?? false,
       database: { generateId: false },

@@ -4,10 +4,9 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyMigrations, schemaPaths } from "../../../scripts/lib/migrations.mjs";
+import { rawSql } from "../../support/raw-sql.ts";
 import { createEmptyDatabase, testProvider } from "../db/fresh-database.ts";
 
 const provider = testProvider();
@@ -21,27 +20,7 @@ const legacy = {
   hash: "scrypt$16384$8$1$03av7_yg2yzMuN2aTWi25w$g9CUAhQhKVTQXH4foYI_BpCIGTZten5aka1cBC0Tmq6UJ3JEdS1EztugmP7lfePqClVcTZt_1fvH1Q0n_qCgxw",
 };
 
-async function sql(url: string, query: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  if (url.startsWith("file:")) {
-    const db = new Database(url.slice("file:".length));
-    try {
-      const statement = db.prepare(query);
-      if (statement.reader) return statement.all(...params) as Record<string, unknown>[];
-      statement.run(...params);
-      return [];
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    let n = 0;
-    return (await client.query(query.replace(/\?/g, () => `$${++n}`), params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = rawSql;
 
 describe(`upgrading sign-in data on ${provider}`, () => {
   it("moves password hashes to credential accounts that better-auth signs in with", async () => {
