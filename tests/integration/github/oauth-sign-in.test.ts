@@ -5,6 +5,7 @@
 // the App's client credentials, and who gets in (linked or invited users only).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeGitHub, startFakeGitHub } from "../../support/fake-github/index.ts";
+import { rawSql } from "../../support/raw-sql.ts";
 import { useFreshDatabase } from "../db/fresh-database.ts";
 
 let database: Awaited<ReturnType<typeof useFreshDatabase>>;
@@ -86,6 +87,11 @@ describe("sign-in with GitHub", () => {
     expect(first.location).toBe("/repositories");
     expect(first.user?.id).toBe(invited.id);
     expect(await db.countUsers()).toBe(1);
+    // GitHub's user token is kept on the account row encrypted, never as issued (ghu_...).
+    const stored = await rawSql(database.url, 'SELECT "accessToken" FROM "Account" WHERE "provider" = ?', ["github"]);
+    expect(stored).toHaveLength(1);
+    expect(String(stored[0].accessToken ?? "")).not.toBe("");
+    expect(String(stored[0].accessToken)).not.toMatch(/gh[uop]_/);
 
     // Linked now: the account signs in even once the address is gone from GitHub.
     fake.setUserEmails("dana", [{ email: "dana@users.github.test", primary: true }]);
