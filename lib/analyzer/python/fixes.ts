@@ -1,5 +1,6 @@
 import type { Fix, TextEdit } from "../types.ts";
 import { isReference, type PythonRuleContext } from "./context.ts";
+import type { Leak } from "./leaks.ts";
 import { descendantsOf, type SyntaxNode } from "./parse.ts";
 
 // Text edits shared by the lifecycle fixes: move the rest of a block under a new header
@@ -175,3 +176,137 @@ export function wrapFix(description: string, edits: TextEdit[] | null, safety: F
   return edits ? { safety, description, edits } : null;
 }
 
+
+/**
+ * `with sqlite3.connect(path) as conn:` (and the same `with` on psycopg2 / pyodbc
+ * connections) only commits or rolls back at exit: the connection stays open. The fix
+ * keeps that transaction and closes: `with contextlib.closing(sqlite3.connect(path)) as conn, conn:`
+ * (`closing()` alone would drop the commit on success). It uses the file's own
+ * `import contextlib` / `from contextlib import closing`, else adds `import contextlib` to
+ * the file's top-level imports. Only the `with` line (and that import line) change. Null
+ * when unsure: several items, no `as name`, an `async with`, a parenthesised item list, the
+ * name rebound, returned, captured by a closure or used after the block.
+ */
+export function closingWithEdits(ctx: PythonRuleContext, statement: SyntaxNode, call: SyntaxNode, fn: SyntaxNode | null): { edits: TextEdit[]; header: string } | null {
+  if (statement.type !== "with_statement" || statement.text.startsWith("async")) return null;
+  const clause = statement.namedChildren.find((c) => c.type === "with_clause");
+  const body = statement.childForFieldName("body");
+  if (!clause || !body || clause.text.startsWith("(")) return null;
+  const items = clause.namedChildren.filter((c) => c.type === "with_item");
+  if (items.length !== 1 || clause.namedChildren.some((c) => c.type === "comment")) return null;
+  const value = items[0].childForFieldName("value");
+  if (value?.type !== "as_pattern") return null;
+  const target = value.childForFieldName("alias");
+  const alias = target?.namedChildren[0] ?? target;
+  if (alias?.type !== "identifier" || value.namedChildren[0]?.id !== call.id) return null;
+  const name = alias.text;
+  // The name must mean this connection for the whole block and nowhere after it.
+  const scope = fn?.childForFieldName("body") ?? statement.parent;
+  if (!scope) return null;
+  for (const id of descendantsOf(scope, "identifier")) {
+    if (id.text !== name || !isReference(id) || id.id === alias.id) continue;
+    if (id.startIndex >= statement.endIndex) return null;
+    if (id.startIndex < body.startIndex) continue;
+    const parent = id.parent;
+    if ((parent?.type === "assignment" || parent?.type === "augmented_assignment" || parent?.type === "for_statement") && parent.childForFieldName("left")?.id === id.id) return null;
+    if (parent?.type === "pattern_list" || parent?.type === "tuple_pattern" || parent?.type === "as_pattern_target") return null;
+    for (let up = id.parent; up && up.id !== body.id; up = up.parent) {
+      // `return conn.execute(...).fetchall()` hands back rows read before the block ends; anything else returned may need the connection.
+      if (up.type === "return_statement" && !materializedReturn(up, name)) return null;
+      if (up.type === "yield" || up.type === "lambda" || up.type === "function_definition" || up.type === "global_statement" || up.type === "nonlocal_statement") return null;
+    }
+  }
+  const closing = closingName(ctx);
+  const importEdit = closing ? null : contextlibImport(ctx);
+  if (!closing && !importEdit) return null;
+  const wrapper = closing ?? "contextlib.closing";
+  const path = ctx.path;
+  const at = (p: { row: number; column: number }) => ({ line: p.row + 1, column: p.column + 1 });
+  const edits: TextEdit[] = [
+    { path, start: at(call.startPosition), end: at(call.startPosition), text: `${wrapper}(` },
+    { path, start: at(call.endPosition), end: at(call.endPosition), text: ")" },
+    { path, start: at(alias.endPosition), end: at(alias.endPosition), text: `, ${name}` },
+  ];
+  if (importEdit) edits.unshift(importEdit);
+  return { edits, header: `with ${wrapper}(${call.text}) as ${name}, ${name}:` };
+}
+
+/** `return <name>.execute(...).fetchall()` (or fetchone / fetchmany, optionally indexed): plain rows, read before the close. */
+function materializedReturn(ret: SyntaxNode, name: string): boolean {
+  const text = ret.text.replace(/^return\s+/, "").trim();
+  if (!text.startsWith(`${name}.`)) return false;
+  if (!/\.(fetchall|fetchone|fetchmany)\([^()]*\)(\[\d+\])?$/.test(text)) return false;
+  // One call chain on the connection, nothing else referring to it.
+  return text.split(name).length === 2;
+}
+
+/** How the file already names `contextlib.closing` at module level, or null. */
+function closingName(ctx: PythonRuleContext): string | null {
+  for (const st of ctx.tree.rootNode.namedChildren) {
+    if (st.type === "import_statement") {
+      for (const item of st.namedChildren) {
+        if (item.type === "dotted_name" && item.text === "contextlib") return "contextlib.closing";
+        if (item.type === "aliased_import" && item.childForFieldName("name")?.text === "contextlib") return `${item.childForFieldName("alias")?.text}.closing`;
+      }
+    }
+    if (st.type === "import_from_statement" && st.childForFieldName("module_name")?.text === "contextlib") {
+      for (const item of st.namedChildren.slice(1)) {
+        if (item.type === "dotted_name" && item.text === "closing") return "closing";
+        if (item.type === "aliased_import" && item.childForFieldName("name")?.text === "closing") return item.childForFieldName("alias")?.text ?? null;
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * `import contextlib` on its own line among the file's top-level `import x` lines, in
+ * alphabetical place (before the first later module of that group), or before the first
+ * `from x import` when the file has no plain imports. Null when the file has neither at
+ * module level, or the chosen line is not a plain one-statement line.
+ */
+function contextlibImport(ctx: PythonRuleContext): TextEdit | null {
+  const top = ctx.tree.rootNode.namedChildren;
+  if (top.some((st) => (st.type === "expression_statement" || st.type === "assignment") && /\bcontextlib\b/.test(st.text))) return null;
+  const plain = top.filter((st) => st.type === "import_statement");
+  const from = top.filter((st) => st.type === "import_from_statement" && st.childForFieldName("module_name")?.text !== "__future__");
+  let before: SyntaxNode | null = null;
+  let after: SyntaxNode | null = null;
+  if (plain.length > 0) {
+    // The first run of consecutive plain imports (one group).
+    const group: SyntaxNode[] = [plain[0]];
+    for (const st of plain.slice(1)) {
+      if (st.startPosition.row !== group[group.length - 1].endPosition.row + 1) break;
+      group.push(st);
+    }
+    before = group.find((st) => (st.namedChildren[0]?.text ?? "").toLowerCase() > "contextlib") ?? null;
+    if (!before) after = group[group.length - 1];
+  } else if (from.length > 0) {
+    before = from[0];
+  } else {
+    return null;
+  }
+  const anchor = before ?? after;
+  if (!before && anchor && anchor.startPosition.row + 1 >= ctx.lines.length) return null;
+  if (!anchor || anchor.startPosition.column !== 0 || anchor.startPosition.row !== anchor.endPosition.row) return null;
+  const line = ctx.lines[anchor.startPosition.row] ?? "";
+  if (line.replace(/\r$/, "").trimEnd() !== anchor.text) return null;
+  const eol = line.endsWith("\r") ? "\r\n" : "\n";
+  const row = before ? anchor.startPosition.row : anchor.startPosition.row + 1;
+  return { path: ctx.path, start: { line: row + 1, column: 1 }, end: { line: row + 1, column: 1 }, text: `import contextlib${eol}` };
+}
+
+/**
+ * The fix for `with <connect()> as conn:` whose `with` leaves the connection open. Safe
+ * for sqlite3 and psycopg2, whose before/after programs run in the tests against the real
+ * library and database; unsafe for other libraries with such a `with` (pyodbc), not run here.
+ */
+export function closingWithFix(ctx: PythonRuleContext, leak: Leak, library: string | undefined): Fix | null {
+  const { site, report, fn } = leak;
+  if (site.how !== "with" || !site.facts.withKeepsOpen || site.awaited) return null;
+  if (report.transfers.length > 0 || report.releases.length > 0) return null;
+  const rewrite = closingWithEdits(ctx, site.statement, site.call, fn.fn);
+  if (!rewrite) return null;
+  const safety: Fix["safety"] = library === "sqlite3" || library === "psycopg2" ? "safe" : "unsafe";
+  return { safety, description: `Use \`${rewrite.header.slice(0, -1)}\` so the ${site.facts.noun} is closed and its transaction still ends at the block`, edits: rewrite.edits };
+}

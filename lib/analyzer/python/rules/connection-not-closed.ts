@@ -58,11 +58,22 @@
  * the block or a multi-line string would be re-indented; unsafe when an existing release
  * elsewhere would run a second time.
  *
+ * `with sqlite3.connect(path) as conn:` (or `psycopg2.connect(...)`) becomes
+ * `with contextlib.closing(sqlite3.connect(path)) as conn, conn:`: the connection is closed
+ * and the inner `with conn` still commits on success and rolls back on an exception
+ * (`closing()` alone would drop that commit). The fix uses the file's `import contextlib`
+ * or `from contextlib import closing`, else adds `import contextlib` to the file's
+ * imports; only the `with` line (and that import) change. Safe for `sqlite3` and
+ * `psycopg2`; unsafe for `pyodbc`. Not offered when the `with` has several items or no
+ * `as` name, is an `async with`, or the name is rebound, returned (rows already read with
+ * `fetchall()` may be), captured by a closure or used after the block.
+ *
  * ## Options
  * `sessions.closers` adds callables that take ownership and close.
  */
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { finding, type PythonRule } from "../context.ts";
+import { closingWithFix } from "../fixes.ts";
 import { fieldLeaks, firstRelease, leakFix, leaks } from "../leaks.ts";
 
 export const meta: RuleMeta = {
@@ -110,7 +121,8 @@ export const rule: PythonRule = {
       } else {
         message = `${library} ${noun} \`${site.bind}\` is not closed or released on every path (released at line ${firstRelease(report)} on some)`;
       }
-      findings.push(finding(meta.id, site.statement, message, leakFix(ctx, leak, noun)));
+      const fix = site.how === "with" ? closingWithFix(ctx, leak, ctx.registry.types.get(site.type)?.library) : leakFix(ctx, leak, noun);
+      findings.push(finding(meta.id, site.statement, message, fix));
     }
     for (const { site, field, className } of fieldLeaks(ctx, meta.id)) {
       const release = site.facts.finallyRelease && !site.facts.finallyRelease.includes("{") ? site.facts.finallyRelease : "close";
