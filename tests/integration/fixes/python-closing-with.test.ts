@@ -4,9 +4,11 @@
 // databases: the original program leaves connections open (file descriptors on the SQLite
 // file, backends in pg_stat_activity) when the block raises, the fixed one leaves none, and
 // both commit the same rows on success and roll back the same rows on failure.
+import { readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PostgresDatabase, postgresDatabase } from "../../support/fix-programs/databases.ts";
+import { type PostgresDatabase, postgresDatabase, sqliteFile } from "../../support/fix-programs/databases.ts";
 import { executeFix, type FixCase, figures } from "../../support/fix-programs/execute-fix.ts";
+import { python, runProgram, workspace } from "../../support/fix-programs/harness.ts";
 
 let postgres: PostgresDatabase;
 
@@ -47,5 +49,23 @@ describe("connection-not-closed: a `with` that only ends the transaction gets cl
     expect(committed).toEqual(["item 1", "item 2", "item 3", "new 0", "new 2"]);
     expect(outcome.fixedRun?.results).toEqual(outcome.originalRun?.results);
     console.log(`${c.program} on ${c.database}: ${figures(c, outcome)}`);
+  });
+});
+
+describe("why the fix keeps the `with conn` beside closing()", () => {
+  it("closing() alone closes the sqlite3 connection but drops the commit the original `with` did", () => {
+    const ws = workspace("python/connection_not_closed_sqlite3_with_closing.py", ["python/fix_report.py"]);
+    try {
+      const closingOnly = readFileSync(ws.file, "utf8").replace("    with sqlite3.connect(SQLITE_PATH) as conn:", "    with closing(sqlite3.connect(SQLITE_PATH)) as conn:");
+      expect(closingOnly).toContain("with closing(sqlite3.connect(SQLITE_PATH)) as conn:");
+      writeFileSync(ws.file, closingOnly);
+      const path = sqliteFile(ws.dir);
+      const run = runProgram(python, [ws.file], { FIX_SQLITE_PATH: path }, ws.dir);
+      expect(run.open_files).toBe(0);
+      // The two successful inserts are lost: nothing committed them before the close.
+      expect((run.results as unknown[]).at(-1)).toEqual(["item 1", "item 2", "item 3"]);
+    } finally {
+      ws.remove();
+    }
   });
 });
