@@ -3,6 +3,7 @@ import type { ResourceFacts } from "../../flow/models.ts";
 import { analyzeResources, type FlowResult } from "../../flow/resource-flow.ts";
 import { descendantsOf, endOf, isAsyncNode, type SyntaxNode, startOf } from "../parse.ts";
 import { anySessionType, type CallFacts, conventionalReceiverType, lastSegment, type ModuleResolver, refineReturn, unknown, type Val } from "./resolve.ts";
+import { isTestDouble } from "./test-doubles.ts";
 
 // Lowers one tree-sitter Python function onto the shared GraphBuilder, with resource
 // effects decided by the models and summaries (resolve.ts), then runs the dataflow.
@@ -1463,6 +1464,7 @@ class Lowerer {
     // An async factory's result is the resource only once awaited; a coroutine left unawaited holds nothing yet.
     if (facts.awaited && !awaited) return { val, refs: [], temp: null };
     if (isBorrowedSession(node, returns)) return { val, refs: [], temp: null };
+    if (this.mode === "analyze" && isTestDouble(node, returns, facts, this.r)) return { val, refs: [], temp: null };
     const id = this.newSite(`call:${node.id}`, "call", resource, node, this.statement, awaited, null, returns, facts.origin);
     this.sites[id].receiver = receiverText;
     E.push({ kind: "acquire", site: id, bind: null });
