@@ -74,12 +74,32 @@ function literal(node: SyntaxNode): string {
   return node.text.replace(/^[rbuf]*["']+|["']+$/gi, "");
 }
 
+// The file's function definitions by name, listed once per tree: looking them up by walking
+// the whole file for every call made analysis quadratic in the number of functions.
+const definitionsByTree = new WeakMap<object, Map<string, SyntaxNode[]>>();
+
+function definitionsNamed(call: SyntaxNode, name: string): SyntaxNode[] {
+  const tree = call.tree;
+  let byName = definitionsByTree.get(tree);
+  if (!byName) {
+    byName = new Map();
+    for (const def of descendantsOf(tree.rootNode, "function_definition")) {
+      const defName = def.childForFieldName("name")?.text;
+      if (!defName) continue;
+      const list = byName.get(defName);
+      if (list) list.push(def);
+      else byName.set(defName, [def]);
+    }
+    definitionsByTree.set(tree, byName);
+  }
+  return byName.get(name) ?? [];
+}
+
 /** `def _session_maker(session): yield session`: a function of this file that hands back one of its parameters. */
 function returnsOnlyParams(call: SyntaxNode): boolean {
   const fn = call.childForFieldName("function");
   if (fn?.type !== "identifier") return false;
-  const root = call.tree.rootNode;
-  const defs = descendantsOf(root, "function_definition").filter((d) => d.childForFieldName("name")?.text === fn.text);
+  const defs = definitionsNamed(call, fn.text);
   if (defs.length !== 1) return false;
   const def = defs[0];
   const params = new Set<string>();
