@@ -24,6 +24,14 @@ export async function forwardToAuth(request: Request, authPath?: string, init?: 
   const url = new URL(authPath ? `/api/auth${authPath}${original.search}` : `${original.pathname}${original.search}`, origin);
   const headers = new Headers(request.headers);
   for (const [name, value] of Object.entries(init?.headers ?? {})) headers.set(name, value);
+  // A request with no cookie and none of a browser's origin headers (Origin, Referer,
+  // Sec-Fetch-Site) is a script, not another site's page: browsers send Origin and
+  // Sec-Fetch-Site on every cross-site POST. Node's fetch sends Sec-Fetch-Mode alone, which
+  // better-auth's origin check would take for a browser that hid its origin, and refuse.
+  if (!headers.has("cookie") && !headers.has("origin") && !headers.has("referer") && !headers.has("sec-fetch-site")) {
+    headers.delete("sec-fetch-mode");
+    headers.delete("sec-fetch-dest");
+  }
   const method = init?.method ?? request.method;
   const body = init?.body ?? (method === "GET" || method === "HEAD" ? undefined : await request.arrayBuffer());
   const forwarded = new Request(url, { method, headers, body, redirect: "manual" });

@@ -77,6 +77,20 @@ describe("session lifetime", () => {
     expect(await sessionEmail(cookie)).toBeNull();
   });
 
+  it("lets a script sign in with Node's fetch headers (no cookie, no Origin), but not a browser that hides its origin", async () => {
+    await db.createUser({ email: "script@example.test", name: "S", passwordHash: await password.hashPassword("a script's password") });
+    const post = (headers: Record<string, string>) =>
+      authRoute.POST(
+        new Request(`${origin}/api/auth/sign-in/email`, {
+          method: "POST",
+          headers: { "content-type": "application/json", host, "x-forwarded-for": "198.51.100.9", ...headers },
+          body: JSON.stringify({ email: "script@example.test", password: "a script's password" }),
+        }),
+      );
+    expect((await post({ "sec-fetch-mode": "cors" })).status).toBe(200);
+    expect((await post({ "sec-fetch-mode": "cors", "sec-fetch-site": "cross-site" })).status).toBe(403);
+  });
+
   it("refuses a sign-in posted from another site", async () => {
     await db.createUser({ email: "target@example.test", name: "T", passwordHash: await password.hashPassword("the target's password") });
     const response = await authRoute.POST(
