@@ -32,6 +32,7 @@ import { createHash } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { writeBlobs } from "./lib/git-blobs.ts";
 import ts from "typescript";
 import { type CorpusCase, inRange } from "./corpus/score.ts";
 
@@ -125,25 +126,7 @@ function extract(spec: RepoSpec, mirrors: string): string {
     if (type !== "blob" || mode === "120000" || !wanted(path)) continue;
     entries.push({ object, path });
   }
-  const chunk = 2000;
-  for (let i = 0; i < entries.length; i += chunk) {
-    const part = entries.slice(i, i + chunk);
-    const run = spawnSync("git", ["--git-dir", dir, "cat-file", "--batch"], { input: part.map((e) => e.object).join("\n"), maxBuffer: 1 << 30 });
-    if (run.status !== 0) throw new Error(`git cat-file failed for ${spec.repo}: ${run.stderr.toString().trim()}`);
-    const buf = run.stdout;
-    let offset = 0;
-    for (const entry of part) {
-      const eol = buf.indexOf(10, offset);
-      const header = buf.subarray(offset, eol).toString("utf8");
-      offset = eol + 1;
-      if (header.endsWith(" missing")) continue;
-      const size = Number(header.split(" ")[2]);
-      const file = join(partial, entry.path);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, buf.subarray(offset, offset + size));
-      offset += size + 1;
-    }
-  }
+  writeBlobs(dir, entries, partial, spec.repo);
   writeFileSync(join(partial, ".poolguard-fa-complete"), `${spec.repo} ${spec.commit} ${entries.length} files\n`);
   rmSync(target, { recursive: true, force: true });
   renameSync(partial, target);

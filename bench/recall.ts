@@ -11,7 +11,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { writeBlobs } from "./lib/git-blobs.ts";
 import {
   type CaseOutcome,
   type CaseSet,
@@ -132,25 +133,7 @@ function extract(dir: string, repo: string, sha: string, scope: string[] | undef
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   const entries = treeFiles(dir, sha, scope, language);
-  const chunk = 2000;
-  for (let i = 0; i < entries.length; i += chunk) {
-    const part = entries.slice(i, i + chunk);
-    const run = spawnSync("git", ["--git-dir", dir, "cat-file", "--batch"], { input: part.map((e) => e.object).join("\n"), maxBuffer: 1 << 30 });
-    if (run.status !== 0) throw new Error(`git cat-file failed for ${sha}: ${run.stderr.toString().trim()}`);
-    const buf = run.stdout;
-    let offset = 0;
-    for (const entry of part) {
-      const eol = buf.indexOf(10, offset);
-      const header = buf.subarray(offset, eol).toString("utf8");
-      offset = eol + 1;
-      if (header.endsWith(" missing")) continue;
-      const size = Number(header.split(" ")[2]);
-      const file = join(partial, entry.path);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, buf.subarray(offset, offset + size));
-      offset += size + 1;
-    }
-  }
+  writeBlobs(dir, entries, partial, sha);
   // poolguard.yml is never extracted: the corpus measures the default configuration.
   writeFileSync(join(partial, ".poolguard-corpus-complete"), `${repo} ${sha} ${language} ${entries.length} files\n`);
   // Another run may have finished the same tree meanwhile: keep its copy, never replace a
