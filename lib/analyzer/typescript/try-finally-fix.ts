@@ -134,7 +134,7 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
 }
 
 /** Does `node` assign to `name` (`name = ...`, `name ??= ...`, `[name] = ...`, `name++`), nested functions included? */
-function assignsTo(node: ts.Node, name: string): boolean {
+export function assignsTo(node: ts.Node, name: string): boolean {
   let found = false;
   const isName = (target: ts.Node): boolean => {
     if (ts.isParenthesizedExpression(target)) return isName(target.expression);
@@ -162,17 +162,17 @@ function assignsTo(node: ts.Node, name: string): boolean {
   return found;
 }
 
-function collectNames(name: ts.BindingName, into: Set<string>): void {
+export function collectNames(name: ts.BindingName, into: Set<string>): void {
   if (ts.isIdentifier(name)) into.add(name.text);
   else for (const element of name.elements) if (!ts.isOmittedExpression(element)) collectNames(element.name, into);
 }
 
 /** The file's style: does the acquisition statement (or, failing that, most statements) end with a semicolon? */
-function usesSemicolons(sourceFile: ts.SourceFile, statement: ts.Statement): boolean {
+export function usesSemicolons(sourceFile: ts.SourceFile, statement: ts.Statement): boolean {
   return sourceFile.text.slice(statement.getStart(sourceFile), statement.getEnd()).trimEnd().endsWith(";");
 }
 
-function contains(sourceFile: ts.SourceFile, node: ts.Node, span: Span): boolean {
+export function contains(sourceFile: ts.SourceFile, node: ts.Node, span: Span): boolean {
   const start = positionAt(sourceFile, node.getStart(sourceFile));
   const end = positionAt(sourceFile, node.getEnd());
   const after = (a: { line: number; column: number }, b: { line: number; column: number }) => a.line > b.line || (a.line === b.line && a.column >= b.column);
@@ -180,7 +180,7 @@ function contains(sourceFile: ts.SourceFile, node: ts.Node, span: Span): boolean
 }
 
 /** `client.release();`, `await queryRunner.release();`, `pool.release(conn);`: the release call is the whole statement. */
-function isPlainReleaseStatement(sourceFile: ts.SourceFile, statement: ts.Statement, release: Span): boolean {
+export function isPlainReleaseStatement(sourceFile: ts.SourceFile, statement: ts.Statement, release: Span): boolean {
   if (!ts.isExpressionStatement(statement)) return false;
   let expression = statement.expression;
   if (ts.isAwaitExpression(expression)) expression = expression.expression;
@@ -210,14 +210,14 @@ function returnsPendingUse(expression: ts.Expression, name: string): boolean {
   return referencesTo(expression, name).length > 0;
 }
 
-function indentOfLine(text: string, offset: number): string {
+export function indentOfLine(text: string, offset: number): string {
   const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
   const match = /^[ \t]*/.exec(text.slice(lineStart, offset));
   return match ? match[0] : "";
 }
 
 /** The file's indent unit, measured between the block's line and its statements. */
-function indentUnit(text: string, block: ts.Block, sourceFile: ts.SourceFile, base: string): string {
+export function indentUnit(text: string, block: ts.Block, sourceFile: ts.SourceFile, base: string): string {
   const outer = indentOfLine(text, block.getStart(sourceFile));
   if (base.startsWith(outer) && base.length > outer.length) return base.slice(outer.length);
   const match = /\n([ \t]+)\S/.exec(text);
@@ -225,7 +225,7 @@ function indentUnit(text: string, block: ts.Block, sourceFile: ts.SourceFile, ba
   return match && match[1].length <= 4 ? match[1] : "  ";
 }
 
-function aloneOnLine(text: string, start: number, end: number): boolean {
+export function aloneOnLine(text: string, start: number, end: number): boolean {
   const lineStart = text.lastIndexOf("\n", start - 1) + 1;
   let lineEnd = text.indexOf("\n", end);
   if (lineEnd < 0) lineEnd = text.length;
@@ -233,7 +233,7 @@ function aloneOnLine(text: string, start: number, end: number): boolean {
 }
 
 /** Start offsets of lines that begin inside a multi-line template literal (never re-indented). */
-function templateLines(sourceFile: ts.SourceFile, from: number, to: number): Set<number> {
+export function templateLines(sourceFile: ts.SourceFile, from: number, to: number): Set<number> {
   const text = sourceFile.text;
   const starts = new Set<number>();
   walk(sourceFile, (node) => {
@@ -250,7 +250,7 @@ function templateLines(sourceFile: ts.SourceFile, from: number, to: number): Set
 }
 
 /** [start of the first line, start of the line after the last] of a statement. */
-function lineSpan(text: string, start: number, end: number): [number, number] {
+export function lineSpan(text: string, start: number, end: number): [number, number] {
   const first = text.lastIndexOf("\n", start - 1) + 1;
   const next = text.indexOf("\n", end);
   return [first, next < 0 ? text.length : next + 1];

@@ -49,20 +49,40 @@
 */
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import type { RuleContext } from "../context.ts";
-import { leakFindings } from "../flow/findings.ts";
+import { nodeRange } from "../ast.ts";
+import { fileAnalysis, leakFindings } from "../flow/findings.ts";
+import { rollbackFix } from "../rollback-fix.ts";
 
 export const meta: RuleMeta = {
   id: "transaction-not-finished",
   languages: ["typescript"],
   defaultSeverity: "error",
-  fix: "none",
+  fix: "safe",
   summary: "A transaction started by hand is not committed or rolled back on every path",
 };
 
 export function check(context: RuleContext): RawFinding[] {
-  return leakFindings(context, meta.id, {
+  const findings = leakFindings(context, meta.id, {
     verb: "committed or rolled back",
     present: "commits or rolls back",
     remedy: "roll it back in a catch block that rethrows, or use the managed transaction(callback) form",
+  });
+  if (findings.every((finding) => finding.fix)) return findings;
+  // The rollback-in-catch fix, for transactions committed on every normal path only.
+  const analysis = fileAnalysis(context);
+  const at = (line: number, column: number) => `${line}:${column}`;
+  const entries = new Map<string, (typeof analysis.sites)[number]>();
+  for (const entry of analysis.sites) {
+    if (entry.site.facts.rule !== meta.id || entry.site.field) continue;
+    const { start } = nodeRange(context.sourceFile, entry.site.node);
+    const key = at(start.line, start.column);
+    if (!entries.has(key)) entries.set(key, entry);
+  }
+  return findings.map((finding) => {
+    if (finding.fix) return finding;
+    const entry = entries.get(at(finding.start.line, finding.start.column));
+    if (!entry) return finding;
+    const fix = rollbackFix({ path: context.path, text: context.text, sourceFile: context.sourceFile, registry: analysis.facts.registry, entry });
+    return fix ? { ...finding, fix } : finding;
   });
 }
