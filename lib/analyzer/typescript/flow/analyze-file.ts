@@ -4,8 +4,8 @@ import { emptySummary, type FunctionSummary } from "../../flow/summaries.ts";
 import type { AnalyzeOptions } from "../../types.ts";
 import { type FunctionLike, isFunctionLike, unwrapTypes } from "../ast.ts";
 import type { TypeScriptIndex } from "../build-index.ts";
-import { buildFileFacts, type FileFacts, type FlowIndex, emptyFlowIndex, resolverFor } from "./file-facts.ts";
-import { type ClassInfo, type LoweredFunction, lowerFunction, PARAM_SITE, type SiteInfo, typeOfAnnotation, typeOfQualified } from "./lower.ts";
+import { buildFileFacts, type FileFacts, type FlowIndex, emptyFlowIndex, qualifiedName, resolverFor } from "./file-facts.ts";
+import { type ClassInfo, classConstruct, hostOfOpened, type LoweredFunction, lowerFunction, PARAM_SITE, type SiteInfo, typeOfAnnotation, typeOfQualified } from "./lower.ts";
 
 // One file's resource analysis, shared by every lifecycle rule: each function (and the
 // module's top level) lowered and run through the dataflow once, plus the class-level
@@ -71,6 +71,14 @@ export function acquisitionLiteral(facts: Pick<FileFacts, "registry" | "flow">):
     if (model?.returns && facts.registry.types.get(model.returns)?.resource && model.fresh !== false) words.add(name.split(/[.#/]/).pop() ?? name);
   }
   words.add("PrismaClient");
+  // Project subclasses of library classes (`class Db extends PrismaClient`).
+  for (const key of Object.keys(facts.flow.classBases ?? {})) {
+    const construct = classConstruct(facts, key);
+    if (construct?.returns && construct.fresh !== false && facts.registry.types.get(construct.returns)?.resource) {
+      const name = key.slice(key.indexOf("#") + 1);
+      if (name !== "default") words.add(name);
+    }
+  }
   for (const [name, summary] of Object.entries(facts.flow.summaries)) {
     if (summary.returnsFresh) words.add(name.split(/[#.]/).pop() ?? name);
   }
@@ -213,7 +221,7 @@ export function expressionType(facts: FileFacts, expression: ts.Expression): str
   }
   if (ts.isNewExpression(e)) {
     const q = qualifiedOf(facts, e.expression);
-    const known = q ? facts.registry.exports.get(q)?.construct?.returns : undefined;
+    const known = q ? (facts.registry.exports.get(q)?.construct?.returns ?? classConstruct(facts, q)?.returns) : undefined;
     if (known) return known;
     const callee = unwrapTypes(e.expression);
     const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
@@ -246,17 +254,7 @@ export function expressionType(facts: FileFacts, expression: ts.Expression): str
   return null;
 }
 
-function qualifiedOf(facts: FileFacts, expression: ts.Expression): string | null {
-  const e = unwrapTypes(expression);
-  if (ts.isIdentifier(e)) return facts.imports.get(e.text) ?? (facts.moduleNames.has(e.text) ? `${facts.path}#${e.text}` : null);
-  if (ts.isPropertyAccessExpression(e)) {
-    const left = qualifiedOf(facts, e.expression);
-    if (!left) return null;
-    if (left.endsWith("#*") || left.endsWith("#default")) return `${left.replace(/#(\*|default)$/, "")}#${e.name.text}`;
-    return left.includes("#") ? null : `${left}.${e.name.text}`;
-  }
-  return null;
-}
+const qualifiedOf = qualifiedName;
 
 // ---------------------------------------------------------------- summaries
 
@@ -272,11 +270,17 @@ export function summarize(facts: FileFacts, fn: FunctionLike, classInfo: ClassIn
     if (report.transfers.some((reason) => reason !== "captured")) summary.takesParams.push(index);
     else if (report.releases.length > 0 && !report.leaksOnNormalExit) summary.releasesParams.push(index);
   });
-  for (const site of lowered.sites) {
-    const report = result.sites.get(site.id);
-    if (report?.transfers.includes("returned") && lowered.returnedTypes.has(site.id) && !site.inlined) {
-      summary.returnsFresh = site.type;
-      summary.alwaysFresh = !report.leaksOnNormalExit;
+  // A resource returned itself wins over one opened on a returned object (a query runner
+  // returned with its transaction started is still a query runner to its callers).
+  for (const opened of [false, true]) {
+    if (summary.returnsFresh) break;
+    for (const site of lowered.sites) {
+      if ((site.origin === "opens") !== opened) continue;
+      const report = result.sites.get(site.id);
+      if (report?.transfers.includes("returned") && lowered.returnedTypes.has(site.id) && !site.inlined) {
+        summary.returnsFresh = site.type;
+        summary.alwaysFresh = !report.leaksOnNormalExit;
+      }
     }
   }
   if (!summary.returnsFresh && lowered.returnsPromiseOf) {
@@ -285,6 +289,9 @@ export function summarize(facts: FileFacts, fn: FunctionLike, classInfo: ClassIn
     summary.async = true;
   }
   if (!summary.returnsFresh && lowered.returnedPlain) summary.returnsType = lowered.returnedPlain;
+  // `await client.connect(); return client`: the caller gets the client, holding its connection.
+  const host = hostOfOpened(facts.registry, summary.returnsFresh);
+  if (host) summary.returnsType = host;
   return summary;
 }
 

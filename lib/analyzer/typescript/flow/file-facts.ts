@@ -17,10 +17,19 @@ export type FlowIndex = {
   summaries: Record<string, FunctionSummary>;
   /** "path#name" -> qualified type of an exported module-level binding (`export const pool = new Pool()`). */
   exportTypes: Record<string, string>;
+  /**
+   * "path#Class" -> the class it extends (`class Db extends PrismaClient`): the qualified
+   * name when the import resolves, and the name as written (for naming conventions).
+   * Filled while the index parses each file; a project subclass of a library class makes
+   * the same resource as the library class.
+   */
+  classBases?: Record<string, ClassBase>;
 };
 
+export type ClassBase = { qualified: string | null; name: string };
+
 export function emptyFlowIndex(): FlowIndex {
-  return { summaries: {}, exportTypes: {} };
+  return { summaries: {}, exportTypes: {}, classBases: {} };
 }
 
 export type Convention = NonNullable<LibraryModel["conventions"]>[number];
@@ -134,7 +143,39 @@ export function buildFileFacts(
       for (const name of boundNames(declaration.name)) facts.moduleNames.add(name);
     }
   }
+  recordClassBases(facts, sourceFile);
   return facts;
+}
+
+/** `class Db extends PrismaClient {}`, `export default class extends pg.Pool {}`: into `flow.classBases`. */
+function recordClassBases(facts: FileFacts, sourceFile: ts.SourceFile): void {
+  for (const statement of sourceFile.statements) {
+    if (!ts.isClassDeclaration(statement)) continue;
+    const base = statement.heritageClauses?.find((clause) => clause.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+    if (!base) continue;
+    const inner = unwrapTypes(base);
+    const name = ts.isIdentifier(inner) ? inner.text : ts.isPropertyAccessExpression(inner) ? inner.name.text : null;
+    if (!name) continue;
+    const entry: ClassBase = { qualified: qualifiedName(facts, inner), name };
+    facts.flow.classBases ??= {};
+    const modifiers = ts.getModifiers(statement) ?? [];
+    const isDefault = modifiers.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword) && modifiers.some((m) => m.kind === ts.SyntaxKind.ExportKeyword);
+    if (statement.name) facts.flow.classBases[`${facts.path}#${statement.name.text}`] = entry;
+    if (isDefault) facts.flow.classBases[`${facts.path}#default`] = entry;
+  }
+}
+
+/** What a module-level name or `ns.Member` stands for: "pg.Pool", "src/db.ts#Base". */
+export function qualifiedName(facts: Pick<FileFacts, "imports" | "moduleNames" | "path">, expression: ts.Expression): string | null {
+  const e = unwrapTypes(expression);
+  if (ts.isIdentifier(e)) return facts.imports.get(e.text) ?? (facts.moduleNames.has(e.text) ? `${facts.path}#${e.text}` : null);
+  if (ts.isPropertyAccessExpression(e)) {
+    const left = qualifiedName(facts, e.expression);
+    if (!left) return null;
+    if (left.endsWith("#*") || left.endsWith("#default")) return `${left.replace(/#(\*|default)$/, "")}#${e.name.text}`;
+    return left.includes("#") ? null : `${left}.${e.name.text}`;
+  }
+  return null;
 }
 
 /** `require("x")`, `require("x").Pool`, `require("x").default`. */

@@ -1,9 +1,9 @@
 import { ts } from "ts-morph";
 import { type Effect, GraphBuilder, type Ref, type Span, type TransferReason } from "../../flow/graph.ts";
-import type { CallModel, ResourceFacts } from "../../flow/models.ts";
+import type { CallModel, ModelRegistry, ResourceFacts } from "../../flow/models.ts";
 import type { FunctionSummary } from "../../flow/summaries.ts";
 import { type FunctionLike, isFunctionLike, nodeRange, unwrapTypes, walk } from "../ast.ts";
-import { boundNames, type FileFacts } from "./file-facts.ts";
+import { boundNames, type ClassBase, type FileFacts } from "./file-facts.ts";
 
 // Lowers one TypeScript/JavaScript function (or a module's top level) onto the shared
 // GraphBuilder, with resource effects on every node. A pure walk of the syntax that only
@@ -699,7 +699,9 @@ function lowerReturn(ctx: Ctx, expression: ts.Expression, node: ts.Node): void {
     if (site) ctx.returnedTypes.set(site.id, site.type);
   }
   if (value.ref && "var" in value.ref) {
-    for (const site of ctx.sites) if (site.bound === value.ref.var) ctx.returnedTypes.set(site.id, site.type);
+    // `await client.connect(); return client`: what was opened on the client goes with it.
+    const bound = new Set([value.ref.var, ...(ctx.opened.get(value.ref.var) ?? [])]);
+    for (const site of ctx.sites) if (site.bound !== null && bound.has(site.bound)) ctx.returnedTypes.set(site.id, site.type);
   }
   if (ctx.inlineDepth === 0 && value.type && !ctx.facts.registry.types.get(value.type)?.resource) ctx.returnedPlain = value.type;
   transfer(ctx, value, "returned", node);
@@ -1273,7 +1275,14 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
     } else if (isTracked) {
       receiverEffects.push({ kind: "use", ref: receiverRef, span: span(ctx, call) });
     }
-    if (model?.closes && receiverRef) receiverEffects.push({ kind: "release", ref: onReceiver(receiverRef, model.closes), span: span(ctx, call), how: method });
+    if (model?.closes && receiverRef) {
+      receiverEffects.push({ kind: "release", ref: onReceiver(receiverRef, model.closes), span: span(ctx, call), how: method });
+      // A client a project helper returned already connected holds the connection itself.
+      const closes = model.closes;
+      if ("var" in receiverRef && ctx.sites.some((site) => site.bound === receiverRef.var && site.type === closes)) {
+        receiverEffects.push({ kind: "release", ref: receiverRef, span: span(ctx, call), how: method });
+      }
+    }
     // A parent's release frees its children: `dataSource.destroy()` and its query runners.
     if (model?.releasesReceiver || (resolved.receiverType && method === "destroy")) {
       const path = receiverPath(resolved.receiverNode);
@@ -1315,7 +1324,10 @@ function lowerCall(ctx: Ctx, call: ts.CallExpression, awaited: boolean): Value {
       });
       const bind = ctx.bindHint?.node === call ? ctx.bindHint.name : null;
       acquireEffects.push(resultFacts.holdsOnFirstUse ? { kind: "acquire", site, bind, lazy: true } : { kind: "acquire", site, bind });
-      result = { ref: { temp: site }, type: resolved.resultType, qualified: null, boundTo: bind ?? undefined };
+      // A helper that returns a client with its connection open (`connect(); return client`):
+      // the value is the client (its methods apply), and it holds the connection.
+      const valueType = model ? resolved.resultType : (hostOfOpened(ctx.facts.registry, resolved.resultType) ?? resolved.resultType);
+      result = { ref: { temp: site }, type: valueType, qualified: null, boundTo: bind ?? undefined };
       if (model?.childOfReceiver) {
         const path = receiverPath(resolved.receiverNode);
         if (path) ctx.children.set(path, [...(ctx.children.get(path) ?? []), site]);
@@ -1444,6 +1456,26 @@ function isConsole(node: ts.Expression): boolean {
   return ts.isIdentifier(inner) && (inner.text === "console" || inner.text === "logger" || inner.text === "log");
 }
 
+const hostsCache = new WeakMap<ModelRegistry, Map<string, string>>();
+
+/**
+ * The type whose method opens a resource of `type` on its receiver (`pg.Client` for the
+ * connection `client.connect()` opens), or null. A function that returns such a resource
+ * returns its host object.
+ */
+export function hostOfOpened(registry: ModelRegistry, type: string | null): string | null {
+  if (!type) return null;
+  let hosts = hostsCache.get(registry);
+  if (!hosts) {
+    hosts = new Map();
+    for (const host of registry.types.values()) {
+      for (const method of Object.values(host.methods ?? {})) if (method.opens && !hosts.has(method.opens)) hosts.set(method.opens, host.name);
+    }
+    hostsCache.set(registry, hosts);
+  }
+  return hosts.get(type) ?? null;
+}
+
 function onReceiver(ref: Ref, type: string): { var: string } {
   return { var: `${"var" in ref ? ref.var : `$temp${ref.temp}`}@${type}` };
 }
@@ -1544,7 +1576,7 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
   }
   const value = lowerExpr(ctx, callee);
   let qualified = value.qualified;
-  let construct = qualified ? exportOf(facts, qualified)?.construct : undefined;
+  let construct = qualified ? (exportOf(facts, qualified)?.construct ?? classConstruct(facts, qualified) ?? undefined) : undefined;
   const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : "";
   if (!construct) {
     for (const convention of facts.conventions) {
@@ -1652,7 +1684,7 @@ function lowerPromiseChain(ctx: Ctx, call: ts.CallExpression, callee: ts.Propert
                     declaration: null,
                   });
                   ctx.b.add([{ kind: "acquire", site, bind: params[0] }], span(ctx, promised.call));
-                  ctx.varTypes.set(params[0], promised.type);
+                  ctx.varTypes.set(params[0], hostOfOpened(ctx.facts.registry, promised.type) ?? promised.type);
                   const info = siteInfo(ctx, site);
                   if (info) info.bound = params[0];
                 }
@@ -1821,7 +1853,7 @@ function inlineFunction(
  * name users write in `resources:` ("lib/db#openClient" for lib/db.ts or lib/db/index.ts),
  * packages also as "pkg#name".
  */
-export function exportOf(facts: FileFacts, qualified: string) {
+export function exportOf(facts: Pick<FileFacts, "registry">, qualified: string) {
   const direct = facts.registry.exports.get(qualified);
   if (direct) return direct;
   const hash = qualified.indexOf("#");
@@ -1831,6 +1863,32 @@ export function exportOf(facts: FileFacts, qualified: string) {
   }
   const dot = qualified.lastIndexOf(".");
   return dot > 0 ? facts.registry.exports.get(`${qualified.slice(0, dot)}#${qualified.slice(dot + 1)}`) : undefined;
+}
+
+/**
+ * The library constructor a project class inherits (`class Db extends PrismaClient`,
+ * `class AppPool extends pg.Pool`, through project base classes): `new Db()` builds
+ * what `new PrismaClient()` builds. Null for classes that extend nothing the models know.
+ */
+export function classConstruct(facts: Pick<FileFacts, "registry" | "flow">, qualified: string): CallModel | null {
+  let key: string | null = qualified;
+  for (let depth = 0; key && depth < 6; depth++) {
+    const base: ClassBase | undefined = facts.flow.classBases?.[key];
+    if (!base) return null;
+    const exported = base.qualified ? exportOf(facts, base.qualified) : undefined;
+    if (exported?.construct) return exported.construct;
+    if (base.qualified?.includes("#") && facts.flow.classBases?.[base.qualified]) {
+      key = base.qualified;
+      continue;
+    }
+    for (const library of facts.registry.libraries) {
+      for (const convention of library.conventions ?? []) {
+        if (convention.construct && new RegExp(convention.construct).test(base.name)) return { returns: convention.type, fresh: true };
+      }
+    }
+    return null;
+  }
+  return null;
 }
 
 export function typeOfQualified(facts: FileFacts, qualified: string): string | null {

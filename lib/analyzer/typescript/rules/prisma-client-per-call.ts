@@ -8,11 +8,14 @@
  * pattern `globalForPrisma.prisma ?? new PrismaClient()`, a `getPrisma()` that caches it
  * on a module variable or `globalThis`: `prisma ??= new PrismaClient()`,
  * `if (!client) client = new PrismaClient()`); a factory handed to a memo
- * (`remember("prisma", () => new PrismaClient())`) or called at module level
+ * (`remember("prisma", () => new PrismaClient())`, a DI provider's `useFactory`) or called at module level
  * (`const prismaClientSingleton = () => new PrismaClient()` with
  * `globalThis.prisma ?? prismaClientSingleton()`, or a seed script's `main()`); and
  * classes a DI container builds once (`@Injectable()`, `@Service()`). Where the client
- * goes is read from the function's dataflow, not from its name.
+ * goes is read from the function's dataflow, not from its name. A project class that
+ * extends `PrismaClient` (a NestJS `PrismaService`, through project base classes too) is a
+ * client as well: `new PrismaService()` in a function is one more client per call, even
+ * when the container also builds one.
  *
  * ## Why is this bad?
  * Each `PrismaClient` owns its own connection pool (`num_cpus * 2 + 1` connections by
@@ -44,7 +47,8 @@
  * Unsafe, and offered only when the repository already exports a singleton (found by
  * the index): the fix imports it and uses it in place of `new PrismaClient(...)`. That
  * changes behaviour when the local client was built with different options (logging,
- * datasource URL), so it is never applied without `--unsafe-fixes`. No fix when the
+ * datasource URL), so it is never applied without `--unsafe-fixes`. No fix for a
+ * subclass (the shared client lacks its methods and constructor options). No fix when the
  * function calls `$disconnect()` (that would disconnect the shared client), when the
  * name is already taken in the file, or when the file already imports that module.
  *
@@ -54,7 +58,7 @@
 import { posix } from "node:path";
 import { ts } from "ts-morph";
 import type { Fix, RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { type FunctionLike, isFunctionLike, isVariableReference, nodeRange, positionAt, scopeName, unwrapTypes, walk } from "../ast.ts";
+import { type FunctionLike, isFunctionLike, isVariableReference, nodeRange, positionAt, scopeName, walk } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
 import { fileAnalysis } from "../flow/findings.ts";
 import { isFactoryCalledAtModuleLevel, isInDependencyInjectedClass, isPrismaClientConstruction, type PrismaSingleton } from "../prisma-singletons.ts";
@@ -84,7 +88,10 @@ export function check(context: RuleContext): RawFinding[] {
     // `remember("prisma", () => new PrismaClient())`: a factory handed to a memo; the memo decides how often it runs.
     if (transfers.includes("returned") && isCallbackArgument(owner)) continue;
     if (isInDependencyInjectedClass(owner)) continue;
-    findings.push(report(context, node, describeOwner(owner), singletonFix(context, node, owner)));
+    // A project subclass (`class Db extends PrismaClient`) may add methods and options the
+    // shared plain client lacks: no fix replaces it.
+    const subclass = isPrismaClientConstruction(node) ? null : entry.site.calleeText;
+    findings.push(report(context, node, describeOwner(owner), subclass ? null : singletonFix(context, node, owner), subclass));
   }
   // Instance fields: one client per object.
   for (const member of classFieldConstructions(context.sourceFile)) {
@@ -94,10 +101,11 @@ export function check(context: RuleContext): RawFinding[] {
   return findings;
 }
 
-function report(context: RuleContext, node: ts.NewExpression, where: string, fix: Fix | null): RawFinding {
+function report(context: RuleContext, node: ts.NewExpression, where: string, fix: Fix | null, subclass: string | null = null): RawFinding {
+  const construction = subclass ? `\`new ${subclass}()\` (a PrismaClient subclass)` : "`new PrismaClient()`";
   return {
     rule: meta.id,
-    message: `\`new PrismaClient()\` inside ${where} creates a client and its connection pool on every call; share one module-level client (cached on globalThis in development)`,
+    message: `${construction} inside ${where} creates a client and its connection pool on every call; share one module-level client (cached on globalThis in development)`,
     ...nodeRange(context.sourceFile, node),
     fix,
     scope: scopeName(node),
@@ -125,12 +133,22 @@ function cachedByOperator(node: ts.NewExpression): boolean {
   );
 }
 
+/**
+ * A factory handed to whoever decides how often it runs: a call argument
+ * (`remember("prisma", () => new PrismaClient())`), or a property of an object given to a
+ * call or decorator (a DI provider's `useFactory: () => new PrismaService()`).
+ */
 function isCallbackArgument(fn: FunctionLike): boolean {
   if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn))) return false;
   let current: ts.Node = fn;
-  while (ts.isParenthesizedExpression(current.parent)) current = current.parent;
-  const parent = current.parent;
-  return (ts.isCallExpression(parent) || ts.isNewExpression(parent)) && (parent.arguments?.some((argument) => unwrapTypes(argument) === fn) ?? false);
+  for (;;) {
+    while (ts.isParenthesizedExpression(current.parent) || ts.isAsExpression(current.parent)) current = current.parent;
+    const parent = current.parent;
+    if (ts.isCallExpression(parent) || ts.isNewExpression(parent)) return parent.arguments?.some((argument) => argument === current) ?? false;
+    if (ts.isPropertyAssignment(parent) && parent.initializer === current) current = parent.parent;
+    else if (ts.isArrayLiteralExpression(parent)) current = parent;
+    else return false;
+  }
 }
 
 function classFieldConstructions(sourceFile: ts.SourceFile): { field: ts.PropertyDeclaration; node: ts.NewExpression }[] {
