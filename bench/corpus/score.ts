@@ -9,10 +9,10 @@
 export type CaseKind = "bug" | "clean";
 /**
  * dev: for developing the analyzer; holdout, holdout2: never used for tuning when collected
- * (holdout2 was collected blind, then used for tuning); holdout3: collected blind, not yet measured.
+ * (holdout2 was collected blind, then used for tuning); holdout3: collected blind; holdout4: collected blind later.
  */
-export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3";
-export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3"];
+export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3" | "holdout4";
+export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3", "holdout4"];
 export type Language = "python" | "typescript";
 
 export type CorpusCase = {
