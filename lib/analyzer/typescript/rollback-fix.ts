@@ -1,8 +1,9 @@
 import { ts } from "ts-morph";
+import type { Span } from "../flow/graph.ts";
 import type { ModelRegistry } from "../flow/models.ts";
 import { verdictFor } from "../flow/resource-flow.ts";
 import type { Fix } from "../types.ts";
-import { isFunctionLike, positionAt, referencesTo, walk } from "./ast.ts";
+import { isFunctionLike, isInside, positionAt, referencesTo, unwrap, walk } from "./ast.ts";
 import type { SiteResult } from "./flow/analyze-file.ts";
 import { aloneOnLine, assignsTo, collectNames, contains, indentOfLine, indentUnit, isPlainReleaseStatement, templateLines, usesSemicolons } from "./try-finally-fix.ts";
 
@@ -24,7 +25,8 @@ import { aloneOnLine, assignsTo, collectNames, contains, indentOfLine, indentUni
 // unsafe. No fix when: the transaction is not committed on some normal path (where to commit
 // is a decision about the data), it is handed on, a commit or rollback is not a plain
 // statement of the block the transaction starts in (a branch that already rolls back), the
-// range starts another transaction, or the owner is not an async function.
+// range starts another transaction, the owner is not an async function, or the runner is
+// not one this function created and kept (see ownsRunner).
 
 /** Libraries whose rollback-in-catch fix is executed against the real library in tests. */
 const EXECUTED: ReadonlySet<string> = new Set(["typeorm.Transaction"]);
@@ -35,6 +37,8 @@ export type RollbackFixInput = {
   sourceFile: ts.SourceFile;
   registry: ModelRegistry;
   entry: SiteResult;
+  /** Every site of the file: a TypeORM transaction's runner is found among them. */
+  sites: readonly SiteResult[];
 };
 
 export function rollbackFix(input: RollbackFixInput): Fix | null {
@@ -55,11 +59,21 @@ export function rollbackFix(input: RollbackFixInput): Fix | null {
   const rest = statements.slice(statements.indexOf(statement) + 1);
   if (rest.length === 0) return null;
 
-  // Every commit/rollback the dataflow saw must be a plain statement of this block.
+  // Every commit/rollback the dataflow saw must be in a statement of this block: a plain
+  // statement, or nested in one (`if (a) { ...; await qr.commitTransaction() } else { ... }`),
+  // never in a nested function. The added rollback after the code's own commit or rollback
+  // is refused by TypeORM (`TransactionNotStartedError`: every driver checks
+  // `isTransactionActive` first) and ignored, so it cannot undo anything the code finished,
+  // provided the transaction is the runner's only one (checked below).
   let last = -1;
   for (const finish of verdict.releases) {
     const at = rest.findIndex((item) => contains(sourceFile, item, finish));
-    if (at < 0 || !isPlainReleaseStatement(sourceFile, rest[at], finish)) return null;
+    if (at < 0) return null;
+    if (!isPlainReleaseStatement(sourceFile, rest[at], finish)) {
+      const call = callAt(sourceFile, rest[at], finish);
+      if (!call) return null;
+      if (insideFunction(call, rest[at])) return null;
+    }
     if (!aloneOnLine(text, rest[at].getStart(sourceFile), rest[at].getEnd())) return null;
     last = Math.max(last, at);
   }
@@ -74,11 +88,12 @@ export function rollbackFix(input: RollbackFixInput): Fix | null {
   if ([...declared].some((name) => rest.slice(last + 1).some((item) => referencesTo(item, name).length > 0))) last = rest.length - 1;
   const wrapped = rest.slice(0, last + 1);
   if (wrapped.some((item) => ts.isFunctionDeclaration(item) || ts.isClassDeclaration(item))) return null;
-  // The receiver must keep meaning the same runner, and the range must not open another
-  // transaction (a savepoint whose rollback would leave the outer one open).
+  // The receiver must keep meaning the same runner, and no other transaction may be open on
+  // it (nested ones are savepoints: a rollback at the wrong depth would undo the outer one).
   const receiverName = receiver.split(".")[0];
-  if (receiverName !== "this" && wrapped.some((item) => assignsTo(item, receiverName))) return null;
-  if (wrapped.some((item) => callsMethod(item, opening))) return null;
+  if (wrapped.some((item) => assignsTo(item, receiverName))) return null;
+  if (site.origin === "opens" && !ownsRunner(input, receiverName)) return null;
+  if (!onlyTransaction(site.owner, site.node, opening)) return null;
 
   const newline = text.includes("\r\n") ? "\r\n" : "\n";
   const afterStatement = text.indexOf("\n", statement.getEnd());
@@ -109,6 +124,8 @@ export function rollbackFix(input: RollbackFixInput): Fix | null {
     lineStart = end + 1;
   }
   while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  // A blank line right after the start stays out of the new block's first line.
+  while (lines.length > 0 && lines[0] === "") lines.shift();
   if (lines.length === 0) return null;
 
   const caught = freeName(site.owner, ["error", "err", "cause"]);
@@ -183,14 +200,71 @@ function rollbackMethodOpening(registry: ModelRegistry, opening: string, opened:
   return null;
 }
 
-function callsMethod(node: ts.Node, method: string): boolean {
-  let found = false;
+/**
+ * The runner a transaction was started on must be this function's own: created here by an
+ * unconditional `const qr = ds.createQueryRunner()` and handed to no one. A runner that came
+ * from a caller (a parameter, a field, `this.qr ?? ...`) may have its transaction rolled back
+ * by that caller, and a second rollback throws.
+ */
+function ownsRunner(input: RollbackFixInput, name: string): boolean {
+  const { entry } = input;
+  return input.sites.some((other) => {
+    if (other.lowered !== entry.lowered || other.site.origin !== "call" || other.site.field) return false;
+    const declaration = other.site.declaration;
+    if (!declaration || !ts.isIdentifier(declaration.name) || declaration.name.text !== name || !declaration.initializer) return false;
+    if (unwrap(declaration.initializer) !== other.site.node) return false;
+    return (other.report?.transfers.length ?? 0) === 0;
+  });
+}
+
+/** The call expression whose span is `span`, inside `node`. */
+function callAt(sourceFile: ts.SourceFile, node: ts.Node, span: Span): ts.CallExpression | null {
+  let found: ts.CallExpression | null = null;
   walk(node, (child) => {
     if (found) return false;
-    if (ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && child.expression.name.text === method) found = true;
+    if (ts.isCallExpression(child)) {
+      const start = positionAt(sourceFile, child.getStart(sourceFile));
+      const end = positionAt(sourceFile, child.getEnd());
+      if (start.line === span.start.line && start.column === span.start.column && end.line === span.end.line && end.column === span.end.column) found = child;
+    }
     return !found;
   });
   return found;
+}
+
+function insideFunction(node: ts.Node, container: ts.Node): boolean {
+  for (let current = node.parent; current && current !== container; current = current.parent) if (isFunctionLike(current)) return true;
+  return false;
+}
+
+/**
+ * Is `start` the only call of `opening` in the function that can run with it? Another one
+ * is allowed only in the other branch of an `if` (`if (aurora) { start; ... } else { start; ... }`).
+ */
+function onlyTransaction(owner: ts.Node, start: ts.Node, opening: string): boolean {
+  let alone = true;
+  walk(owner, (child) => {
+    if (!alone) return false;
+    if (child !== start && ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && child.expression.name.text === opening) {
+      if (!exclusiveBranches(start, child)) alone = false;
+    }
+    return alone;
+  });
+  return alone;
+}
+
+function exclusiveBranches(a: ts.Node, b: ts.Node): boolean {
+  const ancestors = new Set<ts.Node>();
+  for (let current: ts.Node | undefined = a; current; current = current.parent) ancestors.add(current);
+  let child: ts.Node = b;
+  for (let current = b.parent; current; child = current, current = current.parent) {
+    if (!ancestors.has(current)) continue;
+    if (!ts.isIfStatement(current) || !current.elseStatement) return false;
+    const side = (node: ts.Node) => (isInside(node, current.thenStatement) ? "then" : isInside(node, current.elseStatement as ts.Statement) ? "else" : null);
+    const sideOfB = child === current.thenStatement ? "then" : child === current.elseStatement ? "else" : null;
+    return sideOfB !== null && side(a) !== null && side(a) !== sideOfB;
+  }
+  return false;
 }
 
 /** The first candidate the function never mentions, for the catch clause's variable. */

@@ -54,6 +54,15 @@ export const typescriptCases: FixCase[] = [
   { program: "typescript/pool-client-early-return.ts", rule: "pool-client-not-released", function: "findItem", database: "postgresql", leaks: ["checked_out"] },
   { program: "typescript/query-runner-not-released.ts", rule: "query-runner-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
   { program: "typescript/query-runner-transaction.ts", rule: "query-runner-not-released", function: "renameItem", database: "postgresql", leaks: ["checked_out"] },
+  { program: "typescript/transaction-not-rolled-back.ts", rule: "transaction-not-finished", function: "renameItem", database: "postgresql", leaks: ["open_transactions"] },
+  {
+    program: "typescript/transaction-and-runner-normal-path.ts",
+    rule: "transaction-not-finished",
+    function: "moveItem",
+    database: "postgresql",
+    leaks: ["open_transactions", "checked_out"],
+    alsoRules: ["query-runner-not-released"],
+  },
 ];
 
 /** What a correct analyzer does with a case where closing the resource would break the program. */

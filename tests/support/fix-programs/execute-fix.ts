@@ -39,6 +39,8 @@ export type FixCase = {
   leaks: string[];
   /** Findings of `rule` the program holds, each with a safe fix (default 1). */
   findings?: number;
+  /** Rules of other findings the program holds on the same resource, each with a safe fix that --fix applies too. */
+  alsoRules?: string[];
 };
 
 export type FixOutcome =
@@ -101,7 +103,9 @@ export function executeFix(c: FixCase, postgres: PostgresDatabase | null): FixOu
     const problems: string[] = [];
     const expected = c.findings ?? 1;
     const mine = before.findings.filter((f) => !f.suppressed && f.path === name && f.rule === c.rule);
-    const others = before.findings.filter((f) => !f.suppressed && !mine.includes(f));
+    const also = before.findings.filter((f) => !f.suppressed && f.path === name && (c.alsoRules ?? []).includes(f.rule));
+    for (const rule of c.alsoRules ?? []) if (!also.some((f) => f.rule === rule && f.fix?.safety === "safe")) problems.push(`no ${rule} finding with a safe fix`);
+    const others = before.findings.filter((f) => !f.suppressed && !mine.includes(f) && !also.includes(f));
     if (others.length > 0) problems.push(`other findings in the program: ${others.map((f) => `${f.path}:${f.line} ${f.rule}`).join(", ")}`);
     if (mine.length !== expected) problems.push(`${mine.length} ${c.rule} findings, expected ${expected}`);
     const unsafe = mine.filter((f) => f.fix?.safety !== "safe");
@@ -118,7 +122,7 @@ export function executeFix(c: FixCase, postgres: PostgresDatabase | null): FixOu
     // so only the function's bounds can be checked against the original.
     const span = functionLines(ws.original, c.function);
     const changed = changedLines(ws.original, fixed);
-    if (expected === 1) {
+    if (expected === 1 && also.length === 0) {
       if (fixed !== applyEdits(ws.original, fix.edits)) problems.push("--fix wrote something other than the edits the JSON offered");
       const touched = touchedLines(fix.edits);
       const outside = changed.filter((line) => !touched.has(line));
@@ -133,7 +137,7 @@ export function executeFix(c: FixCase, postgres: PostgresDatabase | null): FixOu
       if (ws.file.endsWith(".ts")) attempt(problems, "the fixed file does not type-check", () => typeCheck(ws.file, ws.dir));
       else attempt(problems, "the fixed file does not parse", () => syntaxCheck(ws.file));
     }
-    const after = scanJson(ws.dir).findings.filter((f) => f.rule === c.rule && f.path === name);
+    const after = scanJson(ws.dir).findings.filter((f) => (f.rule === c.rule || (c.alsoRules ?? []).includes(f.rule)) && f.path === name);
     if (after.length > 0) problems.push(`still reported after the fix: ${after.map((f) => `line ${f.line}`).join(", ")}`);
 
     let fixedRun: ProgramRun | null = null;

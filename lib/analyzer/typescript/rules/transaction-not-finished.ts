@@ -82,7 +82,7 @@ export function check(context: RuleContext): RawFinding[] {
     if (finding.fix) return finding;
     const entry = entries.get(at(finding.start.line, finding.start.column));
     if (!entry) return finding;
-    const fix = rollbackFix({ path: context.path, text: context.text, sourceFile: context.sourceFile, registry: analysis.facts.registry, entry });
+    const fix = rollbackFix({ path: context.path, text: context.text, sourceFile: context.sourceFile, registry: analysis.facts.registry, entry, sites: analysis.sites });
     return fix ? { ...finding, fix } : finding;
   });
 }
