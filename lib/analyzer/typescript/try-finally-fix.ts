@@ -24,6 +24,13 @@ export interface TryFinallyInput {
   /** The release call for `finally`, without a trailing semicolon (`client.release()`). */
   releaseStatement: string;
   description: string;
+  /**
+   * Accept releases under a guard the code already uses (`if (!this.queryRunner) await
+   * qr.release()`): the whole `if` moves into `finally`, so the same condition still decides.
+   * Required for a value this function only sometimes owns (`this.queryRunner ??
+   * ds.createQueryRunner()`), where an unguarded release would free the caller's runner.
+   */
+  guarded?: "allowed" | "required";
 }
 
 export function tryFinallyFix(input: TryFinallyInput): Fix | null {
@@ -38,11 +45,22 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
 
   // Every release must be a plain top-level statement of the rest of the block: those move into finally.
   const dropped = new Set<ts.Statement>();
+  const guards = new Set<ts.Statement>();
   for (const release of input.releases) {
     const holder = rest.find((item) => contains(sourceFile, item, release));
-    if (!holder || !isPlainReleaseStatement(sourceFile, holder, release)) return null;
+    if (!holder) return null;
+    if (input.guarded && ts.isIfStatement(holder) && guardedRelease(sourceFile, holder, release)) guards.add(holder);
+    else if (input.guarded === "required" || !isPlainReleaseStatement(sourceFile, holder, release)) return null;
     if (!aloneOnLine(text, holder.getStart(sourceFile), holder.getEnd())) return null;
     dropped.add(holder);
+  }
+  if (input.guarded === "required" && guards.size === 0) return null;
+  // A guard must mean in `finally` what it meant where it stood: nothing in the block assigns
+  // what it reads.
+  for (const guard of guards) {
+    const read = guardNames((guard as ts.IfStatement).expression);
+    if (!read) return null;
+    if (rest.some((item) => read.names.some((n) => assignsTo(item, n)) || read.fields.some((f) => assignsField(item, f)))) return null;
   }
 
   // The wrapped range: up to the last statement that needs the resource, or to the end of
@@ -101,7 +119,9 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   const baseIndent = indentOfLine(text, statement.getStart(sourceFile));
   const unit = indentUnit(text, block, sourceFile, baseIndent);
   const frozen = templateLines(sourceFile, from, to);
-  const droppedRanges = [...dropped].map((item) => lineSpan(text, item.getStart(sourceFile), item.getEnd()));
+  // A guarded release moves with the comment lines right above it (`// if we created it, release it`).
+  const startOf = (item: ts.Statement) => (guards.has(item) ? commentedStart(text, item.getStart(sourceFile)) : item.getStart(sourceFile));
+  const droppedRanges = [...dropped].map((item) => lineSpan(text, startOf(item), item.getEnd()));
   const semicolon = usesSemicolons(sourceFile, statement) ? ";" : "";
 
   const lines: string[] = [];
@@ -125,12 +145,96 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   const existing = new Set([...dropped].map((item) => item.getText(sourceFile).trim().replace(/;$/, "")));
   if (existing.size > 1) return null;
   const release = existing.size === 1 ? [...existing][0] : input.releaseStatement;
-  const replacement = [`${baseIndent}try {`, ...lines, `${baseIndent}} finally {`, `${baseIndent}${unit}${release}${semicolon}`, `${baseIndent}}`].join(newline);
+  let finallyLines = [`${baseIndent}${unit}${release}${semicolon}`];
+  if (guards.size > 0) {
+    // The guarded release as the code wrote it (its own semicolons), one level deeper.
+    const [guard] = [...guards];
+    const guardIndent = indentOfLine(text, guard.getStart(sourceFile));
+    if (guardIndent !== baseIndent) return null;
+    finallyLines = text
+      .slice(startOf(guard), guard.getEnd())
+      .split("\n")
+      .map((line) => line.replace(/\r$/, ""))
+      .map((line, i) => (i === 0 ? `${baseIndent}${unit}${line}` : line.trim() === "" ? "" : `${unit}${line}`));
+  }
+  const replacement = [`${baseIndent}try {`, ...lines, `${baseIndent}} finally {`, ...finallyLines, `${baseIndent}}`].join(newline);
   return {
     safety: "safe",
     description: input.description,
     edits: [{ path: input.path, start: positionAt(sourceFile, from), end: positionAt(sourceFile, to), text: replacement }],
   };
+}
+
+/** Where the `//` comment lines directly above the statement at `start` begin (or `start`). */
+function commentedStart(text: string, start: number): number {
+  let begin = start;
+  for (;;) {
+    const lineStart = text.lastIndexOf("\n", begin - 1) + 1;
+    if (lineStart === 0) return begin;
+    const previousStart = text.lastIndexOf("\n", lineStart - 2) + 1;
+    const previous = text.slice(previousStart, lineStart - 1).trim();
+    if (!previous.startsWith("//")) return begin;
+    begin = previousStart + (text.slice(previousStart, lineStart).length - text.slice(previousStart, lineStart).trimStart().length);
+  }
+}
+
+/** `if (<guard>) <release>` / `if (<guard>) { <release> }` with no else: a release under the code's own condition. */
+function guardedRelease(sourceFile: ts.SourceFile, statement: ts.IfStatement, release: Span): boolean {
+  if (statement.elseStatement) return false;
+  let body = statement.thenStatement;
+  if (ts.isBlock(body)) {
+    if (body.statements.length !== 1) return false;
+    body = body.statements[0];
+  }
+  return isPlainReleaseStatement(sourceFile, body, release);
+}
+
+/**
+ * What a side-effect-free guard reads: `!this.queryRunner`, `!queryRunner`, `qr !== this.qr`,
+ * `shouldRelease && !external`. Null for anything that calls, assigns or computes.
+ */
+function guardNames(expression: ts.Expression): { names: string[]; fields: string[] } | null {
+  const names: string[] = [];
+  const fields: string[] = [];
+  const visit = (node: ts.Expression): boolean => {
+    if (ts.isParenthesizedExpression(node)) return visit(node.expression);
+    if (ts.isIdentifier(node)) {
+      if (node.text !== "undefined") names.push(node.text);
+      return true;
+    }
+    if (node.kind === ts.SyntaxKind.NullKeyword || node.kind === ts.SyntaxKind.TrueKeyword || node.kind === ts.SyntaxKind.FalseKeyword) return true;
+    if (ts.isPropertyAccessExpression(node) && node.expression.kind === ts.SyntaxKind.ThisKeyword && ts.isIdentifier(node.name)) {
+      fields.push(node.name.text);
+      return true;
+    }
+    if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.ExclamationToken) return visit(node.operand);
+    if (ts.isBinaryExpression(node)) {
+      const op = node.operatorToken.kind;
+      const comparison = [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken, ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken];
+      return comparison.includes(op) && visit(node.left) && visit(node.right);
+    }
+    return false;
+  };
+  return visit(expression) ? { names, fields } : null;
+}
+
+/** Does `node` assign `this.<field>`? */
+function assignsField(node: ts.Node, field: string): boolean {
+  let found = false;
+  walk(node, (child) => {
+    if (found) return false;
+    if (
+      ts.isBinaryExpression(child) &&
+      child.operatorToken.kind >= ts.SyntaxKind.FirstAssignment &&
+      child.operatorToken.kind <= ts.SyntaxKind.LastAssignment &&
+      ts.isPropertyAccessExpression(child.left) &&
+      child.left.expression.kind === ts.SyntaxKind.ThisKeyword &&
+      child.left.name.text === field
+    )
+      found = true;
+    return !found;
+  });
+  return found;
 }
 
 /** Does `node` assign to `name` (`name = ...`, `name ??= ...`, `[name] = ...`, `name++`), nested functions included? */

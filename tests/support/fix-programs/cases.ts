@@ -54,6 +54,7 @@ export const typescriptCases: FixCase[] = [
   { program: "typescript/pool-client-early-return.ts", rule: "pool-client-not-released", function: "findItem", database: "postgresql", leaks: ["checked_out"] },
   { program: "typescript/query-runner-not-released.ts", rule: "query-runner-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
   { program: "typescript/query-runner-transaction.ts", rule: "query-runner-not-released", function: "renameItem", database: "postgresql", leaks: ["checked_out"] },
+  { program: "typescript/query-runner-given-or-created.ts", rule: "query-runner-not-released", function: "countRows", database: "postgresql", leaks: ["checked_out"] },
   { program: "typescript/transaction-not-rolled-back.ts", rule: "transaction-not-finished", function: "renameItem", database: "postgresql", leaks: ["open_transactions"] },
   {
     program: "typescript/transaction-and-runner-normal-path.ts",
