@@ -53,6 +53,15 @@
  * a plain top-level statement of that block, and only when the runner is not handed to
  * anyone on any path.
  *
+ * A runner created only when none was given (`const qr = this.queryRunner ??
+ * this.dataSource.createQueryRunner()`) and released under the code's own guard
+ * (`if (!this.queryRunner) await qr.release()`) gets the same `try`, with that guarded
+ * release (and the comment above it) moved into `finally`: the runner is still released
+ * only when this function created it. Offered only when every release is guarded that
+ * way, the guard reads names and `this` fields without calling anything, and nothing in
+ * the block assigns what the guard reads; an unguarded release there would free a runner
+ * the caller still uses, so it gets no fix.
+ *
  * ## Options
  * `sessions.closers` in the config: functions that take ownership of a query runner.
  * `resources:` adds your own acquire/release pairs.

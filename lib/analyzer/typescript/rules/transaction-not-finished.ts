@@ -41,7 +41,21 @@
  * or commit in the `try` and `rollback()` in a `catch` that rethrows.
  *
  * ## Fix safety
- * No fix: where to commit and what to roll back is a decision about the data.
+ * For a transaction committed on every normal path but left open when something before the
+ * commit throws, the fix wraps the statements after the start, up to the last commit, in
+ * `try { ... } catch (error) { await queryRunner.rollbackTransaction().catch(() => {}); throw error }`,
+ * as TypeORM's own managed `transaction()` does: the error still reaches the caller
+ * unchanged, and a failed rollback does not replace it. When a name declared before the
+ * commit is used after it, the `try` runs to the end of the block; a rollback after the
+ * commit is refused by TypeORM (`TransactionNotStartedError`) and ignored, so it undoes
+ * nothing. Safe for TypeORM query runners the function creates itself
+ * (`const qr = ds.createQueryRunner()`, handed to no one) with no other transaction open
+ * on them (another `startTransaction()` is allowed only in the other branch of an
+ * `if`/`else`). knex and Sequelize transactions get the same edit (`trx.rollback()`)
+ * labelled unsafe. No fix when some normal path does not commit (where to commit is a
+ * decision about the data), the transaction or its runner is handed on or came from the
+ * caller (who may roll it back too, and a second rollback throws), a commit or rollback
+ * sits in a nested function, or the function is not `async`.
  *
  * ## Options
  * `sessions.closers` in the config: functions that take ownership of a transaction.
