@@ -530,6 +530,8 @@ export function buildPythonIndex(
     if (Object.keys(facts.bindings).length === 0 && Object.keys(facts.imports).length === 0) delete index.modules[name];
   }
   const literalNames = new Set<string>(known);
+  // Methods are no module binding: `self._connect()` names a wrapper only by its last segment.
+  for (const [name, summary] of summaries) if (chased(summary) && distinctive(lastSegment(name))) literalNames.add(lastSegment(name));
   for (const attribute of Object.keys(index.attributes)) literalNames.add(attribute);
   for (const key of Object.keys(index.keys)) literalNames.add(key);
   index.literals = [...base, ...[...literalNames].filter((n) => /^\w+$/.test(n)).map((n) => `\\b${n}\\b`)].join("|");

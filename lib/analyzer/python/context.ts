@@ -1,7 +1,7 @@
 import type { ModelRegistry } from "../flow/models.ts";
 import type { AnalyzeOptions, PoolguardConfig, RawFinding, RuleId, RuleMeta } from "../types.ts";
 import { collectImports, moduleName, type PythonIndex } from "./build-index.ts";
-import { type LoweredFunction, lowerFunction, scopeOf } from "./flow/lower.ts";
+import { callsInjectedFactory, type LoweredFunction, lowerFunction, scopeOf } from "./flow/lower.ts";
 import { ModuleResolver, pythonRegistry } from "./flow/resolve.ts";
 import type { SyntaxNode, Tree } from "./parse.ts";
 
@@ -76,7 +76,7 @@ export function createContext(path: string, text: string, tree: Tree, index: Pyt
         .descendantsOfType("function_definition")
         .filter((fn) => {
           const text = fn.text;
-          return relevant.test(text) || (/\bwith\b/.test(text) && /session|\bdb\b/i.test(text));
+          return relevant.test(text) || (/\bwith\b/.test(text) && /session|\bdb\b/i.test(text)) || callsInjectedFactory(fn, relevant);
         })
         .map((fn) => lowerFunction(fn, resolver, "analyze"));
       return lowered;

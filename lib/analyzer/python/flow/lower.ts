@@ -108,6 +108,52 @@ function hasCall(node: SyntaxNode): boolean {
   return /[([]|\bawait\b|\byield\b/.test(node.text);
 }
 
+/**
+ * Does the method call a factory its class was given in `__init__` (`self._Session = Session`,
+ * a parameter whose name or annotation matches `relevant`)? Such a method names no literal itself.
+ */
+export function callsInjectedFactory(fn: SyntaxNode, relevant: RegExp): boolean {
+  const cls = fn.parent?.type === "block" ? fn.parent.parent : fn.parent?.parent?.type === "block" ? fn.parent.parent.parent : null;
+  if (cls?.type !== "class_definition" || !/\bself\.\w+\(/.test(fn.text)) return false;
+  for (const st of cls.childForFieldName("body")?.namedChildren ?? []) {
+    const def = st.type === "decorated_definition" ? st.childForFieldName("definition") : st;
+    if (def?.type !== "function_definition" || def.childForFieldName("name")?.text !== "__init__" || def.id === fn.id) continue;
+    const { names, annotations } = parameterNames(def);
+    for (const a of descendantsOf(def.childForFieldName("body") ?? def, "assignment")) {
+      const left = a.childForFieldName("left");
+      const right = a.childForFieldName("right");
+      if (left?.type !== "attribute" || left.childForFieldName("object")?.text !== "self" || right?.type !== "identifier") continue;
+      const index = names.indexOf(right.text);
+      if (index < 0 || !(relevant.test(right.text) || relevant.test(annotations[index]?.text ?? ""))) continue;
+      if (fn.text.includes(`${left.text}(`)) return true;
+    }
+  }
+  return false;
+}
+
+/** `[]`, `{"a": 1}`, `(x, "y")`: a display of names and constants builds an object and cannot raise (a bracket is no call). */
+function isPlainLiteral(node: SyntaxNode): boolean {
+  switch (node.type) {
+    case "identifier":
+    case "integer":
+    case "float":
+    case "true":
+    case "false":
+    case "none":
+      return true;
+    case "string":
+      return node.namedChildren.every((c) => c.type !== "interpolation" || !hasCall(c));
+    case "list":
+    case "tuple":
+    case "set":
+    case "dictionary":
+    case "pair":
+      return node.namedChildren.every((c) => c.type === "comment" || isPlainLiteral(c));
+    default:
+      return false;
+  }
+}
+
 /** `a`, `self.x`, `request.app.state.db`: a name or access path the dataflow can track. */
 function pathOf(node: SyntaxNode): string | null {
   if (node.type === "identifier") return node.text;
@@ -125,6 +171,16 @@ const logMethods = new Set(["debug", "info", "warning", "warn", "error", "except
 const logReceiver = /^(?:_*(?:log|logger|logging|LOG|LOGGER|Log|Logger)|\w*_(?:log|logger|LOGGER))$/;
 /** Calls that may appear in a log call's arguments without making it raise in practice. */
 const plainCalls = new Set(["str", "repr", "len", "int", "float", "type", "format", "sorted", "list", "round"]);
+
+/** `name.lower()`, `text.strip()`: case and whitespace methods of `str` build a new string and do no I/O. */
+const stringCaseMethods = new Set(["lower", "upper", "casefold", "strip", "lstrip", "rstrip", "title", "capitalize"]);
+
+function isStringCaseCall(call: SyntaxNode): boolean {
+  const fn = call.childForFieldName("function");
+  if (fn?.type !== "attribute" || fn.childForFieldName("object")?.type !== "identifier") return false;
+  if (!stringCaseMethods.has(fn.childForFieldName("attribute")?.text ?? "")) return false;
+  return (call.childForFieldName("arguments")?.namedChildren ?? []).every((arg) => arg.type === "string");
+}
 
 const metricMethods = new Set(["counter", "incr", "increment", "decr", "decrement", "gauge", "timer", "timing", "histogram", "distribution", "observe", "inc"]);
 const metricReceiver = /metric|statsd|^_*stats$|telemetry|prometheus/i;
@@ -628,13 +684,41 @@ class Lowerer {
         if (then) then();
       };
       const whenTrue = () => body && this.block(body);
-      this.b.branch(
-        { effects: E, span: spanOf(cond ?? st), mayThrow: cond ? hasCall(cond) : false },
-        flag?.negated ? notOwned(flag.names, whenTrue) : whenTrue,
-        flag && !flag.negated ? notOwned(flag.names, rest) : rest,
-      );
+      // `if conn:` / `if conn is not None:` after `conn = open_db()` (a wrapper that returns None
+      // when it fails): on the branch where the test says None, nothing is held.
+      const none = !flag && cond ? this.noneTest(cond) : null;
+      const onTrue = flag?.negated ? notOwned(flag.names, whenTrue) : none?.noneWhen === "true" ? notOwned([none.name], whenTrue) : whenTrue;
+      const onFalse = flag && !flag.negated ? notOwned(flag.names, rest) : none?.noneWhen === "false" ? notOwned([none.name], rest) : rest;
+      this.b.branch({ effects: E, span: spanOf(cond ?? st), mayThrow: cond ? hasCall(cond) : false }, onTrue, onFalse);
     };
     chain(0);
+  }
+
+  /**
+   * A test of a tracked name against None: `conn` / `conn is not None` (None on the false
+   * branch), `not conn` / `conn is None` (None on the true branch). Connections, sessions and
+   * engines define no `__bool__` or `__len__`, so only None is falsy among the values a name holds.
+   */
+  private noneTest(cond: SyntaxNode): { name: string; noneWhen: "true" | "false" } | null {
+    let node = cond;
+    while (node.type === "parenthesized_expression" && node.namedChildren[0]) node = node.namedChildren[0];
+    let noneWhen: "true" | "false" = "false";
+    if (node.type === "not_operator") {
+      noneWhen = "true";
+      node = node.childForFieldName("argument") ?? node;
+    }
+    if (node.type === "comparison_operator") {
+      const m = /^([\w.]+)\s+is\s+(not\s+)?None$/.exec(node.text);
+      if (!m) return null;
+      const positive = noneWhen === "false";
+      // `x is None` is None on the true branch; `x is not None` on the false one (flipped by `not`).
+      noneWhen = (m[2] ? positive : !positive) ? "false" : "true";
+      node = node.namedChildren[0] ?? node;
+    }
+    if (node.type !== "identifier" && node.type !== "attribute") return null;
+    const path = pathOf(node);
+    if (!path || !this.tracked({ var: path })) return null;
+    return { name: path, noneWhen };
   }
 
   /** Flags that record whether this call opened a value: `close_conn = True` right after `conn = connect()`. */
@@ -747,7 +831,8 @@ class Lowerer {
       const aliasName = alias && alias.type === "identifier" ? alias.text : null;
       const E: Effect[] = [];
       const res = this.expr(value, E, { withItem: true });
-      const managed: Ref[] = [];
+      const registry = this.registryClosedByWith(value);
+      const managed: Ref[] = [...registry];
       let managedSite: number | null = null;
       if (res.temp !== null && this.sites[res.temp].facts.withKeepsOpen) {
         // `with sqlite3.connect(p) as conn:` only commits or rolls back at exit: the connection stays open.
@@ -792,7 +877,9 @@ class Lowerer {
         }
       }
       if (alias && !aliasName) for (const t of this.targets(alias)) E.push({ kind: "assign", target: t, source: null });
-      this.add(E, item, true);
+      // Calling a registry makes a Session object in memory (it connects on first use): no exception path.
+      const args = value.type === "call" ? value.childForFieldName("arguments") : null;
+      this.add(E, item, registry.length === 0 || (args?.namedChildren.some(hasCall) ?? false));
       if (managedSite !== null) this.openWith.push(managedSite);
       this.b.try({
         body: () => go(i + 1),
@@ -804,6 +891,25 @@ class Lowerer {
       if (managedSite !== null) this.openWith.pop();
     };
     go(0);
+  }
+
+  /**
+   * `with registry() as s:` on a registry this function owns (a scoped_session built here):
+   * the with closes the session the registry hands out, which is what the registry's own
+   * `close()` does (the model lists `close` among its releases), so the registry is released.
+   */
+  private registryClosedByWith(value: SyntaxNode): Ref[] {
+    if (value.type !== "call") return [];
+    const fn = value.childForFieldName("function");
+    const path = fn ? pathOf(fn) : null;
+    if (!path || !this.tracked({ var: path })) return [];
+    const sites = this.sitesOfRefs([{ var: path }]);
+    const closes = sites.every((id) => {
+      const site = this.sites[id];
+      const model = this.r.typeModel(site.type);
+      return site.param === null && model?.call?.fresh === false && model.resource?.releaseMethods.includes("close") === true;
+    });
+    return sites.length > 0 && closes ? [{ var: path }] : [];
   }
 
   /** What `with value as alias` binds when value is a context manager that yields a managed resource. */
@@ -894,14 +1000,15 @@ class Lowerer {
 
   /** Can evaluating this (already lowered) expression raise? Any call can, except a pure one on plain operands. */
   private mayRaise(node: SyntaxNode): boolean {
-    if (!hasCall(node)) return false;
+    if (!hasCall(node) || isPlainLiteral(node)) return false;
     let inner = node;
     while (inner.type === "await" || inner.type === "parenthesized_expression") {
       if (inner.type === "await") return true;
       inner = inner.namedChildren[0] ?? inner;
     }
-    if (inner.type !== "call" || !this.pureCalls.has(inner.id)) return true;
+    if (inner.type !== "call") return true;
     const fn = inner.childForFieldName("function");
+    if (!this.pureCalls.has(inner.id) && !isStringCaseCall(inner)) return true;
     const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
     if (object && hasCall(object)) return true;
     return (inner.childForFieldName("arguments")?.namedChildren ?? []).some((arg) => hasCall(arg));
@@ -1160,8 +1267,43 @@ class Lowerer {
   }
 
   private fieldVal(attribute: string): Val {
-    const type = this.options.classFields[attribute] ?? this.r.index.attributes[attribute];
+    const type = this.options.classFields[attribute] ?? this.r.index.attributes[attribute] ?? this.injectedFactories()[attribute];
     return type ? { k: "type", type } : unknown(attribute);
+  }
+
+  private injected: Record<string, string> | null = null;
+
+  /**
+   * Factories a class is given in its constructor: `def __init__(self, Session): self._Session = Session`,
+   * typed by the parameter's annotation (`session_factory: sessionmaker`) or, unannotated, by the
+   * attribute of that very name the project binds to a factory (`self.Session = sessionmaker(...)`
+   * in the code that builds the object). Only factories count: calling one makes a fresh resource.
+   */
+  private injectedFactories(): Record<string, string> {
+    if (this.injected) return this.injected;
+    this.injected = {};
+    const cls = this.fn.parent?.type === "block" ? this.fn.parent.parent : this.fn.parent?.parent?.type === "block" ? this.fn.parent.parent.parent : null;
+    if (cls?.type !== "class_definition") return this.injected;
+    for (const st of cls.childForFieldName("body")?.namedChildren ?? []) {
+      const def = st.type === "decorated_definition" ? st.childForFieldName("definition") : st;
+      if (def?.type !== "function_definition" || def.childForFieldName("name")?.text !== "__init__") continue;
+      const { names, annotations } = parameterNames(def);
+      for (const a of descendantsOf(def.childForFieldName("body") ?? def, "assignment")) {
+        const left = a.childForFieldName("left");
+        const right = a.childForFieldName("right");
+        if (left?.type !== "attribute" || left.childForFieldName("object")?.text !== "self" || right?.type !== "identifier") continue;
+        const index = names.indexOf(right.text);
+        if (index < 0) continue;
+        const annotation = annotations[index];
+        const head = annotation ? /^["']?([\w.]+)/.exec(annotation.text)?.[1] : undefined;
+        const type = head ? this.r.annotationType({ text: head } as SyntaxNode) : (this.r.index.attributes[right.text] ?? null);
+        const call = type ? this.r.typeModel(type)?.call : undefined;
+        if (!type || !call?.returns || call.fresh === false || !this.r.facts(call.returns)) continue;
+        const attribute = left.childForFieldName("attribute")?.text;
+        if (attribute) this.injected[attribute] = type;
+      }
+    }
+    return this.injected;
   }
 
   private call(node: SyntaxNode, E: Effect[], ctx: { awaited?: boolean; withItem?: boolean; escaping?: boolean; iterated?: boolean }): Res {

@@ -26,7 +26,9 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
   }
   const fresh = (id: number): boolean => {
     const site = l.sites[id];
-    if (!site || site.param !== null || site.managed || site.how !== "call") return false;
+    if (!site || site.param !== null || site.managed) return false;
+    // `with sqlite3.connect(p) as conn: return conn`: that `with` only ends a transaction, the caller gets an open connection.
+    if (site.how !== "call" && !(site.how === "with" && site.facts.withKeepsOpen)) return false;
     const report = result.sites.get(id);
     // Stored in a module global or on an object before being returned: shared, not fresh.
     return !(report?.transfers.some((t) => keeps.includes(t)) ?? false);
