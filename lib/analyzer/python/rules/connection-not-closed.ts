@@ -19,6 +19,9 @@
  * in a closing `with`) is reported: it leaks when anything in between raises. So is
  * `with sqlite3.connect(path) as conn:` (and the same `with` on a `psycopg2` or `pyodbc`
  * connection): their context manager commits or rolls back, it does not close. A
+ * A generator (a `@contextmanager` helper, a dependency) that yields a connection it never
+ * closes even when resumed normally is reported too (`with sqlite3.connect(path) as conn:
+ * yield conn`); one that closes it after the `yield` but not in `finally` is not. A
  * connection stored in a field (`self.conn = sqlite3.connect(path)`) is reported when no
  * method of the class closes it, hands it out or passes it on, no close path mentions
  * it, and the class has no base class that could.
@@ -123,6 +126,14 @@ export const rule: PythonRule = {
       }
       const fix = site.how === "with" ? closingWithFix(ctx, leak, ctx.registry.types.get(site.type)?.library) : leakFix(ctx, leak, noun);
       findings.push(finding(meta.id, site.statement, message, fix));
+    }
+    // A generator that yields a connection and never closes it, even when its consumer resumes it.
+    for (const { site, verdict } of leaks(ctx, meta.id, { yielded: true })) {
+      if (verdict.kind !== "leak" || !verdict.normal) continue;
+      const library = libraryNames[ctx.registry.types.get(site.type)?.library ?? ""] ?? "Database";
+      const noun = site.facts.noun;
+      const how = site.how === "with" ? `its \`with\` block only commits or rolls back, so the ${noun} it yields` : `the ${noun} it yields`;
+      findings.push(finding(meta.id, site.statement, `${library} ${noun} from \`${site.call.text}\` is yielded but never closed: ${how} stays open after the consumer is done; close it in \`finally\``));
     }
     for (const { site, field, className } of fieldLeaks(ctx, meta.id)) {
       const release = site.facts.finallyRelease && !site.facts.finallyRelease.includes("{") ? site.facts.finallyRelease : "close";
