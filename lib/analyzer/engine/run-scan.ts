@@ -176,6 +176,14 @@ function buildIndexInProcess(child: ChildProcess, language: Language, files: Sou
   });
 }
 
+/** Source of the other languages beside the largest one may be indexed alongside it (bytes). */
+const concurrentIndexBytes = 4 * 1024 * 1024;
+
+function sourceBesidesLargest(jobs: readonly Job[], languages: readonly Language[]): number {
+  const bytes = languages.map((language) => jobs.reduce((n, j) => (j.language === language ? n + j.file.text.length : n), 0));
+  return bytes.reduce((a, b) => a + b, 0) - Math.max(...bytes);
+}
+
 type Prechecks = { stop: (timeoutMs: number) => Promise<Map<number, FileAnalysis>> };
 
 const precheckChunk = 64;
@@ -434,35 +442,60 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   const languagePlugins = new Map<Language, LanguagePlugin>();
   const languages = [...new Set(jobs.map((j) => j.language))].sort();
   let prechecked = new Map<number, FileAnalysis>();
-  for (const [n, language] of languages.entries()) {
-    const plugin = await loadPlugin(language);
-    languagePlugins.set(language, plugin);
-    const files = jobs.filter((j) => j.language === language).map((j) => j.file);
-    if (threads > 1 && jobs.length >= inProcessBelow) {
-      let child = prewarmed.shift() ?? forkWorker();
-      while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
-      // Warm up what comes next while this index is built: the next index's process, or
-      // after the last index the analysis processes.
-      const last = n === languages.length - 1;
-      for (let i = 0; i < (last ? threads : 1); i++) prewarmed.push(forkWorker());
-      // The index takes one core; the analysis processes use the others meanwhile.
-      let prechecks: Prechecks | null = null;
-      if (last && toAnalyze.length >= inProcessBelow) {
-        const withPrecheck = new Set(languages.filter((l) => languagePlugins.get(l)?.precheck));
-        const candidates = toAnalyze.flatMap((job, id) => (withPrecheck.has(job.language) ? [{ id, language: job.language, file: job.file }] : []));
-        if (candidates.length > 0) prechecks = startPrechecks(prewarmed, prewarmed.slice(0, Math.max(1, threads - 1)), candidates, analyzeOptions);
-      }
-      try {
-        indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
-      } finally {
-        if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
-      }
-    } else {
-      indexes[language] = plugin.buildIndex(files, analyzeOptions);
+  const takeProcess = () => {
+    let child = prewarmed.shift() ?? forkWorker();
+    while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
+    return child;
+  };
+  // The index takes one core; the analysis processes use the others meanwhile.
+  const startPrechecksOn = (processes: number): Prechecks | null => {
+    if (toAnalyze.length < inProcessBelow) return null;
+    const withPrecheck = new Set(languages.filter((l) => languagePlugins.get(l)?.precheck));
+    const candidates = toAnalyze.flatMap((job, id) => (withPrecheck.has(job.language) ? [{ id, language: job.language, file: job.file }] : []));
+    return candidates.length > 0 ? startPrechecks(prewarmed, prewarmed.slice(0, Math.max(1, processes)), candidates, analyzeOptions) : null;
+  };
+  const filesOf = (language: Language) => jobs.filter((j) => j.language === language).map((j) => j.file);
+  if (threads > 1 && jobs.length >= inProcessBelow && languages.length > 1 && languages.length <= threads && sourceBesidesLargest(jobs, languages) <= concurrentIndexBytes) {
+    // Several languages, all but one of them small (a Python service with a few TypeScript
+    // email templates): their indexes are built at the same time, one process each, so the
+    // small one costs no wall time. The sum of their memory stays small by that bound.
+    for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
+    const builders = languages.map(() => takeProcess());
+    for (let i = 0; i < threads; i++) prewarmed.push(forkWorker());
+    const prechecks = startPrechecksOn(threads - languages.length);
+    try {
+      const built = await Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions)));
+      languages.forEach((language, n) => {
+        indexes[language] = built[n];
+      });
+    } finally {
+      if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
     }
-    // What one language's index parsed is garbage now: free it before the next index
-    // (and before the analysis) so the scan's peak memory is one index, not their sum.
-    if (jobs.length >= inProcessBelow) await releaseGarbage();
+    await releaseGarbage();
+  } else {
+    for (const [n, language] of languages.entries()) {
+      const plugin = await loadPlugin(language);
+      languagePlugins.set(language, plugin);
+      const files = filesOf(language);
+      if (threads > 1 && jobs.length >= inProcessBelow) {
+        const child = takeProcess();
+        // Warm up what comes next while this index is built: the next index's process, or
+        // after the last index the analysis processes.
+        const last = n === languages.length - 1;
+        for (let i = 0; i < (last ? threads : 1); i++) prewarmed.push(forkWorker());
+        const prechecks = last ? startPrechecksOn(threads - 1) : null;
+        try {
+          indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
+        } finally {
+          if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
+        }
+      } else {
+        indexes[language] = plugin.buildIndex(files, analyzeOptions);
+      }
+      // What one language's index parsed is garbage now: free it before the next index
+      // (and before the analysis) so the scan's peak memory is one index, not their sum.
+      if (jobs.length >= inProcessBelow) await releaseGarbage();
+    }
   }
   const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 

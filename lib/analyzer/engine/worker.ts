@@ -18,6 +18,17 @@ type PrecheckJob = {
   enabledRules: string[];
 };
 
+/**
+ * A message to the pool. The pool closes the channel once every file has its answer, which
+ * can happen before this process has even said it is ready (the other processes did all
+ * the work): a reply into the closed channel is dropped, not an error that ends the
+ * process with a message in the user's log.
+ */
+function reply(message: unknown): void {
+  if (!process.connected || !process.send) return;
+  process.send(message, undefined, undefined, () => {});
+}
+
 const plugins = new Map<Language, LanguagePlugin>();
 let indexes: Record<string, unknown> = {};
 let options: AnalyzeOptions | null = null;
@@ -46,7 +57,7 @@ async function drain() {
   try {
     while (ready && queue.length > 0) {
       const work = queue.shift() as Work;
-      process.send?.({ type: "result", id: work.id, result: analyze(work) });
+      reply({ type: "result", id: work.id, result: analyze(work) });
       analysedBytes += work.file.text.length;
       if (analysedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
         analysedBytes = 0;
@@ -73,7 +84,7 @@ async function precheck(job: PrecheckJob) {
       return { id, result: null };
     }
   });
-  process.send?.({ type: "prechecked", results });
+  reply({ type: "prechecked", results });
   // Every megabyte: this runs beside the index process, when the scan's memory peaks.
   if (precheckedBytes > gcEveryBytes / 2 && typeof globalThis.gc === "function") {
     precheckedBytes = 0;
@@ -90,7 +101,7 @@ process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
   if (message.type === "index") {
     const plugin = await loadPlugin(message.language);
     const index = plugin.buildIndex(message.files, { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] });
-    process.send?.({ type: "index", index });
+    reply({ type: "index", index });
     return;
   }
   if (message.type === "file") {
@@ -102,7 +113,7 @@ process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
   options = { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] };
   for (const language of message.languages) plugins.set(language, await loadPlugin(language));
   ready = true;
-  process.send?.({ type: "ready" });
+  reply({ type: "ready" });
   void drain();
 });
 // The pool closes the channel when the scan is done.

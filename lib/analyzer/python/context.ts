@@ -50,6 +50,38 @@ function registryFor(config: PoolguardConfig): ModelRegistry {
   return registry;
 }
 
+/** `as session`, `as db_session`, `as sess`, `as db`: the names a `with` of an unknown call binds a session to. */
+const sessionAlias = /\bas\s+\(?\s*(?:\w*session\w*|sess|db)\b/i;
+
+/** Local names the file imports a literal callable under (`from x import AsyncSession as DbSession`), as one pattern. */
+function aliasesOfLiterals(imports: Record<string, string>, relevant: RegExp): RegExp | null {
+  const names: string[] = [];
+  for (const [local, qualified] of Object.entries(imports)) {
+    const name = qualified.slice(qualified.lastIndexOf(".") + 1);
+    if (local !== name && /^\w+$/.test(local) && relevant.test(`${name}(`)) names.push(local);
+  }
+  return names.length > 0 ? new RegExp(`\\b(?:${names.join("|")})\\b`) : null;
+}
+
+const wrapperPatterns = new WeakMap<PythonIndex, RegExp | null>();
+
+/**
+ * Calls of project functions that hand out or enter a resource but are not among the
+ * index's literals (names too common to search the code base for, such as `session()`).
+ */
+function unlistedWrappers(index: PythonIndex, relevant: RegExp): RegExp | null {
+  if (wrapperPatterns.has(index)) return wrapperPatterns.get(index) ?? null;
+  const names = new Set<string>();
+  for (const [qualified, summary] of Object.entries(index.summaries)) {
+    if (summary.returnsFresh === null && summary.yieldsType === null && summary.entersParams.length === 0) continue;
+    const name = qualified.slice(qualified.lastIndexOf(".") + 1);
+    if (/^\w+$/.test(name) && !relevant.test(`${name}(`)) names.add(name);
+  }
+  const pattern = names.size > 0 ? new RegExp(`\\b(?:${[...names].join("|")})\\s*\\(`) : null;
+  wrapperPatterns.set(index, pattern);
+  return pattern;
+}
+
 export function createContext(path: string, text: string, tree: Tree, index: PythonIndex, options: AnalyzeOptions): PythonRuleContext {
   const { module, isPackage } = moduleName(path);
   const root = tree.rootNode;
@@ -70,13 +102,22 @@ export function createContext(path: string, text: string, tree: Tree, index: Pyt
     registry,
     resolver,
     functions() {
-      // Only functions that mention a required literal can acquire, enter or hand out anything.
+      // Only functions that mention a required literal can acquire, enter or hand out
+      // anything. Besides those, a `with` whose value nothing resolves counts as a session
+      // when it binds a session-like name (`with get_db() as db`), and a model's callable
+      // may go by an import alias (`AsyncSession as DbSession`): a function with `with`
+      // and neither has nothing the rules look at.
+      if (lowered) return lowered;
       const relevant = relevantPattern(index);
-      lowered ??= root
+      const aliased = aliasesOfLiterals(imports, relevant);
+      const wrappers = unlistedWrappers(index, relevant);
+      lowered = root
         .descendantsOfType("function_definition")
         .filter((fn) => {
           const text = fn.text;
-          return relevant.test(text) || (/\bwith\b/.test(text) && /session|\bdb\b/i.test(text)) || callsInjectedFactory(fn, relevant);
+          if (relevant.test(text) || callsInjectedFactory(fn, relevant)) return true;
+          if (!/\bwith\b/.test(text) || !/session|\bdb\b/i.test(text)) return false;
+          return sessionAlias.test(text) || (aliased !== null && aliased.test(text)) || (wrappers !== null && wrappers.test(text));
         })
         .map((fn) => lowerFunction(fn, resolver, "analyze"));
       return lowered;

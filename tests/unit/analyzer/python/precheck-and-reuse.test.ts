@@ -100,21 +100,24 @@ describe("Python prechecks while the index is built", () => {
   }
   for (let i = 0; i < 30; i++) writeFileSync(join(root, `app/plain_${String(i).padStart(2, "0")}.py`), `LIMIT_${i} = ${i}\n\ndef double_${i}(x):\n    return x * 2\n`);
   writeFileSync(join(root, "app/legacy.py"), "import requests\n\ndef fetch(url):\n    return requests.get(url)\n");
+  // Not parsed at all (nothing to find in it), so its syntax error is not reported.
   writeFileSync(join(root, "app/broken.py"), "def broken(:\n    return 1\n");
+  // Analysed (it names a model's callable): its syntax error is reported.
+  writeFileSync(join(root, "app/broken_db.py"), "import sqlite3\n\ndef open_memory(:\n    return sqlite3.connect(':memory:')\n");
   const bans: ForbiddenImportConfig[] = [{ from: "requests", message: "use httpx", line: 1 }];
 
   it("gives the same findings and errors as analysing every file in process", async () => {
     const config = { ...defaultConfig(), forbidden_imports: bans };
     const parallel = await scan({ root, jobs: 2, config });
     const serial = await scan({ root, jobs: 1, config });
-    expect(parallel.files_scanned).toBe(64);
+    expect(parallel.files_scanned).toBe(65);
     expect(parallel.findings).toEqual(serial.findings);
     expect(parallel.errors).toEqual(serial.errors);
     const byPath = new Set(parallel.findings.filter((f) => f.rule === "connection-not-closed").map((f) => f.path));
     for (let i = 0; i < 30; i++) expect(byPath.has(`app/wrapped_${String(i).padStart(2, "0")}.py`)).toBe(true);
     expect(parallel.findings.filter((f) => f.path.startsWith("app/plain_"))).toEqual([]);
     expect(parallel.findings.filter((f) => f.path === "app/legacy.py").map((f) => f.rule)).toEqual(["forbidden-import"]);
-    expect(parallel.errors).toEqual([{ path: "app/broken.py", message: expect.stringMatching(/^syntax error at line 1/) }]);
+    expect(parallel.errors).toEqual([{ path: "app/broken_db.py", message: expect.stringMatching(/^syntax error at line 3/) }]);
   });
 
   it("leaves to the full analysis what only the index can settle", () => {
@@ -137,8 +140,87 @@ describe("Python prechecks while the index is built", () => {
     // Nothing to look at: the early answer is what the analysis gives.
     const quiet = pythonPlugin.precheck?.(plain, options);
     expect(pythonPlugin.afterPrecheck?.(plain, quiet as never, index, options)).toEqual(pythonPlugin.analyzeFile(plain, index, options));
-    const failed = pythonPlugin.precheck?.(broken, options);
-    expect(failed?.error).toMatch(/^syntax error at line 1/);
-    expect(pythonPlugin.afterPrecheck?.(broken, failed as never, index, options)).toEqual(pythonPlugin.analyzeFile(broken, index, options));
+    // A file that cannot hold anything is not parsed: its syntax error is nobody's finding.
+    const unparsed = pythonPlugin.precheck?.(broken, options);
+    expect(unparsed).toEqual({ findings: [] });
+    expect(pythonPlugin.afterPrecheck?.(broken, unparsed as never, index, options)).toEqual(pythonPlugin.analyzeFile(broken, index, options));
+    const brokenDb = { path: "app/broken_db.py", text: readFileSync(join(root, "app/broken_db.py"), "utf8") };
+    expect(pythonPlugin.precheck?.(brokenDb, options)).toBeNull();
+    expect(pythonPlugin.analyzeFile(brokenDb, index, options).error).toMatch(/^syntax error at line 3/);
+  });
+});
+
+describe("Python files that cannot hold a banned import", () => {
+  const broken = "def broken(:\n    return 1\n";
+  const options = (bans: ForbiddenImportConfig[]) => allRules(bans);
+  const empty = buildPythonIndex([], allRules());
+
+  it("are not parsed when no ban applies to Python (ESLint policies are for TypeScript)", () => {
+    const eslintBan: ForbiddenImportConfig = {
+      from: "react-email",
+      policy: { kind: "eslint-restricted-import", origin: { file: "eslint.config.mjs", line: 1, tool: "eslint", name: "no-restricted-imports" }, name: "react-email", case_sensitive: true, allow_type_imports: false },
+    };
+    const file = { path: "app/x.py", text: `import react_email\n${broken}` };
+    expect(pythonPlugin.analyzeFile(file, empty, options([eslintBan]))).toEqual({ findings: [] });
+    // The same text under a ban of the config: parsed, and the syntax error reported.
+    expect(pythonPlugin.analyzeFile(file, empty, options([{ from: "react_email", line: 1 }])).error).toMatch(/^syntax error/);
+  });
+
+  it("are not parsed when they do not name the banned module's last component, or the ban does not apply to them", () => {
+    const ban: ForbiddenImportConfig = { from: "app.legacy", line: 1, in: ["app/**"] };
+    expect(pythonPlugin.analyzeFile({ path: "app/x.py", text: `import json\n${broken}` }, empty, options([ban]))).toEqual({ findings: [] });
+    expect(pythonPlugin.analyzeFile({ path: "tools/x.py", text: `from app import legacy\n${broken}` }, empty, options([ban]))).toEqual({ findings: [] });
+    expect(pythonPlugin.analyzeFile({ path: "app/x.py", text: `from app import legacy\n${broken}` }, empty, options([ban])).error).toMatch(/^syntax error/);
+  });
+
+  it("still finds a relative import whose banned component comes from the file's path", () => {
+    // import-linter: app.core may not import app.web; `from .. import views` in app/web/sub/x.py imports app.web.views,
+    // and `..` from app/core/x.py reaches app: the text never says "web" in the second case below.
+    const contract = (forbidden: string): ForbiddenImportConfig => ({
+      from: forbidden,
+      line: 1,
+      policy: {
+        kind: "import-linter-forbidden",
+        origin: { file: "pyproject.toml", line: 1, tool: "import-linter", name: "core stays independent" },
+        source_modules: ["app.web.sub"],
+        forbidden_modules: [forbidden],
+        ignore_imports: [],
+        as_packages: true,
+        root_packages: ["app"],
+      },
+    });
+    const file = { path: "app/web/sub/x.py", text: "from .. import views\n" };
+    const findings = pythonPlugin.analyzeFile(file, empty, options([contract("app.web")])).findings;
+    expect(findings.map((f) => f.rule)).toEqual(["forbidden-import"]);
+    // Same text, a contract on a module named nowhere in the text or the path: not parsed.
+    expect(pythonPlugin.analyzeFile({ path: "app/web/sub/x.py", text: `from .. import views\n${broken}` }, empty, options([contract("app.billing")]))).toEqual({
+      findings: [],
+    });
+  });
+});
+
+describe("a Python code base with a little TypeScript", () => {
+  // Both indexes are built at the same time (the TypeScript one is small): the answers must
+  // be those of the in-process scan, which builds them one after the other.
+  const root = mkdtempSync(join(tmpdir(), "poolguard-py-mixed-"));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, "app"), { recursive: true });
+  mkdirSync(join(root, "emails"), { recursive: true });
+  writeFileSync(join(root, "app/__init__.py"), "");
+  writeFileSync(join(root, "app/db.py"), "from sqlalchemy import create_engine\nengine = create_engine('sqlite://')\n\ndef open_link():\n    return engine.connect()\n");
+  for (let i = 0; i < 40; i++) {
+    writeFileSync(join(root, `app/use_${String(i).padStart(2, "0")}.py`), `from app.db import open_link\n\ndef count_${i}():\n    link = open_link()\n    return link.execute("select ${i}")\n`);
+  }
+  writeFileSync(join(root, "emails/pool.ts"), 'import { Pool } from "pg";\nconst pool = new Pool();\nexport async function count() {\n  const client = await pool.connect();\n  return client.query("select 1");\n}\n');
+  for (let i = 0; i < 10; i++) writeFileSync(join(root, `emails/template_${i}.ts`), `export const subject${i} = "Hello ${i}";\n`);
+
+  it("gives the same findings as the in-process scan", async () => {
+    const parallel = await scan({ root, jobs: 2, config: defaultConfig() });
+    const serial = await scan({ root, jobs: 1, config: defaultConfig() });
+    expect(parallel.files_scanned).toBe(53);
+    expect(parallel.findings).toEqual(serial.findings);
+    expect(parallel.errors).toEqual(serial.errors);
+    expect(parallel.findings.filter((f) => f.path.startsWith("app/use_")).length).toBe(40);
+    expect(parallel.findings.filter((f) => f.path === "emails/pool.ts").map((f) => f.rule)).toEqual(["pool-client-not-released"]);
   });
 });
