@@ -142,6 +142,8 @@ type Ctx = {
   opened: Map<string, string[]>;
   /** Variables that were bound to a tracked value somewhere in the function. */
   trackedVars: Set<string>;
+  /** The function's own parameters (mangled): what is opened on one belongs to the caller's object. */
+  paramVars: Set<string>;
 };
 
 export function lowerFunction(
@@ -186,6 +188,7 @@ export function lowerFunction(
     escaped: new Set(),
     opened: new Map(),
     trackedVars: new Set(),
+    paramVars: new Set(),
   };
   // A Node-style callback (`(err, client) => ...` as a call's last argument) reports failures
   // through its error argument; an exception thrown inside it goes to the event loop, not to
@@ -202,7 +205,7 @@ export function lowerFunction(
       const names = boundNames(parameter.name);
       const name = ts.isIdentifier(parameter.name) ? parameter.name.text : null;
       paramNames.push(name ?? "");
-      for (const bound of names) declare(ctx, bound);
+      for (const bound of names) ctx.paramVars.add(declare(ctx, bound));
       if (name && index === 0 && executorOf && ts.isIdentifier((fn.parent as ts.NewExpression).expression) && ((fn.parent as ts.NewExpression).expression as ts.Identifier).text === "Promise") {
         ctx.resolvers.add(lookup(ctx, name) ?? name);
       }
@@ -700,7 +703,8 @@ function lowerReturn(ctx: Ctx, expression: ts.Expression, node: ts.Node): void {
   }
   if (value.ref && "var" in value.ref) {
     // `await client.connect(); return client`: what was opened on the client goes with it.
-    const bound = new Set([value.ref.var, ...(ctx.opened.get(value.ref.var) ?? [])]);
+    // Not for a parameter: `connect(client); return client` gives the caller back its own object.
+    const bound = new Set([value.ref.var, ...(ctx.paramVars.has(value.ref.var) ? [] : (ctx.opened.get(value.ref.var) ?? []))]);
     for (const site of ctx.sites) if (site.bound !== null && bound.has(site.bound)) ctx.returnedTypes.set(site.id, site.type);
   }
   if (ctx.inlineDepth === 0 && value.type && !ctx.facts.registry.types.get(value.type)?.resource) ctx.returnedPlain = value.type;
@@ -1788,6 +1792,14 @@ function callsOrHandsOn(body: ts.Node, name: string): boolean {
  * returns (a driver callback, an event, a promise reaction): its failures are reported to
  * its caller, not thrown into ours.
  */
+/**
+ * Functions being inlined right now. A function is not inlined into itself: a listener that
+ * removes itself (`const cleanup = () => { res.off("error", cleanup); ... }`) or closures that
+ * register each other were copied at every reference down to the depth limit (k^8 copies).
+ * Its effects are already in the graph once.
+ */
+const inlining = new Set<FunctionLike>();
+
 function inlineFunction(
   ctx: Ctx,
   fn: FunctionLike,
@@ -1796,7 +1808,7 @@ function inlineFunction(
   deferred = false,
 ): void {
   flush(ctx, fn);
-  if (ctx.inlineDepth > 8) return;
+  if (ctx.inlineDepth > 8 || inlining.has(fn)) return;
   const label = `F${++ctx.labelCounter.value}`;
   const savedOwnerAsync = ctx.async;
   ctx.b.callback(() => {
@@ -1815,6 +1827,7 @@ function inlineFunction(
       if (deferred) ctx.noThrow++;
       ctx.async = isAsync(fn);
       const savedLoops = ctx.loops.length;
+      inlining.add(fn);
       try {
         const body = () => {
           if (fn.body && ts.isBlock(fn.body)) lowerStatements(ctx, fn.body.statements);
@@ -1836,6 +1849,7 @@ function inlineFunction(
           { label, infinite: true },
         );
       } finally {
+        inlining.delete(fn);
         ctx.loops.length = savedLoops - 1;
         ctx.inlineDepth--;
         ctx.inlined--;

@@ -58,9 +58,11 @@
 import { posix } from "node:path";
 import { ts } from "ts-morph";
 import type { Fix, RawFinding, RuleMeta, TextEdit } from "../../types.ts";
-import { type FunctionLike, isFunctionLike, isVariableReference, nodeRange, positionAt, scopeName, walk } from "../ast.ts";
+import { type FunctionLike, isFunctionLike, isVariableReference, nodeRange, positionAt, scopeName, unwrapTypes, walk } from "../ast.ts";
 import type { RuleContext } from "../context.ts";
+import { qualifiedName } from "../flow/file-facts.ts";
 import { fileAnalysis } from "../flow/findings.ts";
+import { classConstruct } from "../flow/lower.ts";
 import { isFactoryCalledAtModuleLevel, isInDependencyInjectedClass, isPrismaClientConstruction, type PrismaSingleton } from "../prisma-singletons.ts";
 import { createResolver } from "../resolve.ts";
 
@@ -94,9 +96,18 @@ export function check(context: RuleContext): RawFinding[] {
     findings.push(report(context, node, describeOwner(owner), subclass ? null : singletonFix(context, node, owner), subclass));
   }
   // Instance fields: one client per object.
-  for (const member of classFieldConstructions(context.sourceFile)) {
+  const facts = fileAnalysis(context).facts;
+  const isClient = (node: ts.Node): node is ts.NewExpression => {
+    if (isPrismaClientConstruction(node)) return true;
+    if (!ts.isNewExpression(node)) return false;
+    const qualified = qualifiedName(facts, node.expression);
+    return qualified !== null && classConstruct(facts, qualified)?.returns === "prisma.PrismaClient";
+  };
+  for (const member of classFieldConstructions(context.sourceFile, isClient)) {
     if (isInjectedClass(member.field.parent)) continue;
-    findings.push(report(context, member.node, "a class field (one client per instance)", null));
+    const callee = unwrapTypes(member.node.expression).getText(context.sourceFile);
+    const subclass = isPrismaClientConstruction(member.node) ? null : callee;
+    findings.push(report(context, member.node, "a class field (one client per instance)", null, subclass));
   }
   return findings;
 }
@@ -151,9 +162,11 @@ function isCallbackArgument(fn: FunctionLike): boolean {
   }
 }
 
-function classFieldConstructions(sourceFile: ts.SourceFile): { field: ts.PropertyDeclaration; node: ts.NewExpression }[] {
+function classFieldConstructions(
+  sourceFile: ts.SourceFile,
+  isPrismaClientConstruction: (node: ts.Node) => node is ts.NewExpression,
+): { field: ts.PropertyDeclaration; node: ts.NewExpression }[] {
   const out: { field: ts.PropertyDeclaration; node: ts.NewExpression }[] = [];
-  if (!sourceFile.text.includes("PrismaClient")) return out;
   walk(sourceFile, (node) => {
     if (!ts.isPropertyDeclaration(node) || !node.initializer) return !isFunctionLike(node) || true;
     const isStatic = node.modifiers?.some((modifier) => modifier.kind === ts.SyntaxKind.StaticKeyword) ?? false;
