@@ -279,8 +279,72 @@ function withoutPending(state: State): State {
   return out ?? state;
 }
 
+/**
+ * Variables that can ever point to an acquired value: bound by an acquisition, or assigned
+ * from a temporary or from such a variable (least fixpoint over the graph's effects). Any
+ * other variable holds nothing tracked on every path, and then every effect on it is a
+ * no-op: its uses, releases and transfers reach no site (absent or UNTRACKED alike), and
+ * assigning it to a tracked variable gives UNTRACKED either way. Dropping those variables
+ * from the states changes no result; in a long function with hundreds of locals and a
+ * handful of resources, the states (and every join) shrink from all locals to a few.
+ */
+function trackedVariables(graph: FlowGraph): Set<string> {
+  const tracked = new Set<string>();
+  const assigns: { target: string; source: string }[] = [];
+  for (const node of graph.nodes) {
+    for (const effect of node.effects) {
+      if (effect.kind === "acquire" && effect.bind !== null) tracked.add(effect.bind);
+      else if (effect.kind === "assign" && effect.source) {
+        if ("temp" in effect.source) tracked.add(effect.target);
+        else if (effect.source.var !== effect.target) assigns.push({ target: effect.target, source: effect.source.var });
+      }
+    }
+  }
+  let grew = tracked.size > 0;
+  while (grew) {
+    grew = false;
+    for (const { target, source } of assigns) {
+      if (tracked.has(source) && !tracked.has(target)) {
+        tracked.add(target);
+        grew = true;
+      }
+    }
+  }
+  return tracked;
+}
+
+/** The graph with every effect on a never-tracked variable removed (the same graph when there is none). */
+function withoutUntrackedVariables(graph: FlowGraph): FlowGraph {
+  const tracked = trackedVariables(graph);
+  const relevant = (effect: Effect): boolean => {
+    switch (effect.kind) {
+      case "acquire":
+        return true;
+      case "assign":
+        return tracked.has(effect.target);
+      case "parent":
+        return !("var" in effect.child && !tracked.has(effect.child.var)) && !("var" in effect.parent && !tracked.has(effect.parent.var));
+      default:
+        return !("var" in effect.ref) || tracked.has(effect.ref.var);
+    }
+  };
+  let nodes: FlowGraph["nodes"] | null = null;
+  graph.nodes.forEach((node, i) => {
+    if (node.effects.every(relevant)) return;
+    nodes ??= graph.nodes.slice();
+    nodes[i] = { ...node, effects: node.effects.filter(relevant) };
+  });
+  return nodes ? { ...graph, nodes } : graph;
+}
+
 /** Run the dataflow to a fixpoint and report every site's fate. */
 export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {}): FlowResult {
+  // Without an acquisition no site ever exists: nothing to report.
+  if (!graph.nodes.some((node) => node.effects.some((effect) => effect.kind === "acquire"))) return { sites: new Map(), usesAfterRelease: [] };
+  return analyzeTracked(withoutUntrackedVariables(graph), options);
+}
+
+function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions): FlowResult {
   const missing = options.unboundIsNotAValue ? UNBOUND : UNTRACKED;
   const inStates = new Map<NodeId, State>();
   inStates.set(graph.entry, emptyState());
