@@ -71,10 +71,15 @@ describe("the acquisition prefilter", () => {
     expect(typescriptPlugin.analyzeFile(files[2], index, options)).toEqual({ findings: [] });
   });
 
-  it("reports a file that does not parse even when it names no resource", () => {
+  it("reports a file that does not parse when it names a project wrapper", () => {
     const index = typescriptPlugin.buildIndex(files, options);
-    const broken = typescriptPlugin.analyzeFile({ path: "src/broken.ts", text: "export function f( {\n" }, index, options);
+    const broken = typescriptPlugin.analyzeFile({ path: "src/broken.ts", text: "const r = getRunner();\nexport function f( {\n" }, index, options);
     expect(broken.findings).toEqual([]);
     expect(broken.error).toMatch(/^syntax error at line \d+: /);
+  });
+
+  it("does not parse a file that names nothing it looks for (so its syntax is not checked)", () => {
+    const index = typescriptPlugin.buildIndex(files, options);
+    expect(typescriptPlugin.analyzeFile({ path: "src/broken.ts", text: "export function f( {\n" }, index, options)).toEqual({ findings: [] });
   });
 });
