@@ -20,8 +20,10 @@
 //   2. the full scan through the engine's `scan()` (lib/analyzer/index.ts): discovery,
 //      config, buildIndex, every rule in 2 analysis processes, suppressions, fingerprints.
 // Each phase runs in its own fresh process. It prints times, the scan/parse ratio
-// (target <= 1.5) and each phase's peak RSS: the process plus its child processes (the
-// engine analyses in forked processes), sampled every 50 ms from /proc (target <= 1 GB).
+// (target <= 1.5), each phase's CPU time (user + system of the phase's process tree: on a
+// shared machine the wall-clock ratio depends on what else runs, CPU time much less) and
+// each phase's peak RSS: the process plus its child processes (the engine analyses in
+// forked processes), sampled every 50 ms from /proc (target <= 1 GB).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -206,14 +208,16 @@ function benchmark(roots: readonly CorpusRoot[] | null, directory: string | null
   const sources = discoverSources(root);
   const bytes = sources.reduce((sum, file) => sum + Buffer.byteLength(file.text), 0);
   console.log(`corpus: ${root}: ${sources.length} files, ${(bytes / 1e6).toFixed(1)} MB`);
-  const runPhase = (phase: "parse" | "scan"): PhaseResult => {
+  const runPhase = (phase: "parse" | "scan"): PhaseResult & { cpuMs: number | null } => {
+    const cpuBefore = childrenCpuMs();
     const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), "--phase", phase, root], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
       maxBuffer: 64 * 1024 * 1024,
     });
     const line = output.trim().split("\n").pop() ?? "";
-    return JSON.parse(line) as PhaseResult;
+    const cpuAfter = childrenCpuMs();
+    return { ...(JSON.parse(line) as PhaseResult), cpuMs: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore };
   };
   const parse = runPhase("parse");
   const result = runPhase("scan");
@@ -224,6 +228,11 @@ function benchmark(roots: readonly CorpusRoot[] | null, directory: string | null
     `poolguard scan:   ${result.ms.toFixed(0)} ms (${mbps(result.ms)} MB/s) through the engine's scan(): discovery, config, index, workers, suppressions, fingerprints; ${result.files} files, ${result.findings} findings, ${result.errors} errors; peak RSS ${(result.peakRss / 1e6).toFixed(0)} MB (process + analysis child processes)`,
   );
   console.log(`ratio scan/parse: ${(result.ms / parse.ms).toFixed(2)} (target <= 1.5)`);
+  if (parse.cpuMs !== null && result.cpuMs !== null) {
+    console.log(
+      `CPU time (user + system, process tree): parse-only ${(parse.cpuMs / 1000).toFixed(1)} s, scan ${(result.cpuMs / 1000).toFixed(1)} s, ratio ${(result.cpuMs / parse.cpuMs).toFixed(2)}`,
+    );
+  }
   console.log(`peak RSS of the scan: ${(result.peakRss / 1e6).toFixed(0)} MB (target <= 1000 MB)`);
   // The 2 cores are shared: times mean little without the load they were measured under.
   console.log(`load average: ${loadavg().map((load) => load.toFixed(2)).join(" ")} (1, 5, 15 min; at the end of the run)`);
@@ -266,6 +275,22 @@ async function runPhase(phase: "parse" | "scan", root: string): Promise<void> {
   clearInterval(sampler);
   peakRss = Math.max(peakRss, treeRss());
   console.log(JSON.stringify({ ...result, peakRss } satisfies PhaseResult));
+}
+
+/**
+ * CPU time (user + system) of the child processes this process has waited for, and of
+ * theirs (Linux /proc: cutime + cstime); null elsewhere. A phase's process tree is the
+ * difference around the phase.
+ */
+function childrenCpuMs(): number | null {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 16 and 17 of proc(5) (cutime, cstime), counted from field 3 (state) here, in clock ticks of 1/100 s.
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 /**
