@@ -28,7 +28,7 @@ export function analyzeFile(path: string, text: string, sourceFile: ts.SourceFil
   const cached = cache.get(sourceFile);
   if (cached) return cached;
   const flow = (index as TypeScriptIndex & { flow?: FlowIndex }).flow ?? emptyFlowIndex();
-  const facts = buildFileFacts(path, text, sourceFile, resolverFor(index), flow, options);
+  const facts = buildFileFacts(path, text, sourceFile, resolverFor(index), flow, options, false);
   inferModuleTypes(facts);
   const nextSite = { value: 0 };
   const sites: SiteResult[] = [];

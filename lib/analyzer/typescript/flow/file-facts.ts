@@ -84,6 +84,8 @@ export function buildFileFacts(
   resolver: Resolver,
   flow: FlowIndex,
   options: AnalyzeOptions | undefined,
+  /** The index records the file's subclasses into `flow`; a file's analysis only reads them (same result in every worker). */
+  recordClasses = true,
 ): FileFacts {
   const { registry, conventions, releaseMethods } = modelsFor(options);
   const facts: FileFacts = {
@@ -143,7 +145,7 @@ export function buildFileFacts(
       for (const name of boundNames(declaration.name)) facts.moduleNames.add(name);
     }
   }
-  recordClassBases(facts, sourceFile);
+  if (recordClasses) recordClassBases(facts, sourceFile);
   return facts;
 }
 
