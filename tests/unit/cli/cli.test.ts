@@ -36,7 +36,10 @@ beforeEach(() => {
     "app/__init__.py": "",
     "app/db.py": "from sqlalchemy.orm import sessionmaker\n\nSessionLocal = sessionmaker()\n",
     "app/users.py": leak,
-    "app/broken.py": "def broken(:\n    pass\n",
+    // A file that names a session factory is analysed, so its syntax error is reported; one that
+    // names nothing Poolguard looks at is not parsed at all (like Semgrep's required words).
+    "app/broken.py": "from app.db import SessionLocal\n\n\ndef broken(:\n    session = SessionLocal()\n",
+    "app/notes.py": "def unrelated(:\n    pass\n",
     "app/blob.py": Buffer.from([0x70, 0x00, 0x01, 0x02]),
     "node_modules/lib/index.py": leak,
     "generated/models_pb2.py": leak,
@@ -64,8 +67,8 @@ describe("poolguard scan", () => {
       suppressed: false,
       fix: { safety: "safe", description: expect.any(String), edits: expect.any(Array) },
     });
-    // A file that does not parse is reported and the scan goes on.
-    expect(doc.errors).toEqual([{ path: "app/broken.py", message: expect.stringMatching(/^syntax error at line 1\b/) }]);
+    // An analysed file that does not parse is reported and the scan goes on.
+    expect(doc.errors).toEqual([{ path: "app/broken.py", message: expect.stringMatching(/^syntax error at line 4\b/) }]);
     expect(doc.skipped).toEqual(expect.arrayContaining([{ path: "app/blob.py", reason: "binary" }, { path: "generated/models_pb2.py", reason: "generated" }]));
     expect(doc.skipped.map((s: { path: string }) => s.path)).not.toContain("node_modules/lib/index.py");
   });

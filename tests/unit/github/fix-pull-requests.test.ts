@@ -166,7 +166,7 @@ describe("ensureFixPullRequests when things change", () => {
 
   it("closes nothing while some file does not parse (its findings are unknown)", async () => {
     await run();
-    h.fake.commitFiles(h.fullName, "main", { "app/users.py": "def broken(:\n    pass\n" }, { message: "Work in progress", author: { name: "Dev", email: "d@example.test" } });
+    h.fake.commitFiles(h.fullName, "main", { "app/users.py": "from app.db import SessionLocal\n\n\ndef broken(:\n    session = SessionLocal()\n" }, { message: "Work in progress", author: { name: "Dev", email: "d@example.test" } });
     const outcomes = await run();
     expect(outcomes.map((o) => o.action)).not.toContain("closed-resolved");
     expect(h.fake.pulls(h.fullName).filter((p) => p.state === "open")).toHaveLength(2);
