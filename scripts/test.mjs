@@ -84,7 +84,9 @@ async function vitestStage(name, project, env, extraArgs = []) {
   const code = await run(
     "npx",
     ["vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${output}`, ...extraArgs, ...fileFilters],
-    { env },
+    // Vitest writes a missing snapshot (a new fixture's expected fixed file) and passes unless CI
+    // is set; here a missing expectation must fail, or the test could not fail.
+    { env: { ...env, CI: "1" } },
   );
   const report = readJson(output);
   const passed = report?.numPassedTests ?? 0;
