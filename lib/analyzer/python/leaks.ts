@@ -114,7 +114,8 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
   const dropped = (line: number) => drop.some((d) => d.startPosition.row + 1 <= line && line <= d.endPosition.row + 1);
   const doubleClose = report.releases.some((r) => !dropped(r.start.line));
   // Closing a session detaches the ORM objects it loaded; closing a connection closes its cursors.
-  const safety: Fix["safety"] = doubleClose || derivedEscapes(fn, acq.name, site.facts.noun === "session") ? "unsafe" : "safe";
+  // A helper that may hand back None: the fix's close (or `with`) would then fail where the code did not.
+  const safety: Fix["safety"] = doubleClose || site.maybeNone === true || derivedEscapes(fn, acq.name, site.facts.noun === "session") ? "unsafe" : "safe";
   const form = site.awaited ? null : withForm(site, fn);
   let edits: TextEdit[] | null = null;
   let description: string;

@@ -40,6 +40,8 @@ export type SiteInfo = {
   param: number | null;
   /** The `self.<name>` / `cls.<name>` field it was stored in, if any: the class then owns it. */
   field: string | null;
+  /** A project helper that returns the resource on some paths only (None when it fails): a close in a fix could meet None. */
+  maybeNone?: boolean;
 };
 
 /** A use that runs after the with block ended: a closure or a deferred call that outlives the block. */
@@ -1609,6 +1611,7 @@ class Lowerer {
     if (this.mode === "analyze" && isTestDouble(node, returns, facts, this.r)) return { val, refs: [], temp: null };
     const id = this.newSite(`call:${node.id}`, "call", resource, node, this.statement, awaited, null, returns, facts.origin);
     this.sites[id].receiver = receiverText;
+    if (facts.summary && !facts.summary.alwaysFresh) this.sites[id].maybeNone = true;
     E.push({ kind: "acquire", site: id, bind: null });
     void calleeVal;
     return { val, refs: [{ temp: id }], temp: id, element: facts.freshElement };

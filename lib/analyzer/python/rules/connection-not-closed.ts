@@ -124,7 +124,9 @@ export const rule: PythonRule = {
       } else {
         message = `${library} ${noun} \`${site.bind}\` is not closed or released on every path (released at line ${firstRelease(report)} on some)`;
       }
-      const fix = site.how === "with" ? closingWithFix(ctx, leak, ctx.registry.types.get(site.type)?.library) : leakFix(ctx, leak, noun);
+      let fix = site.how === "with" ? closingWithFix(ctx, leak, ctx.registry.types.get(site.type)?.library) : leakFix(ctx, leak, noun);
+      // `closing(None)` is no context manager: a helper that may return None makes the closing fix unsafe.
+      if (fix && site.maybeNone === true) fix = { ...fix, safety: "unsafe" };
       findings.push(finding(meta.id, site.statement, message, fix));
     }
     // A generator that yields a connection and never closes it, even when its consumer resumes it.
