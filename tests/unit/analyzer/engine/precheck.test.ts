@@ -40,12 +40,15 @@ describe("prechecks while the index is built", () => {
     );
   }
   for (let i = 0; i < 30; i++) writeFileSync(join(root, `src/plain_${String(i).padStart(2, "0")}.ts`), `export const connectionName${i} = "db${i}";\n`);
-  writeFileSync(join(root, "src/broken.ts"), "export function broken( {\n  return 1;\n");
+  // Names the wrapper, so it is analysed once the index knows it, and its syntax error reported.
+  writeFileSync(join(root, "src/broken.ts"), 'import { getRunner } from "./db";\nexport function broken( {\n  return getRunner();\n');
+  // Names nothing the analysis looks for: not parsed, so not in errors.
+  writeFileSync(join(root, "src/broken_plain.ts"), "export function broken( {\n  return 1;\n");
 
   it("gives the same findings and errors as analysing every file in process", async () => {
     const parallel = await scan({ root, jobs: 2, config: options.config });
     const serial = await scan({ root, jobs: 1, config: options.config });
-    expect(parallel.files_scanned).toBe(72);
+    expect(parallel.files_scanned).toBe(73);
     expect(parallel.findings).toEqual(serial.findings);
     expect(parallel.errors).toEqual(serial.errors);
     const byPath = new Set(parallel.findings.map((f) => f.path));
@@ -63,9 +66,15 @@ describe("prechecks while the index is built", () => {
     const index = typescriptPlugin.buildIndex([db, wrapped], options);
     expect(typescriptPlugin.afterPrecheck?.(wrapped, pre as never, index, options)).toBeNull();
     expect(typescriptPlugin.precheck?.(db, options)).toBeNull();
+    // A file that names nothing is not parsed (required-word prefilter): no syntax check either.
     const broken = { path: "src/broken.ts", text: "export function broken( {\n" };
     const failed = typescriptPlugin.precheck?.(broken, options);
-    expect(failed?.error).toMatch(/^syntax error/);
+    expect(failed).toEqual({ findings: [] });
     expect(typescriptPlugin.afterPrecheck?.(broken, failed as never, index, options)).toEqual(typescriptPlugin.analyzeFile(broken, index, options));
+    // One that names the wrapper is analysed after the index, and its syntax error reported.
+    const brokenWrapped = { path: "src/broken.ts", text: "const r = getRunner();\nexport function broken( {\n" };
+    const pending = typescriptPlugin.precheck?.(brokenWrapped, options);
+    expect(typescriptPlugin.afterPrecheck?.(brokenWrapped, pending as never, index, options)).toBeNull();
+    expect(typescriptPlugin.analyzeFile(brokenWrapped, index, options).error).toMatch(/^syntax error/);
   });
 });
