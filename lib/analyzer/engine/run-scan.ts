@@ -459,12 +459,16 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     // Several languages, all but one of them small (a Python service with a few TypeScript
     // email templates): their indexes are built at the same time, one process each, so the
     // small one costs no wall time. The sum of their memory stays small by that bound.
-    for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
     const builders = languages.map(() => takeProcess());
+    const building = Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions)));
+    // Not awaited yet: a failed build is reported below, after the prechecks are stopped.
+    building.catch(() => {});
     for (let i = 0; i < threads; i++) prewarmed.push(forkWorker());
+    // This process loads the plugins (the TypeScript compiler takes a while) while the indexes are built.
+    for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
     const prechecks = startPrechecksOn(threads - languages.length);
     try {
-      const built = await Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions)));
+      const built = await building;
       languages.forEach((language, n) => {
         indexes[language] = built[n];
       });
