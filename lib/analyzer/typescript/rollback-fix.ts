@@ -94,6 +94,11 @@ export function rollbackFix(input: RollbackFixInput): Fix | null {
   if (wrapped.some((item) => assignsTo(item, receiverName))) return null;
   if (site.origin === "opens" && !ownsRunner(input, receiverName)) return null;
   if (!onlyTransaction(site.owner, site.node, opening)) return null;
+  // The rollback must run before the runner is released: a release inside the range (a
+  // `try { ... } finally { await qr.release() }` after the start) would run first, and a
+  // released runner refuses the rollback, so the connection would go back to the pool still
+  // inside the transaction. That shape needs a catch on the existing try instead: no fix.
+  if (site.origin === "opens" && releasesRunnerIn(input, receiver, wrapped)) return null;
 
   const newline = text.includes("\r\n") ? "\r\n" : "\n";
   const afterStatement = text.indexOf("\n", statement.getEnd());
@@ -215,6 +220,34 @@ function ownsRunner(input: RollbackFixInput, name: string): boolean {
     if (unwrap(declaration.initializer) !== other.site.node) return false;
     return (other.report?.transfers.length ?? 0) === 0;
   });
+}
+
+/** Does a wrapped statement release the runner `receiver` (a release method of any site bound to that name)? */
+function releasesRunnerIn(input: RollbackFixInput, receiver: string, wrapped: readonly ts.Statement[]): boolean {
+  const name = receiver.split(".").pop() ?? receiver;
+  // The runner's own release methods (TypeORM: release), not the transaction's commit/rollback.
+  const finishing = new Set(input.entry.site.facts.releaseMethods);
+  const methods = new Set<string>(["release"]);
+  for (const other of input.sites) {
+    if (other === input.entry) continue;
+    const declaration = other.site.declaration;
+    if (other.site.field === name || (declaration && ts.isIdentifier(declaration.name) && declaration.name.text === name)) {
+      for (const method of other.site.facts.releaseMethods) if (!finishing.has(method)) methods.add(method);
+    }
+  }
+  const { sourceFile } = input;
+  let found = false;
+  for (const item of wrapped) {
+    walk(item, (child) => {
+      if (found) return false;
+      if (ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && methods.has(child.expression.name.text)) {
+        if (child.expression.expression.getText(sourceFile) === receiver) found = true;
+      }
+      return !found;
+    });
+    if (found) return true;
+  }
+  return false;
 }
 
 /** The call expression whose span is `span`, inside `node`. */

@@ -209,6 +209,27 @@ describe("rollback-in-catch fix for transaction-not-finished", () => {
     for (const finding of findings) expect(finding.fix).toBeNull();
   });
 
+  it("offers no fix when the runner is released inside the range (the rollback would come after the release)", () => {
+    const text = [
+      ...typeorm,
+      "export async function place(ds: DataSource, id: number) {",
+      "  const qr = ds.createQueryRunner();",
+      "  await qr.connect();",
+      "  await qr.startTransaction();",
+      "  try {",
+      "    await qr.query('UPDATE stock SET n = n - 1 WHERE id = $1', [id]);",
+      "    await qr.commitTransaction();",
+      "  } finally {",
+      "    await qr.release();",
+      "  }",
+      "}",
+      "",
+    ].join("\n");
+    const findings = transactionFindings(text);
+    expect(findings.length).toBeGreaterThan(0);
+    for (const finding of findings) expect(finding.fix).toBeNull();
+  });
+
   it("labels the same edit unsafe for knex, whose rollback the tests do not execute", () => {
     const text = [
       'import knex from "knex";',
