@@ -94,10 +94,11 @@ export function rollbackFix(input: RollbackFixInput): Fix | null {
   if (wrapped.some((item) => assignsTo(item, receiverName))) return null;
   if (site.origin === "opens" && !ownsRunner(input, receiverName)) return null;
   if (!onlyTransaction(site.owner, site.node, opening)) return null;
-  // The rollback must run before the runner is released: a release inside the range (a
-  // `try { ... } finally { await qr.release() }` after the start) would run first, and a
-  // released runner refuses the rollback, so the connection would go back to the pool still
-  // inside the transaction. That shape needs a catch on the existing try instead: no fix.
+  // The rollback must run before the runner is released: a release in a `finally` or `catch`
+  // inside the range (a `try { ... } finally { await qr.release() }` after the start) would
+  // run first when something throws, and a released runner refuses the rollback, so the
+  // connection would go back to the pool still inside the transaction. That shape needs a
+  // catch on the existing try instead: no fix.
   if (site.origin === "opens" && releasesRunnerIn(input, receiver, wrapped)) return null;
 
   const newline = text.includes("\r\n") ? "\r\n" : "\n";
@@ -222,7 +223,22 @@ function ownsRunner(input: RollbackFixInput, name: string): boolean {
   });
 }
 
-/** Does a wrapped statement release the runner `receiver` (a release method of any site bound to that name)? */
+/**
+ * Does the release run when something before it throws, ahead of the added catch: in a
+ * `finally` block or a `catch` clause inside the range? A plain release after the commit
+ * runs on the normal path only: if a statement before it throws, the catch rolls back
+ * first; if it or a later statement throws, the transaction is already committed and the
+ * rollback on the released runner is refused and ignored.
+ */
+function onExceptionPath(call: ts.Node, container: ts.Node): boolean {
+  for (let node: ts.Node = call; node !== container && node.parent; node = node.parent) {
+    if (ts.isCatchClause(node)) return true;
+    if (ts.isTryStatement(node.parent) && node.parent.finallyBlock === node) return true;
+  }
+  return false;
+}
+
+/** Does a wrapped statement release the runner `receiver` on an exception path (a release method of any site bound to that name)? */
 function releasesRunnerIn(input: RollbackFixInput, receiver: string, wrapped: readonly ts.Statement[]): boolean {
   const name = receiver.split(".").pop() ?? receiver;
   // The runner's own release methods (TypeORM: release), not the transaction's commit/rollback.
@@ -241,7 +257,7 @@ function releasesRunnerIn(input: RollbackFixInput, receiver: string, wrapped: re
     walk(item, (child) => {
       if (found) return false;
       if (ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && methods.has(child.expression.name.text)) {
-        if (child.expression.expression.getText(sourceFile) === receiver) found = true;
+        if (child.expression.expression.getText(sourceFile) === receiver && onExceptionPath(child, item)) found = true;
       }
       return !found;
     });

@@ -230,6 +230,25 @@ describe("rollback-in-catch fix for transaction-not-finished", () => {
     for (const finding of findings) expect(finding.fix).toBeNull();
   });
 
+  it("keeps the fix when the range holds a plain release after the commit (it runs on the normal path only)", () => {
+    const text = [
+      ...typeorm,
+      "export async function place(ds: DataSource, id: number) {",
+      "  const qr = ds.createQueryRunner();",
+      "  await qr.startTransaction();",
+      "  const rows = await qr.query('SELECT n FROM stock WHERE id = $1', [id]);",
+      "  await qr.commitTransaction();",
+      "  await qr.release();",
+      "  return rows;",
+      "}",
+      "",
+    ].join("\n");
+    const [finding] = transactionFindings(text);
+    expect(finding?.fix?.safety).toBe("safe");
+    const fixed = applyEdits(text, finding.fix?.edits ?? []);
+    expect(fixed).toContain(["    await qr.release();", "    return rows;", "  } catch (error) {", "    await qr.rollbackTransaction().catch(() => {});"].join("\n"));
+  });
+
   it("labels the same edit unsafe for knex, whose rollback the tests do not execute", () => {
     const text = [
       'import knex from "knex";',
