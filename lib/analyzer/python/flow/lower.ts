@@ -836,6 +836,10 @@ class Lowerer {
       const registry = this.registryClosedByWith(value);
       const managed: Ref[] = [...registry];
       let managedSite: number | null = null;
+      // Entering a session made earlier (`session = Maker()` then `async with session:`) only
+      // returns the session itself (Session.__enter__ / AsyncSession.__aenter__ do no I/O), so
+      // there is no exception path between the acquisition and the block that closes it.
+      let entersOwnSession = false;
       if (res.temp !== null && this.sites[res.temp].facts.withKeepsOpen) {
         // `with sqlite3.connect(p) as conn:` only commits or rolls back at exit: the connection stays open.
         const site = this.sites[res.temp];
@@ -855,8 +859,11 @@ class Lowerer {
         // `with session:` / `async with db:` on a value acquired earlier: released at exit,
         // unless its `with` only ends a transaction (`conn = sqlite3.connect(p)` then `with conn:`).
         const keepsOpen = this.sitesOfRefs(res.refs).every((id) => this.sites[id].facts.withKeepsOpen);
-        if (!keepsOpen) managed.push(...res.refs);
-        else E.push(...res.refs.map((ref) => ({ kind: "use", ref, span: spanOf(item) }) satisfies Effect));
+        if (!keepsOpen) {
+          managed.push(...res.refs);
+          const sites = this.sitesOfRefs(res.refs);
+          entersOwnSession = sites.length > 0 && sites.every((id) => this.sites[id].facts.rule === "session-not-closed");
+        } else E.push(...res.refs.map((ref) => ({ kind: "use", ref, span: spanOf(item) }) satisfies Effect));
         if (aliasName) E.push({ kind: "assign", target: aliasName, source: res.refs[0] });
       } else {
         const entered = this.entersType(res.val, value, aliasName);
@@ -881,7 +888,7 @@ class Lowerer {
       if (alias && !aliasName) for (const t of this.targets(alias)) E.push({ kind: "assign", target: t, source: null });
       // Calling a registry makes a Session object in memory (it connects on first use): no exception path.
       const args = value.type === "call" ? value.childForFieldName("arguments") : null;
-      this.add(E, item, registry.length === 0 || (args?.namedChildren.some(hasCall) ?? false));
+      this.add(E, item, !entersOwnSession && (registry.length === 0 || (args?.namedChildren.some(hasCall) ?? false)));
       if (managedSite !== null) this.openWith.push(managedSite);
       this.b.try({
         body: () => go(i + 1),
