@@ -3,7 +3,7 @@ import type { Span } from "../flow/graph.ts";
 import type { ModelRegistry } from "../flow/models.ts";
 import { verdictFor } from "../flow/resource-flow.ts";
 import type { Fix } from "../types.ts";
-import { isFunctionLike, isInside, positionAt, referencesTo, unwrap, walk } from "./ast.ts";
+import { isFunctionLike, isInside, methodCall, positionAt, referencesTo, unwrap, walk } from "./ast.ts";
 import type { SiteResult } from "./flow/analyze-file.ts";
 import { aloneOnLine, assignsTo, collectNames, contains, indentOfLine, indentUnit, isPlainReleaseStatement, templateLines, usesSemicolons } from "./try-finally-fix.ts";
 
@@ -241,9 +241,10 @@ function onExceptionPath(call: ts.Node, container: ts.Node): boolean {
 /** Does a wrapped statement release the runner `receiver` on an exception path (a release method of any site bound to that name)? */
 function releasesRunnerIn(input: RollbackFixInput, receiver: string, wrapped: readonly ts.Statement[]): boolean {
   const name = receiver.split(".").pop() ?? receiver;
-  // The runner's own release methods (TypeORM: release), not the transaction's commit/rollback.
+  // The runner's own release methods as its model states them (TypeORM: release), not the
+  // transaction's commit/rollback. ownsRunner has already found the runner among the sites.
   const finishing = new Set(input.entry.site.facts.releaseMethods);
-  const methods = new Set<string>(["release"]);
+  const methods = new Set<string>();
   for (const other of input.sites) {
     if (other === input.entry) continue;
     const declaration = other.site.declaration;
@@ -256,9 +257,8 @@ function releasesRunnerIn(input: RollbackFixInput, receiver: string, wrapped: re
   for (const item of wrapped) {
     walk(item, (child) => {
       if (found) return false;
-      if (ts.isCallExpression(child) && ts.isPropertyAccessExpression(child.expression) && methods.has(child.expression.name.text)) {
-        if (child.expression.expression.getText(sourceFile) === receiver && onExceptionPath(child, item)) found = true;
-      }
+      const call = methodCall(child);
+      if (call && methods.has(call.method) && call.receiver.getText(sourceFile) === receiver && onExceptionPath(child, item)) found = true;
       return !found;
     });
     if (found) return true;
