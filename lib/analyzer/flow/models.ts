@@ -57,6 +57,11 @@ export type CallModel = {
   takesArgs?: number[];
   /** The returned value is a child of the receiver (freed when the receiver is released). */
   childOfReceiver?: boolean;
+  /**
+   * Calling the object hands back the resource the object itself stands for (an owned
+   * `scoped_session` registry's one session): releasing the result releases the object.
+   */
+  returnsItself?: boolean;
   /** Calls its function argument(s) at these positions (negative: from the end, -1 = last): now (synchronously), later, or maybe. */
   invokesArgs?: { index: number; when: "now" | "later" | "maybe" }[];
   /**

@@ -152,7 +152,8 @@ function sitesOf(state: State, ref: Ref): number[] {
 
 type Recorder = {
   overwritten(site: number, span: Span | null): void;
-  release(site: number, span: Span): void;
+  /** `before`: the site's bits before this release. */
+  release(site: number, span: Span, before: number): void;
   transfer(site: number, reason: TransferReason): void;
   use(sites: number[], state: State, span: Span): void;
 };
@@ -176,7 +177,7 @@ function releaseSites(state: State, sites: readonly number[], span: Span, record
     // A transferred value stays transferred; an owned one becomes released (strong update:
     // the abstract site stands for the value this path holds).
     state.sites.set(site, bits & TRANSFERRED ? TRANSFERRED | (bits & RELEASED) : RELEASED);
-    recorder?.release(site, span);
+    recorder?.release(site, span, bits);
   }
 }
 
@@ -195,7 +196,14 @@ function lostReferences(state: State, target: string, span: Span | null, recorde
   }
 }
 
-function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, recorder: Recorder | null, span: Span | null): State {
+/**
+ * Hand-offs that only may keep the value (a constructed object, a container). When the
+ * function itself releases the value afterwards on its normal path, it was lent, not
+ * given away: `cfg = Config(session)` ... `session.close()`.
+ */
+const WEAK_TRANSFERS: ReadonlySet<TransferReason> = new Set(["passed-unknown-owner", "stored-container"]);
+
+function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, recorder: Recorder | null, span: Span | null, lent: ReadonlySet<number> | null = null): State {
   if (effects.length === 0) return state;
   // Copied on the first effect that changes something: nodes that only use values
   // (most of them) pass their input on unchanged.
@@ -232,6 +240,11 @@ function apply(state: State, effects: readonly Effect[], skipAcquire: boolean, r
       case "transfer":
         for (const site of sitesOf(next, effect.ref)) {
           if (site < 0 || !next.sites.has(site)) continue;
+          if (lent?.has(site) && WEAK_TRANSFERS.has(effect.reason)) {
+            const bits = next.sites.get(site) ?? 0;
+            if (bits & PENDING) writable().sites.set(site, (bits & ~PENDING) | OWNED);
+            continue;
+          }
           writable().sites.set(site, TRANSFERRED);
           recorder?.transfer(site, effect.reason);
         }
@@ -341,10 +354,28 @@ function withoutUntrackedVariables(graph: FlowGraph): FlowGraph {
 export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {}): FlowResult {
   // Without an acquisition no site ever exists: nothing to report.
   if (!graph.nodes.some((node) => node.effects.some((effect) => effect.kind === "acquire"))) return { sites: new Map(), usesAfterRelease: [] };
-  return analyzeTracked(withoutUntrackedVariables(graph), options);
+  const tracked = withoutUntrackedVariables(graph);
+  const first = analyzeTracked(tracked, options, null);
+  if (first.lent.size === 0) return first.result;
+  return analyzeTracked(tracked, options, first.lent).result;
 }
 
-function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions): FlowResult {
+/** Nodes reached from the entry without taking an exception edge (the function's normal paths). */
+function normalNodes(graph: FlowGraph): Set<NodeId> {
+  const seen = new Set<NodeId>([graph.entry]);
+  const stack: NodeId[] = [graph.entry];
+  while (stack.length > 0) {
+    const id = stack.pop() as NodeId;
+    for (const edge of graph.nodes[id].succ) {
+      if (edge.kind === "exception" || seen.has(edge.to)) continue;
+      seen.add(edge.to);
+      stack.push(edge.to);
+    }
+  }
+  return seen;
+}
+
+function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions, lent: ReadonlySet<number> | null): { result: FlowResult; lent: Set<number> } {
   const missing = options.unboundIsNotAValue ? UNBOUND : UNTRACKED;
   const inStates = new Map<NodeId, State>();
   inStates.set(graph.entry, emptyState());
@@ -363,10 +394,10 @@ function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions): FlowResult {
     queued.delete(id);
     const node = graph.nodes[id];
     const input = inStates.get(id) ?? emptyState();
-    const normal = apply(input, node.effects, false, null, node.span);
+    const normal = apply(input, node.effects, false, null, node.span, lent);
     // Without an acquisition the exceptional edge carries the same state as the normal one.
     const exceptional = withoutPending(
-      node.succ.some((e) => e.kind === "exception") && node.effects.some((e) => e.kind === "acquire") ? apply(input, node.effects, true, null, node.span) : normal,
+      node.succ.some((e) => e.kind === "exception") && node.effects.some((e) => e.kind === "acquire") ? apply(input, node.effects, true, null, node.span, lent) : normal,
     );
     for (const edge of node.succ) {
       const out = edge.kind === "exception" ? exceptional : normal;
@@ -390,13 +421,18 @@ function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions): FlowResult {
     return r;
   };
   const usesAfterRelease: UseAfterRelease[] = [];
+  const onNormalPath = lent === null ? normalNodes(graph) : null;
+  // Sites released on a normal path after a hand-off: lent, if every hand-off was a weak one.
+  const releasedAfterTransfer = new Set<number>();
+  let current: NodeId = graph.entry;
   const recorder: Recorder = {
     overwritten(site, span) {
       const r = report(site);
       r.overwrittenAt ??= span;
     },
-    release(site, span) {
+    release(site, span, before) {
       const r = report(site);
+      if (before & TRANSFERRED && onNormalPath?.has(current)) releasedAfterTransfer.add(site);
       if (!r.releases.some((s) => s.start.line === span.start.line && s.start.column === span.start.column)) r.releases.push(span);
     },
     transfer(site, reason) {
@@ -414,7 +450,8 @@ function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions): FlowResult {
     const input = inStates.get(node.id);
     if (!input) continue; // unreachable
     for (const effect of node.effects) if (effect.kind === "acquire") report(effect.site);
-    apply(input, node.effects, false, recorder, node.span);
+    current = node.id;
+    apply(input, node.effects, false, recorder, node.span, lent);
   }
   for (const [exitId, exceptional] of [
     [graph.exit, false],
@@ -441,7 +478,12 @@ function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions): FlowResult {
     seen.add(key);
     return true;
   });
-  return { sites, usesAfterRelease: uniqueUses };
+  const nowLent = new Set<number>();
+  for (const site of releasedAfterTransfer) {
+    const transfers = sites.get(site)?.transfers ?? [];
+    if (transfers.length > 0 && transfers.every((t) => WEAK_TRANSFERS.has(t))) nowLent.add(site);
+  }
+  return { result: { sites, usesAfterRelease: uniqueUses }, lent: nowLent };
 }
 
 /** The verdict most rules want for one site. */

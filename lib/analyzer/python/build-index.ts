@@ -100,6 +100,11 @@ export function baseLiterals(registry: ModelRegistry, options: AnalyzeOptions): 
     for (const [method, model] of Object.entries(type.methods ?? {})) if (freshOrFactory(model.returns, model.fresh)) calls.add(method);
   }
   const words = [`\\b(?:${[...calls].map(escapeRegExp).join("|")})\\s*\\(`, "session_?factory", "session_?maker", "__a?enter__"];
+  // A project subclass of a modelled resource (`class DatabaseSession(Session)`): its
+  // instances are that resource, so the module defining it must be indexed.
+  const bases = new Set<string>();
+  for (const [name, entry] of registry.exports) if (entry.type && registry.types.get(entry.type)?.resource) bases.add(lastSegment(name));
+  if (bases.size > 0) words.push(`\\bclass\\s+\\w+\\s*\\([^)]*\\b(?:${[...bases].map(escapeRegExp).join("|")})\\b`);
   const configured = [...options.config.sessions.factories, ...options.config.sessions.closers, ...(options.config.resources ?? []).flatMap((r) => [r.acquire, ...r.release])];
   for (const name of configured) words.push(`\\b${escapeRegExp(lastSegment(name))}\\b`);
   return words;

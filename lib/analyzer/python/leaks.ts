@@ -113,9 +113,15 @@ export function leakFix(ctx: PythonRuleContext, leak: Leak, noun: string): Fix |
   const drop = endAt ? [endAt] : [];
   const dropped = (line: number) => drop.some((d) => d.startPosition.row + 1 <= line && line <= d.endPosition.row + 1);
   const doubleClose = report.releases.some((r) => !dropped(r.start.line));
+  // The code ends it another way (`session.invalidate()`, `conn.terminate()`): the fix's close is not the same act.
+  const droppedMethod = endAt ? /\.(\w+)\s*\([^()]*\)$/.exec(endAt.text.trim())?.[1] : undefined;
+  const otherRelease = droppedMethod !== undefined && droppedMethod !== "close" && droppedMethod !== site.facts.finallyRelease && !/^(?:release|putconn)$/.test(droppedMethod);
   // Closing a session detaches the ORM objects it loaded; closing a connection closes its cursors.
   // A helper that may hand back None: the fix's close (or `with`) would then fail where the code did not.
-  const safety: Fix["safety"] = doubleClose || site.maybeNone === true || derivedEscapes(fn, acq.name, site.facts.noun === "session") ? "unsafe" : "safe";
+  // A project subclass (`class AppSession(Session)`) may change how it enters, exits or closes;
+  // the fixes were proven on the libraries' own classes only.
+  const subclass = site.origin === "class";
+  const safety: Fix["safety"] = doubleClose || otherRelease || subclass || site.maybeNone === true || derivedEscapes(fn, acq.name, site.facts.noun === "session") ? "unsafe" : "safe";
   const form = site.awaited ? null : withForm(site, fn);
   let edits: TextEdit[] | null = null;
   let description: string;

@@ -100,11 +100,18 @@ export const sqlalchemy: LibraryModel = {
       perCallOwned: "sqlalchemy.ext.asyncio.OwnedAsyncScopedSession",
     },
     // No fix: a registry is not a context manager, and a try/finally remove() has not been executed in the fix tests.
-    { name: "sqlalchemy.orm.OwnedScopedSession", resource: { ...session, releaseMethods: ["remove", "close"], protocols: [], finallyRelease: "remove" }, call: { returns: "sqlalchemy.orm.Session", fresh: false } },
+    // Its one session is what the registry holds: closing that session (`Session().close()`)
+    // returns the registry's connection, like `Session.remove()` does. Making that session
+    // connects nothing yet (a Session checks a connection out on its first query).
+    {
+      name: "sqlalchemy.orm.OwnedScopedSession",
+      resource: { ...session, releaseMethods: ["remove", "close"], protocols: [], finallyRelease: "remove" },
+      call: { returns: "sqlalchemy.orm.Session", fresh: false, returnsItself: true, pure: true },
+    },
     {
       name: "sqlalchemy.ext.asyncio.OwnedAsyncScopedSession",
       resource: { ...asyncSession, releaseMethods: ["remove", "close"], protocols: [], finallyRelease: "remove" },
-      call: { returns: "sqlalchemy.ext.asyncio.AsyncSession", fresh: false },
+      call: { returns: "sqlalchemy.ext.asyncio.AsyncSession", fresh: false, returnsItself: true, pure: true },
     },
     { name: "sqlalchemy.orm.SessionBegin", enters: "sqlalchemy.orm.Session" },
     { name: "sqlalchemy.ext.asyncio.AsyncSessionBegin", enters: "sqlalchemy.ext.asyncio.AsyncSession" },

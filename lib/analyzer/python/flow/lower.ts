@@ -1351,6 +1351,14 @@ class Lowerer {
         return { val: unknown(`closure-call:${fn.text}`), refs: [], temp: null };
       }
       facts = this.r.callFacts(calleeVal, calleeText);
+      // `session = Session()` on a registry this function owns: the session is the registry's own resource.
+      const own = callee.refs.filter((ref) => this.tracked(ref));
+      if (facts?.returnsItself && own.length > 0 && facts.returns) {
+        if (facts.pure) this.pureCalls.add(node.id);
+        this.args(argsNode, null, E, calleeText, node);
+        for (const ref of own) E.push({ kind: "use", ref, span: spanOf(node) });
+        return { val: { k: "type", type: facts.returns }, refs: own, temp: null };
+      }
     }
 
     // ---- method calls on values ----
@@ -1560,7 +1568,8 @@ class Lowerer {
       }
       for (const ref of res.refs) {
         if (facts?.releasesArgs?.includes(index)) E.push({ kind: "release", ref, span, how: calleeText });
-        else if (facts?.takesArgs?.includes(index)) E.push({ kind: "transfer", ref, reason: takeReason, span });
+        // An object built around the value may keep it; it owns it only if the caller does not release it later.
+        else if (facts?.takesArgs?.includes(index)) E.push({ kind: "transfer", ref, reason: facts.origin === "class" && takeReason === "passed-owner" ? "passed-unknown-owner" : takeReason, span });
         else if (facts?.entersArgs?.includes(index)) E.push({ kind: "use", ref, span });
         else if (constructorLike || (isDeferral && last === "Thread")) E.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span });
         else E.push({ kind: "use", ref, span });

@@ -23,13 +23,16 @@
  * `ExitStack`/`AsyncExitStack` (`enter_async_context`, `push_async_callback(s.close)`, …),
  * to an object constructor, to a project function that keeps it, or to a configured closer
  * (`sessions.closers`). Passing it to any other function is a borrow, not a hand-off, and
- * so is putting it in the call's own `**kwargs` or a local dict passed on with `**`.
+ * so is putting it in the call's own `**kwargs` or a local dict passed on with `**`. Given
+ * to an object constructor or a container and then closed by the function itself on its
+ * normal path (`settings = Settings(session)` ... `session.close()`), it was only lent:
+ * the function still owns it, so an exception before that close leaks it.
  * Sessions a generator yields are judged by `session-dependency-not-closed`; an
  * `async for s in get_db(): ... break` that abandons a session generator is reported here.
  * Flask-SQLAlchemy's `db.create_scoped_session()`, and a project helper that builds a new
  * `scoped_session(...)` on every call and returns it (`def create_scoped_session(): return
  * scoped_session(maker)`), give the caller a registry that nothing else removes, so its
- * `remove()` (or `close()`) must be in a `finally` too
+ * `remove()` (or `close()`, or `close()` on the one session it hands out) must be in a `finally` too
  * (`db.session`, the app's shared one, is not reported); so does a `scoped_session(maker)`
  * a function builds for itself and neither returns nor stores. A log or metrics call
  * (`logger.info(...)`, `print(...)`, `metrics.counter(...)` whose arguments make no other
@@ -70,7 +73,9 @@
  * path hands the session to another owner, every use of the session is in that block
  * after the assignment, the name is not rebound, and no multi-line string would be
  * re-indented. When a `close()` elsewhere (an `except` branch, a nested block) would run
- * a second time, the fix is marked unsafe. Sessions never bound to a name get no fix.
+ * a second time, when the code ends the session another way (`invalidate()`), or when the
+ * session is an instance of your own subclass of `Session` (which may change how it enters
+ * and closes), the fix is marked unsafe. Sessions never bound to a name get no fix.
  *
  * ## Options
  * `sessions.factories` adds callables that return sessions; `sessions.closers` adds

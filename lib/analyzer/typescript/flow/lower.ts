@@ -1555,9 +1555,12 @@ function calleeName(callee: ts.Expression, sourceFile: ts.SourceFile): string {
 function conventionType(ctx: Ctx, method: string, receiverNode: ts.Expression): string | null {
   const path = receiverPath(receiverNode) ?? "";
   const last = (path.split(".").pop() ?? "").replace(/\(\)$/, "");
-  const promised = ts.isCallExpression(unwrapTypes(receiverNode)) ? receiverPath((unwrapTypes(receiverNode) as ts.CallExpression).expression) : null;
-  // pool.promise().getConnection(): the pool's promise wrapper.
-  const name = promised?.endsWith(".promise") ? (promised.split(".").slice(-2, -1)[0] ?? "") : last;
+  const inner = unwrapTypes(receiverNode);
+  const promised = ts.isCallExpression(inner) ? receiverPath(inner.expression) : null;
+  // pool.promise().getConnection(): the pool's promise wrapper; `db.getPool().connect()`: a
+  // getter without arguments named for what it returns.
+  const getter = promised && ts.isCallExpression(inner) && inner.arguments.length === 0 && !promised.endsWith(".promise") ? (promised.split(".").pop() ?? "") : null;
+  const name = promised?.endsWith(".promise") ? (promised.split(".").slice(-2, -1)[0] ?? "") : getter ? getter.replace(/^get(?=[A-Z_])/, "") : last;
   for (const convention of ctx.facts.conventions) {
     if (!convention.method || convention.method !== method) continue;
     if (convention.receiver && !new RegExp(convention.receiver, "i").test(name)) continue;
