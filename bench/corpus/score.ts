@@ -9,10 +9,11 @@
 export type CaseKind = "bug" | "clean";
 /**
  * dev: for developing the analyzer; holdout, holdout2: never used for tuning when collected
- * (holdout2 was collected blind, then used for tuning); holdout3: collected blind; holdout4: collected blind later.
+ * (holdout2 was collected blind, then used for tuning); holdout3: collected blind; holdout4: collected blind later
+ * (tuning data since 2026-12-01 22:00 UTC); holdout5: collected blind after that.
  */
-export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3" | "holdout4";
-export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3", "holdout4"];
+export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3" | "holdout4" | "holdout5";
+export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"];
 export type Language = "python" | "typescript";
 
 export type CorpusCase = {
