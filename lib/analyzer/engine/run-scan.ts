@@ -560,7 +560,8 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     let analysis = analyses[i] ?? { findings: [], error: "analysis produced no result" };
     if (analysis.error) {
       errors.push({ path: job.file.path, message: analysis.error });
-      continue;
+      // A file with a syntax error may still have findings in the parts that parse (never fixes).
+      if (analysis.findings.length === 0) continue;
     }
     for (const warning of analysis.warnings ?? []) warnings.push({ path: job.file.path, ...warning });
     let text = job.file.text;

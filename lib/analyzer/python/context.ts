@@ -111,9 +111,12 @@ export function createContext(path: string, text: string, tree: Tree, index: Pyt
       const relevant = relevantPattern(index);
       const aliased = aliasesOfLiterals(imports, relevant);
       const wrappers = unlistedWrappers(index, relevant);
+      // In a file with a syntax error only the functions that parse whole are followed.
+      const broken = root.hasError;
       lowered = root
         .descendantsOfType("function_definition")
         .filter((fn) => {
+          if (broken && fn.hasError) return false;
           const text = fn.text;
           if (relevant.test(text) || callsInjectedFactory(fn, relevant)) return true;
           if (!/\bwith\b/.test(text) || !/session|\bdb\b/i.test(text)) return false;

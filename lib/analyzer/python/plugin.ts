@@ -5,7 +5,7 @@ import { createContext } from "./context.ts";
 import { type LoweredFunction, nodeBudget } from "./flow/lower.ts";
 import { pythonRegistry } from "./flow/resolve.ts";
 import { checkForbiddenImports, meta as forbiddenImportMeta } from "./forbidden-import.ts";
-import { parsePython, syntaxError } from "./parse.ts";
+import { parsePython, type SyntaxNode, syntaxError } from "./parse.ts";
 import { pythonRules } from "./rules/index.ts";
 
 // The Python language plugin: native tree-sitter, one parse per file. A required-literal
@@ -127,6 +127,13 @@ function indexFreeIndex(options: AnalyzeOptions): PythonIndex {
   };
 }
 
+/** Is the finding inside a function that parsed without an error? */
+function inWholeFunction(root: SyntaxNode, finding: RawFinding): boolean {
+  let node: SyntaxNode | null = root.descendantForPosition({ row: finding.start.line - 1, column: finding.start.column - 1 });
+  while (node && node.type !== "function_definition") node = node.parent;
+  return node !== null && !node.hasError;
+}
+
 function tooLargeWarnings(functions: readonly LoweredFunction[]): { line: number; message: string }[] {
   return functions
     .filter((fn) => fn.truncated)
@@ -150,10 +157,18 @@ export const pythonPlugin: LanguagePlugin<PythonIndex> = {
     if (!lifecycle && !checkImports) return { findings: [] };
     const tree = parsePython(file.text);
     const error = syntaxError(tree);
-    if (error) return { findings: [], error };
+    if (error && !lifecycle) return { findings: [], error };
     const ctx = createContext(file.path, text, tree, index, options);
     const findings: RawFinding[] = [];
     if (lifecycle) for (const rule of rules) findings.push(...rule.check(ctx));
+    if (error) {
+      // Legacy syntax somewhere (Python 2's `print x`, `async` as a module name): the file is
+      // reported, and the functions that parse whole are still checked, like Semgrep's
+      // error recovery. Findings outside them are dropped, and none gets a fix (a fixed
+      // file could not be re-parsed to prove it).
+      const kept = findings.filter((f) => inWholeFunction(tree.rootNode, f)).map((f) => ({ ...f, fix: null }));
+      return { findings: kept.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column), error };
+    }
     if (checkImports) findings.push(...checkForbiddenImports(ctx));
     const sorted = findings.sort((a, b) => a.start.line - b.start.line || a.start.column - b.start.column);
     // Functions too large to follow are not analysed: say so rather than report nothing silently.
