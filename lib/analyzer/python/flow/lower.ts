@@ -1510,6 +1510,22 @@ class Lowerer {
   }
 
   /** Arguments: released, taken, invoked, or borrowed. */
+  private readonly holders = new Map<number, boolean>();
+
+  /**
+   * `repo = Repository(session)` where `repo` is a plain local of this function that is only
+   * ever asked to do things (`repo.list()`): never returned, yielded, stored, passed on,
+   * captured, entered or started as background work. Such an object dies with the call, so
+   * what it was given still belongs to the function.
+   */
+  private isLocalHolder(call: SyntaxNode): boolean {
+    const cached = this.holders.get(call.id);
+    if (cached !== undefined) return cached;
+    const answer = localHolder(this.fn, call);
+    this.holders.set(call.id, answer);
+    return answer;
+  }
+
   private args(argsNode: SyntaxNode | null, facts: CallFacts | null, E: Effect[], calleeText: string, call: SyntaxNode, takeReason: TransferReason = "passed-owner"): void {
     if (!argsNode || argsNode.type !== "argument_list") {
       if (argsNode) this.expr(argsNode, E);
@@ -1568,9 +1584,13 @@ class Lowerer {
       }
       for (const ref of res.refs) {
         if (facts?.releasesArgs?.includes(index)) E.push({ kind: "release", ref, span, how: calleeText });
-        // An object built around the value may keep it; it owns it only if the caller does not release it later.
-        else if (facts?.takesArgs?.includes(index)) E.push({ kind: "transfer", ref, reason: facts.origin === "class" && takeReason === "passed-owner" ? "passed-unknown-owner" : takeReason, span });
+        // An object built around the value may keep it; it owns it only if the caller does not
+        // release it later, and only if the object itself outlives the call.
+        else if (facts?.takesArgs?.includes(index) && facts.origin === "class" && takeReason === "passed-owner") {
+          E.push(this.isLocalHolder(call) ? { kind: "use", ref, span } : { kind: "transfer", ref, reason: "passed-unknown-owner", span });
+        } else if (facts?.takesArgs?.includes(index)) E.push({ kind: "transfer", ref, reason: takeReason, span });
         else if (facts?.entersArgs?.includes(index)) E.push({ kind: "use", ref, span });
+        else if (constructorLike && this.isLocalHolder(call)) E.push({ kind: "use", ref, span });
         else if (constructorLike || (isDeferral && last === "Thread")) E.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span });
         else E.push({ kind: "use", ref, span });
       }
@@ -1642,6 +1662,44 @@ class Lowerer {
     this.pendingMayRun = [];
     return out;
   }
+}
+
+/** Methods that hand an object's work to something that outlives the call. */
+const backgroundMethods = /^(start|run_forever|serve_forever|serve|listen|schedule|submit|spawn|register|subscribe|daemon|run_in_background|add_done_callback|setDaemon)$/;
+
+function localHolder(fn: SyntaxNode, call: SyntaxNode): boolean {
+  const assignment = call.parent;
+  if (assignment?.type !== "assignment" || assignment.childForFieldName("right")?.id !== call.id) return false;
+  if (assignment.parent?.type !== "expression_statement") return false;
+  const left = assignment.childForFieldName("left");
+  if (left?.type !== "identifier") return false;
+  const name = left.text;
+  const body = fn.childForFieldName("body");
+  if (!body) return false;
+  let bindings = 0;
+  for (const id of body.descendantsOfType("identifier")) {
+    if (id.text !== name) continue;
+    const parent = id.parent;
+    if (!parent) return false;
+    // Bound once, by this very assignment.
+    if (parent.type === "assignment" && parent.childForFieldName("left")?.id === id.id) {
+      bindings++;
+      if (parent.id !== assignment.id) return false;
+      continue;
+    }
+    if (parent.type === "keyword_argument" && parent.childForFieldName("name")?.id === id.id) continue;
+    if (parent.type === "attribute" && parent.childForFieldName("attribute")?.id === id.id) continue;
+    // Captured by a nested function or lambda: it may outlive the call.
+    for (let up: SyntaxNode | null = parent; up && up.id !== fn.id; up = up.parent) {
+      if (up.type === "function_definition" || up.type === "lambda") return false;
+    }
+    // Only `name.method(...)`.
+    if (parent.type !== "attribute" || parent.childForFieldName("object")?.id !== id.id) return false;
+    const method = parent.childForFieldName("attribute")?.text ?? "";
+    const invoked = parent.parent?.type === "call" && parent.parent.childForFieldName("function")?.id === parent.id;
+    if (!invoked || backgroundMethods.test(method)) return false;
+  }
+  return bindings === 1;
 }
 
 /** Does the right-hand side of the assignment statement mention `name`? */
