@@ -1,7 +1,7 @@
 import { ts } from "ts-morph";
 import type { Span } from "../flow/graph.ts";
 import type { Fix } from "../types.ts";
-import { enclosingFunction, positionAt, referencesTo, walk } from "./ast.ts";
+import { enclosingFunction, positionAt, referencesTo, unwrapTypes, walk } from "./ast.ts";
 
 // The fix shared by the release rules: wrap the statements that use the resource (from
 // the one after the acquisition to the last one that needs it) in
@@ -88,6 +88,17 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
   const wrapped = rest.slice(0, last + 1);
   if (wrapped.every((item) => dropped.has(item))) return null;
 
+  // Locals built from the value (`const repo = new Repo(client)`, `const pending = client.query(q)`):
+  // returning one of them unawaited leaves the value in use after the finally, too.
+  const related = new Set<string>([name]);
+  for (const item of wrapped) {
+    if (!ts.isVariableStatement(item)) continue;
+    for (const d of item.declarationList.declarations) {
+      // An awaited initializer is settled data (`const { rows } = await client.query(q)`).
+      const init = d.initializer ? unwrapTypes(d.initializer) : null;
+      if (init && !ts.isAwaitExpression(init) && [...related].some((n) => referencesTo(init, n).length > 0)) collectNames(d.name, related);
+    }
+  }
   const owner = enclosingFunction(statement);
   const isAsyncOwner = !!owner && (ts.getCombinedModifierFlags(owner as ts.Declaration) & ts.ModifierFlags.Async) !== 0;
   for (const item of wrapped) {
@@ -96,7 +107,7 @@ export function tryFinallyFix(input: TryFinallyInput): Fix | null {
     // `return client.query(...)` without await: the finally would release the client
     // before the query settles.
     const check = (child: ts.Node): boolean => {
-      if (ts.isReturnStatement(child) && child.expression && returnsPendingUse(child.expression, name)) unsure = true;
+      if (ts.isReturnStatement(child) && child.expression && [...related].some((n) => returnsPendingUse(child.expression as ts.Expression, n))) unsure = true;
       // A callback that may run after this function returns (`collection.find(q, { session })
       // .toArray((err, docs) => ...)`): the finally would release before it runs. In code that
       // is not async any callback is such a continuation; in async code one that uses the value.

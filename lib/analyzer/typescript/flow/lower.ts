@@ -1603,8 +1603,12 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
     return lowerExpr(ctx, argument);
   });
   const effects: Effect[] = [];
-  // Wrapped by a new object that outlives the call: it may own the resource now.
-  for (const argument of argValues) for (const ref of refsOf(argument)) effects.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span: span(ctx, e) });
+  // Wrapped by a new object that outlives the call: it may own the resource now. One that
+  // lives only inside the call (`const repo = new Repo(client); return repo.list()`) does not.
+  const local = argValues.some((argument) => refsOf(argument).length > 0) && isLocalHolder(e);
+  for (const argument of argValues) {
+    for (const ref of refsOf(argument)) effects.push(local ? { kind: "use", ref, span: span(ctx, e) } : { kind: "transfer", ref, reason: "passed-unknown-owner", span: span(ctx, e) });
+  }
   const type = construct?.returns ?? null;
   const resource = type ? facts.registry.types.get(type)?.resource : undefined;
   if (type && resource && construct?.fresh !== false && !ctx.moduleLevel) {
@@ -1616,6 +1620,42 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
   }
   emit(ctx, effects, e, !builtinCannotThrow(ctx, callee, e));
   return { ref: null, type, qualified: null };
+}
+
+/** Methods that hand an object's work to something that outlives the call. */
+const BACKGROUND_METHODS = /^(start|listen|serve|schedule|subscribe|on|once|addListener|addEventListener|register|spawn|run|runInBackground|setInterval|setTimeout)$/;
+
+/**
+ * `const repo = new Repo(client)` where `repo` is only ever asked to do things in this
+ * function (`repo.list()`): never returned, stored, passed on, captured by a closure or
+ * started as background work. The object dies with the call.
+ */
+function isLocalHolder(e: ts.NewExpression): boolean {
+  let outer: ts.Node = e;
+  while (ts.isParenthesizedExpression(outer.parent)) outer = outer.parent;
+  const declaration = outer.parent;
+  if (!ts.isVariableDeclaration(declaration) || declaration.initializer !== outer || !ts.isIdentifier(declaration.name)) return false;
+  if (!(declaration.parent.flags & ts.NodeFlags.Const)) return false;
+  const name = declaration.name.text;
+  let fn: ts.Node | undefined = declaration.parent;
+  while (fn && !isFunctionLike(fn)) fn = fn.parent;
+  if (!fn) return false;
+  let local = true;
+  const visit = (node: ts.Node, nested: boolean): void => {
+    if (!local) return;
+    if (ts.isIdentifier(node) && node.text === name && node !== declaration.name) {
+      const parent = node.parent;
+      if (ts.isPropertyAccessExpression(parent) && parent.name === node) return;
+      if (ts.isPropertyAssignment(parent) && parent.name === node) return;
+      const method = ts.isPropertyAccessExpression(parent) && parent.expression === node ? parent.name.text : null;
+      const invoked = method !== null && ts.isCallExpression(parent.parent) && parent.parent.expression === parent;
+      if (nested || !invoked || BACKGROUND_METHODS.test(method)) local = false;
+      return;
+    }
+    ts.forEachChild(node, (child) => visit(child, nested || (isFunctionLike(child) && child !== fn)));
+  };
+  visit(fn, false);
+  return local;
 }
 
 // `new Map()`, `new Date(x)`, `new Error(message)`: the built-ins (not shadowed by a local or
