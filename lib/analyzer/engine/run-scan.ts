@@ -17,6 +17,7 @@ import type {
   Finding,
   Language,
   LanguagePlugin,
+  ParsedFiles,
   PoolguardConfig,
   RawFinding,
   RuleId,
@@ -154,20 +155,31 @@ function releaseGarbage(): Promise<void> {
   return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
+/** An index, and the files whose trees its process still holds (see IndexWorker). */
+type BuiltIndex = { index: unknown; parsed: string[] };
+
 /**
- * One language's index built in a process of its own that exits afterwards: building it
+ * The process that built the main language's index, kept as an analysis process: it holds
+ * the trees it parsed, so the files it parsed are sent to it first and not parsed again,
+ * and the scan starts one process fewer. Its memory is no more than it was while building.
+ */
+type IndexWorker = { child: ChildProcess; language: Language; parsed: Set<string> };
+
+/**
+ * One language's index built in a process of its own that exits afterwards (or, with
+ * KEEP, stays to analyse the files it parsed: see IndexWorker): building it
  * parses and summarises much of the repository at once, and a process that did that
  * keeps the memory (the heap and the native allocator do not give it back), which on a
  * million-line repository added a gigabyte to the scan's peak. Same code as in-process.
  */
-function buildIndexInProcess(child: ChildProcess, language: Language, files: SourceInput[], options: AnalyzeOptions): Promise<unknown> {
+function buildIndexInProcess(child: ChildProcess, language: Language, files: SourceInput[], options: AnalyzeOptions, keep = false): Promise<BuiltIndex> {
   return new Promise((resolveIndex, reject) => {
     let settled = false;
-    child.on("message", (message: { type: string; index?: unknown }) => {
+    child.on("message", (message: { type: string; index?: unknown; parsed?: string[] }) => {
       if (message.type !== "index") return;
       settled = true;
-      child.kill();
-      resolveIndex(message.index);
+      if (!keep) child.kill();
+      resolveIndex({ index: message.index, parsed: message.parsed ?? [] });
     });
     child.on("exit", (code, signal) => {
       if (!settled) reject(new Error(`the ${language} index process exited (${signal ?? `exit code ${code}`})`));
@@ -178,6 +190,11 @@ function buildIndexInProcess(child: ChildProcess, language: Language, files: Sou
 
 /** Source of the other languages beside the largest one may be indexed alongside it (bytes). */
 const concurrentIndexBytes = 4 * 1024 * 1024;
+
+function largestLanguage(jobs: readonly Job[], languages: readonly Language[]): Language {
+  const bytes = languages.map((language) => jobs.reduce((n, j) => (j.language === language ? n + j.file.text.length : n), 0));
+  return languages[bytes.indexOf(Math.max(...bytes))];
+}
 
 function sourceBesidesLargest(jobs: readonly Job[], languages: readonly Language[]): number {
   const bytes = languages.map((language) => jobs.reduce((n, j) => (j.language === language ? n + j.file.text.length : n), 0));
@@ -288,17 +305,31 @@ async function analyzeInWorkers(
   processes: number,
   timeoutMs: number,
   onDone: () => void,
+  indexWorker: IndexWorker | null = null,
 ): Promise<FileAnalysis[]> {
   const results: FileAnalysis[] = new Array(jobs.length);
   const languages = [...new Set(jobs.map((j) => j.language))];
   const init = { type: "init", indexes, config: options.config, enabledRules: [...options.enabledRules], languages };
-  let next = 0;
   let finished = 0;
   // Files handed back by a worker that was killed, to run again first.
   const retry: number[] = [];
   const children = new Set<ChildProcess>();
-  const remaining = () => retry.length > 0 || next < jobs.length;
-  const take = () => retry.shift() ?? next++;
+  // The files whose trees the index worker holds go to it first; the other processes take
+  // the rest first. Either takes from the other queue once its own is empty.
+  const held = (id: number) => indexWorker !== null && jobs[id].language === indexWorker.language && indexWorker.parsed.has(jobs[id].file.path);
+  const own: number[] = [];
+  const others: number[] = [];
+  for (let id = 0; id < jobs.length; id++) (held(id) ? own : others).push(id);
+  let ownAt = 0;
+  let othersAt = 0;
+  const remaining = () => retry.length > 0 || ownAt < own.length || othersAt < others.length;
+  const take = (child: ChildProcess): number => {
+    const again = retry.shift();
+    if (again !== undefined) return again;
+    const first = child === indexWorker?.child;
+    if (first ? ownAt < own.length : othersAt >= others.length) return own[ownAt++];
+    return others[othersAt++];
+  };
   return new Promise((resolvePromise, reject) => {
     const finish = () => {
       for (const child of children) child.disconnect();
@@ -313,6 +344,7 @@ async function analyzeInWorkers(
       let child = prewarmed.pop() ?? forkWorker();
       // A spare that died before it was used would never report its exit: start afresh.
       while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.pop() ?? forkWorker();
+      const keep = child === indexWorker?.child ? own.map((id) => jobs[id].file.path) : undefined;
       children.add(child);
       // Several files in flight per worker so it never waits for the next message;
       // it works through them in order, so the oldest is the one being analysed.
@@ -335,7 +367,7 @@ async function analyzeInWorkers(
       };
       const dispatch = () => {
         while (inflight.length < inflightPerWorker && remaining()) {
-          const id = take();
+          const id = take(child);
           inflight.push(id);
           const job = jobs[id];
           child.send({ type: "file", id, language: job.language, file: job.file });
@@ -368,7 +400,7 @@ async function analyzeInWorkers(
         }
         if (finished < jobs.length && children.size === 0 && remaining()) reject(new Error("analysis workers exited before the scan finished"));
       });
-      child.send(init);
+      child.send(keep ? { ...init, keep } : init);
     };
     if (jobs.length === 0) {
       resolvePromise(results);
@@ -442,6 +474,10 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   const languagePlugins = new Map<Language, LanguagePlugin>();
   const languages = [...new Set(jobs.map((j) => j.language))].sort();
   let prechecked = new Map<number, FileAnalysis>();
+  let indexWorker: IndexWorker | null = null;
+  // Trees of an index built in this process, for the in-process analysis.
+  const parsedHere = new Map<Language, ParsedFiles>();
+  const toAnalyzePaths = new Set(toAnalyze.map((j) => j.file.path));
   const takeProcess = () => {
     let child = prewarmed.shift() ?? forkWorker();
     while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
@@ -460,18 +496,24 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     // email templates): their indexes are built at the same time, one process each, so the
     // small one costs no wall time. The sum of their memory stays small by that bound.
     const builders = languages.map(() => takeProcess());
-    const building = Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions)));
+    // The largest language's builder stays on as an analysis process (see IndexWorker).
+    const main = largestLanguage(jobs, languages);
+    const building = Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions, language === main)));
     // Not awaited yet: a failed build is reported below, after the prechecks are stopped.
     building.catch(() => {});
-    for (let i = 0; i < threads; i++) prewarmed.push(forkWorker());
+    for (let i = 0; i < threads - 1; i++) prewarmed.push(forkWorker());
     // This process loads the plugins (the TypeScript compiler takes a while) while the indexes are built.
     for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
     const prechecks = startPrechecksOn(threads - languages.length);
     try {
       const built = await building;
       languages.forEach((language, n) => {
-        indexes[language] = built[n];
+        indexes[language] = built[n].index;
+        if (language === main) indexWorker = { child: builders[n], language, parsed: new Set(built[n].parsed) };
       });
+    } catch (error) {
+      for (const builder of builders) builder.kill();
+      throw error;
     } finally {
       if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
     }
@@ -484,17 +526,26 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       if (threads > 1 && jobs.length >= inProcessBelow) {
         const child = takeProcess();
         // Warm up what comes next while this index is built: the next index's process, or
-        // after the last index the analysis processes.
+        // after the last index the analysis processes besides this one, which stays (see IndexWorker).
         const last = n === languages.length - 1;
-        for (let i = 0; i < (last ? threads : 1); i++) prewarmed.push(forkWorker());
+        for (let i = 0; i < (last ? threads - 1 : 1); i++) prewarmed.push(forkWorker());
         const prechecks = last ? startPrechecksOn(threads - 1) : null;
         try {
-          indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
+          const built = await buildIndexInProcess(child, language, files, analyzeOptions, last);
+          indexes[language] = built.index;
+          if (last) indexWorker = { child, language, parsed: new Set(built.parsed) };
+        } catch (error) {
+          child.kill();
+          throw error;
         } finally {
           if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
         }
       } else {
-        indexes[language] = plugin.buildIndex(files, analyzeOptions);
+        // In this process: the trees of the files analysed below are kept for their analysis.
+        const parsed: ParsedFiles = new Map();
+        indexes[language] = plugin.buildIndex(files, analyzeOptions, parsed);
+        for (const path of parsed.keys()) if (!toAnalyzePaths.has(path)) parsed.delete(path);
+        parsedHere.set(language, parsed);
       }
       // What one language's index parsed is garbage now: free it before the next index
       // (and before the analysis) so the scan's peak memory is one index, not their sum.
@@ -511,8 +562,12 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   };
   let analyses: FileAnalysis[];
   if (threads === 1 || total < inProcessBelow) {
+    if (indexWorker) indexWorker.child.kill();
     analyses = toAnalyze.map((job) => {
-      const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions);
+      const parsed = parsedHere.get(job.language);
+      const tree = parsed?.get(job.file.path);
+      parsed?.delete(job.file.path);
+      const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions, tree);
       progress();
       return result;
     });
@@ -529,6 +584,8 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
         progress();
       } else rest.push(id);
     });
+    // Last in, first taken: the index worker starts first, so it gets the files it holds.
+    if (indexWorker) prewarmed.push(indexWorker.child);
     const analysed = await analyzeInWorkers(
       prewarmed,
       rest.map((id) => toAnalyze[id]),
@@ -537,6 +594,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       threads,
       options.fileTimeoutMs ?? 10_000,
       progress,
+      indexWorker,
     );
     rest.forEach((id, n) => {
       analyses[id] = analysed[n];

@@ -19,6 +19,9 @@ import { descendantsOf, nodesByKeyword, parsePython, type SyntaxNode, type Tree 
 
 export type { ModuleFacts, PythonIndex } from "./flow/index-types.ts";
 
+/** A tree the index parsed, with the text it was parsed from (the analysis reuses it only for that exact text). */
+export type ParsedFile = { text: string; tree: Tree };
+
 /** "src/app/db.py" -> "src.app.db"; "src/app/__init__.py" -> "src.app". */
 export function moduleName(path: string): { module: string; isPackage: boolean } {
   const withoutExt = path.replace(/\.py$/, "");
@@ -138,7 +141,7 @@ type Store = { assignment: SyntaxNode; left: SyntaxNode; right: SyntaxNode };
 /** A function by where it is in its module, not by its syntax node (which would keep the whole tree alive). */
 type FunctionEntry = { module: ParsedModule; start: number; end: number };
 
-type TreeKeeper = { rootOf(m: ParsedModule): SyntaxNode };
+type TreeKeeper = { rootOf(m: ParsedModule): SyntaxNode; kept(): Iterable<[ParsedModule, Tree]> };
 
 function treeKeeper(budget: number): TreeKeeper {
   // Map order is recency: the first entry is the least recently used.
@@ -163,6 +166,7 @@ function treeKeeper(budget: number): TreeKeeper {
       }
       return tree.rootNode;
     },
+    kept: () => kept.entries(),
   };
 }
 
@@ -414,6 +418,8 @@ export function buildPythonIndex(
   files: readonly SourceInput[],
   options: AnalyzeOptions,
   limits: { keptSourceBytes?: number; /** Off: lower every function the fixpoint redoes (tests compare). */ reuseSummaries?: boolean } = {},
+  /** When given, receives the trees still kept at the end, by path, for an analysis in the same process. */
+  parsedOut?: Map<string, ParsedFile>,
 ): PythonIndex {
   const reuse = limits.reuseSummaries ?? true;
   const trees = treeKeeper(limits.keptSourceBytes ?? KEPT_SOURCE_BYTES);
@@ -569,5 +575,6 @@ export function buildPythonIndex(
   for (const attribute of Object.keys(index.attributes)) literalNames.add(attribute);
   for (const key of Object.keys(index.keys)) literalNames.add(key);
   index.literals = [...base, ...[...literalNames].filter((n) => /^\w+$/.test(n)).map((n) => `\\b${n}\\b`)].join("|");
+  if (parsedOut) for (const [m, tree] of trees.kept()) parsedOut.set(m.file.path, { text: m.file.text, tree });
   return index;
 }
