@@ -379,6 +379,15 @@ async function analyzeInWorkers(
           dispatch();
           return;
         }
+        // A plugin loads before the oldest file's analysis: its time limit waits for it.
+        if (message.type === "loading") {
+          clearTimeout(timer);
+          return;
+        }
+        if (message.type === "loaded") {
+          armTimer();
+          return;
+        }
         if (message.id === undefined || !message.result) return;
         results[message.id] = message.result;
         const at = inflight.indexOf(message.id);

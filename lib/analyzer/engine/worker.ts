@@ -64,7 +64,16 @@ async function drain() {
   draining = true;
   try {
     while (ready && queue.length > 0) {
-      const work = queue.shift() as Work;
+      const work = queue[0];
+      if (!plugins.has(work.language)) {
+        // A language's plugin loads with its first file here (the TypeScript compiler takes
+        // a second or more): a process sent only Python files never loads it. The file's
+        // time limit is held while the plugin loads, as it was when plugins loaded at init.
+        reply({ type: "loading", language: work.language });
+        plugins.set(work.language, await loadPlugin(work.language));
+        reply({ type: "loaded", language: work.language });
+      }
+      queue.shift();
       reply({ type: "result", id: work.id, result: analyze(work) });
       analysedBytes += work.file.text.length;
       if (analysedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
@@ -131,7 +140,6 @@ process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
       await turn();
     }
   }
-  for (const language of message.languages) plugins.set(language, await loadPlugin(language));
   ready = true;
   reply({ type: "ready" });
   void drain();
