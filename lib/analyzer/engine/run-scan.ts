@@ -500,28 +500,29 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     return candidates.length > 0 ? startPrechecks(prewarmed, prewarmed.slice(0, Math.max(1, processes)), candidates, analyzeOptions) : null;
   };
   const filesOf = (language: Language) => jobs.filter((j) => j.language === language).map((j) => j.file);
+  const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
   if (threads > 1 && jobs.length >= inProcessBelow && languages.length > 1 && languages.length <= threads && sourceBesidesLargest(jobs, languages) <= concurrentIndexBytes) {
     // Several languages, all but one of them small (a Python service with a few TypeScript
-    // email templates): their indexes are built at the same time, one process each, so the
-    // small one costs no wall time. The sum of their memory stays small by that bound.
-    const builders = languages.map(() => takeProcess());
-    // The largest language's builder stays on as an analysis process (see IndexWorker).
+    // email templates): the main language's index is built in a process of its own (which
+    // stays on, see IndexWorker) while this process, which loads every plugin anyway, builds
+    // the small ones: no process of their own, and the TypeScript compiler is not loaded a
+    // second time for a few templates. Their memory stays small by that bound.
     const main = largestLanguage(jobs, languages);
-    const building = Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions, language === main)));
+    const builder = takeProcess();
+    const building = buildIndexInProcess(builder, main, filesOf(main), analyzeOptions, true);
     // Not awaited yet: a failed build is reported below, after the prechecks are stopped.
     building.catch(() => {});
     for (let i = 0; i < threads - 1; i++) prewarmed.push(forkWorker());
-    // This process loads the plugins (the TypeScript compiler takes a while) while the indexes are built.
+    // This process loads the plugins (the TypeScript compiler takes a while) while the main index is built.
     for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
-    const prechecks = startPrechecksOn(threads - languages.length);
+    const prechecks = startPrechecksOn(threads - 1);
     try {
+      for (const language of languages) if (language !== main) indexes[language] = pluginFor(language).buildIndex(filesOf(language), analyzeOptions);
       const built = await building;
-      languages.forEach((language, n) => {
-        indexes[language] = built[n].index;
-        if (language === main) indexWorker = { child: builders[n], language, parsed: new Set(built[n].parsed) };
-      });
+      indexes[main] = built.index;
+      indexWorker = { child: builder, language: main, parsed: new Set(built.parsed) };
     } catch (error) {
-      for (const builder of builders) builder.kill();
+      builder.kill();
       throw error;
     } finally {
       if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
@@ -561,7 +562,6 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       if (jobs.length >= inProcessBelow) await releaseGarbage();
     }
   }
-  const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 
   const total = toAnalyze.length;
   let done = 0;
