@@ -155,13 +155,21 @@ function releaseGarbage(): Promise<void> {
   return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
-/** An index, and the files whose trees its process still holds (see IndexWorker). */
-type BuiltIndex = { index: unknown; parsed: string[] };
+/** An index, and the files whose trees its process still holds, if it was KEPT (see IndexWorker). */
+type BuiltIndex = { index: unknown; parsed: string[]; kept: boolean };
+
+/**
+ * The most memory (RSS) an index process may hold after its build and stay on for the
+ * analysis. A process does not give memory back: on a million-line repository the index
+ * process holds more than a gigabyte, and is better replaced by a fresh one.
+ */
+const keptIndexProcessBytes = 640 * 1024 * 1024;
 
 /**
  * The process that built the main language's index, kept as an analysis process: it holds
  * the trees it parsed, so the files it parsed are sent to it first and not parsed again,
- * and the scan starts one process fewer. Its memory is no more than it was while building.
+ * and the scan starts one process fewer. It stays only if its memory after the build is
+ * moderate (keptIndexProcessBytes).
  */
 type IndexWorker = { child: ChildProcess; language: Language; parsed: Set<string> };
 
@@ -175,11 +183,14 @@ type IndexWorker = { child: ChildProcess; language: Language; parsed: Set<string
 function buildIndexInProcess(child: ChildProcess, language: Language, files: SourceInput[], options: AnalyzeOptions, keep = false): Promise<BuiltIndex> {
   return new Promise((resolveIndex, reject) => {
     let settled = false;
-    child.on("message", (message: { type: string; index?: unknown; parsed?: string[] }) => {
+    child.on("message", (message: { type: string; index?: unknown; parsed?: string[]; rss?: number }) => {
       if (message.type !== "index") return;
       settled = true;
-      if (!keep) child.kill();
-      resolveIndex({ index: message.index, parsed: message.parsed ?? [] });
+      // A process that holds much memory after its build would add it to the analysis's peak.
+      const kept = keep && (message.rss ?? Number.POSITIVE_INFINITY) <= keptIndexProcessBytes;
+      if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index] ${language}: process RSS ${Math.round((message.rss ?? 0) / 2 ** 20)} MB, ${kept ? "kept for the analysis" : "ended"}`);
+      if (!kept) child.kill();
+      resolveIndex({ index: message.index, parsed: message.parsed ?? [], kept });
     });
     child.on("exit", (code, signal) => {
       if (!settled) reject(new Error(`the ${language} index process exited (${signal ?? `exit code ${code}`})`));
@@ -520,7 +531,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       for (const language of languages) if (language !== main) indexes[language] = pluginFor(language).buildIndex(filesOf(language), analyzeOptions);
       const built = await building;
       indexes[main] = built.index;
-      indexWorker = { child: builder, language: main, parsed: new Set(built.parsed) };
+      if (built.kept) indexWorker = { child: builder, language: main, parsed: new Set(built.parsed) };
     } catch (error) {
       builder.kill();
       throw error;
@@ -543,7 +554,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
         try {
           const built = await buildIndexInProcess(child, language, files, analyzeOptions, last);
           indexes[language] = built.index;
-          if (last) indexWorker = { child, language, parsed: new Set(built.parsed) };
+          if (built.kept) indexWorker = { child, language, parsed: new Set(built.parsed) };
         } catch (error) {
           child.kill();
           throw error;

@@ -120,8 +120,13 @@ process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
     const parsed: ParsedFiles = new Map();
     const index = plugin.buildIndex(message.files, { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] }, parsed);
     parsedByIndex = { language: message.language, files: parsed };
-    // The pool may keep this process for the analysis, sending it first the files parsed here.
-    reply({ type: "index", index, parsed: [...parsed.keys()] });
+    // The pool may keep this process for the analysis, sending it first the files parsed
+    // here, if its memory once the build's garbage is gone leaves room for that.
+    if (typeof globalThis.gc === "function") {
+      globalThis.gc();
+      await turn();
+    }
+    reply({ type: "index", index, parsed: [...parsed.keys()], rss: process.memoryUsage().rss });
     return;
   }
   if (message.type === "file") {
