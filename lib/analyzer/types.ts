@@ -241,12 +241,20 @@ export interface AnalyzeOptions {
  * structured-cloneable index handed to every `analyzeFile` call, possibly in another
  * worker thread.
  */
+/** What a plugin's buildIndex parsed, by path, for the analysis in the same process. */
+export type ParsedFiles = Map<string, unknown>;
+
 export interface LanguagePlugin<Index = unknown> {
   language: Language;
   extensions: readonly string[];
   rules: readonly RuleMeta[];
-  buildIndex(files: readonly SourceInput[], options: AnalyzeOptions): Index;
-  analyzeFile(file: SourceInput, index: Index, options: AnalyzeOptions): FileAnalysis;
+  /**
+   * PARSED, when given, receives what the build parsed and still holds, by path (opaque to
+   * the engine), for the analysis of those files in the same process: parse once.
+   */
+  buildIndex(files: readonly SourceInput[], options: AnalyzeOptions, parsed?: ParsedFiles): Index;
+  /** PARSED: buildIndex's entry for this file's path, in the same process (used only if it is for this very text). */
+  analyzeFile(file: SourceInput, index: Index, options: AnalyzeOptions, parsed?: unknown): FileAnalysis;
   /** Parse and discard, for benchmarks (the parse-only floor). */
   parseOnly(file: SourceInput): void;
   /**

@@ -17,6 +17,7 @@ import type {
   Finding,
   Language,
   LanguagePlugin,
+  ParsedFiles,
   PoolguardConfig,
   RawFinding,
   RuleId,
@@ -154,20 +155,42 @@ function releaseGarbage(): Promise<void> {
   return new Promise((resolveTurn) => setImmediate(resolveTurn));
 }
 
+/** An index, and the files whose trees its process still holds, if it was KEPT (see IndexWorker). */
+type BuiltIndex = { index: unknown; parsed: string[]; kept: boolean };
+
 /**
- * One language's index built in a process of its own that exits afterwards: building it
+ * The most memory (RSS) an index process may hold after its build and stay on for the
+ * analysis. A process does not give memory back: on a million-line repository the index
+ * process holds more than a gigabyte, and is better replaced by a fresh one.
+ */
+const keptIndexProcessBytes = 640 * 1024 * 1024;
+
+/**
+ * The process that built the main language's index, kept as an analysis process: it holds
+ * the trees it parsed, so the files it parsed are sent to it first and not parsed again,
+ * and the scan starts one process fewer. It stays only if its memory after the build is
+ * moderate (keptIndexProcessBytes).
+ */
+type IndexWorker = { child: ChildProcess; language: Language; parsed: Set<string> };
+
+/**
+ * One language's index built in a process of its own that exits afterwards (or, with
+ * KEEP, stays to analyse the files it parsed: see IndexWorker): building it
  * parses and summarises much of the repository at once, and a process that did that
  * keeps the memory (the heap and the native allocator do not give it back), which on a
  * million-line repository added a gigabyte to the scan's peak. Same code as in-process.
  */
-function buildIndexInProcess(child: ChildProcess, language: Language, files: SourceInput[], options: AnalyzeOptions): Promise<unknown> {
+function buildIndexInProcess(child: ChildProcess, language: Language, files: SourceInput[], options: AnalyzeOptions, keep = false): Promise<BuiltIndex> {
   return new Promise((resolveIndex, reject) => {
     let settled = false;
-    child.on("message", (message: { type: string; index?: unknown }) => {
+    child.on("message", (message: { type: string; index?: unknown; parsed?: string[]; rss?: number }) => {
       if (message.type !== "index") return;
       settled = true;
-      child.kill();
-      resolveIndex(message.index);
+      // A process that holds much memory after its build would add it to the analysis's peak.
+      const kept = keep && (message.rss ?? Number.POSITIVE_INFINITY) <= keptIndexProcessBytes;
+      if (process.env.POOLGUARD_DEBUG_INDEX) console.error(`[index] ${language}: process RSS ${Math.round((message.rss ?? 0) / 2 ** 20)} MB, ${kept ? "kept for the analysis" : "ended"}`);
+      if (!kept) child.kill();
+      resolveIndex({ index: message.index, parsed: message.parsed ?? [], kept });
     });
     child.on("exit", (code, signal) => {
       if (!settled) reject(new Error(`the ${language} index process exited (${signal ?? `exit code ${code}`})`));
@@ -178,6 +201,11 @@ function buildIndexInProcess(child: ChildProcess, language: Language, files: Sou
 
 /** Source of the other languages beside the largest one may be indexed alongside it (bytes). */
 const concurrentIndexBytes = 4 * 1024 * 1024;
+
+function largestLanguage(jobs: readonly Job[], languages: readonly Language[]): Language {
+  const bytes = languages.map((language) => jobs.reduce((n, j) => (j.language === language ? n + j.file.text.length : n), 0));
+  return languages[bytes.indexOf(Math.max(...bytes))];
+}
 
 function sourceBesidesLargest(jobs: readonly Job[], languages: readonly Language[]): number {
   const bytes = languages.map((language) => jobs.reduce((n, j) => (j.language === language ? n + j.file.text.length : n), 0));
@@ -288,17 +316,31 @@ async function analyzeInWorkers(
   processes: number,
   timeoutMs: number,
   onDone: () => void,
+  indexWorker: IndexWorker | null = null,
 ): Promise<FileAnalysis[]> {
   const results: FileAnalysis[] = new Array(jobs.length);
   const languages = [...new Set(jobs.map((j) => j.language))];
   const init = { type: "init", indexes, config: options.config, enabledRules: [...options.enabledRules], languages };
-  let next = 0;
   let finished = 0;
   // Files handed back by a worker that was killed, to run again first.
   const retry: number[] = [];
   const children = new Set<ChildProcess>();
-  const remaining = () => retry.length > 0 || next < jobs.length;
-  const take = () => retry.shift() ?? next++;
+  // The files whose trees the index worker holds go to it first; the other processes take
+  // the rest first. Either takes from the other queue once its own is empty.
+  const held = (id: number) => indexWorker !== null && jobs[id].language === indexWorker.language && indexWorker.parsed.has(jobs[id].file.path);
+  const own: number[] = [];
+  const others: number[] = [];
+  for (let id = 0; id < jobs.length; id++) (held(id) ? own : others).push(id);
+  let ownAt = 0;
+  let othersAt = 0;
+  const remaining = () => retry.length > 0 || ownAt < own.length || othersAt < others.length;
+  const take = (child: ChildProcess): number => {
+    const again = retry.shift();
+    if (again !== undefined) return again;
+    const first = child === indexWorker?.child;
+    if (first ? ownAt < own.length : othersAt >= others.length) return own[ownAt++];
+    return others[othersAt++];
+  };
   return new Promise((resolvePromise, reject) => {
     const finish = () => {
       for (const child of children) child.disconnect();
@@ -313,6 +355,7 @@ async function analyzeInWorkers(
       let child = prewarmed.pop() ?? forkWorker();
       // A spare that died before it was used would never report its exit: start afresh.
       while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.pop() ?? forkWorker();
+      const keep = child === indexWorker?.child ? own.map((id) => jobs[id].file.path) : undefined;
       children.add(child);
       // Several files in flight per worker so it never waits for the next message;
       // it works through them in order, so the oldest is the one being analysed.
@@ -335,7 +378,7 @@ async function analyzeInWorkers(
       };
       const dispatch = () => {
         while (inflight.length < inflightPerWorker && remaining()) {
-          const id = take();
+          const id = take(child);
           inflight.push(id);
           const job = jobs[id];
           child.send({ type: "file", id, language: job.language, file: job.file });
@@ -345,6 +388,15 @@ async function analyzeInWorkers(
       child.on("message", (message: { type: string; id?: number; result?: FileAnalysis }) => {
         if (message.type === "ready") {
           dispatch();
+          return;
+        }
+        // A plugin loads before the oldest file's analysis: its time limit waits for it.
+        if (message.type === "loading") {
+          clearTimeout(timer);
+          return;
+        }
+        if (message.type === "loaded") {
+          armTimer();
           return;
         }
         if (message.id === undefined || !message.result) return;
@@ -368,7 +420,7 @@ async function analyzeInWorkers(
         }
         if (finished < jobs.length && children.size === 0 && remaining()) reject(new Error("analysis workers exited before the scan finished"));
       });
-      child.send(init);
+      child.send(keep ? { ...init, keep } : init);
     };
     if (jobs.length === 0) {
       resolvePromise(results);
@@ -442,6 +494,10 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   const languagePlugins = new Map<Language, LanguagePlugin>();
   const languages = [...new Set(jobs.map((j) => j.language))].sort();
   let prechecked = new Map<number, FileAnalysis>();
+  let indexWorker: IndexWorker | null = null;
+  // Trees of an index built in this process, for the in-process analysis.
+  const parsedHere = new Map<Language, ParsedFiles>();
+  const toAnalyzePaths = new Set(toAnalyze.map((j) => j.file.path));
   const takeProcess = () => {
     let child = prewarmed.shift() ?? forkWorker();
     while (child.exitCode !== null || child.signalCode !== null) child = prewarmed.shift() ?? forkWorker();
@@ -455,23 +511,30 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     return candidates.length > 0 ? startPrechecks(prewarmed, prewarmed.slice(0, Math.max(1, processes)), candidates, analyzeOptions) : null;
   };
   const filesOf = (language: Language) => jobs.filter((j) => j.language === language).map((j) => j.file);
+  const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
   if (threads > 1 && jobs.length >= inProcessBelow && languages.length > 1 && languages.length <= threads && sourceBesidesLargest(jobs, languages) <= concurrentIndexBytes) {
     // Several languages, all but one of them small (a Python service with a few TypeScript
-    // email templates): their indexes are built at the same time, one process each, so the
-    // small one costs no wall time. The sum of their memory stays small by that bound.
-    const builders = languages.map(() => takeProcess());
-    const building = Promise.all(languages.map((language, n) => buildIndexInProcess(builders[n], language, filesOf(language), analyzeOptions)));
+    // email templates): the main language's index is built in a process of its own (which
+    // stays on, see IndexWorker) while this process, which loads every plugin anyway, builds
+    // the small ones: no process of their own, and the TypeScript compiler is not loaded a
+    // second time for a few templates. Their memory stays small by that bound.
+    const main = largestLanguage(jobs, languages);
+    const builder = takeProcess();
+    const building = buildIndexInProcess(builder, main, filesOf(main), analyzeOptions, true);
     // Not awaited yet: a failed build is reported below, after the prechecks are stopped.
     building.catch(() => {});
-    for (let i = 0; i < threads; i++) prewarmed.push(forkWorker());
-    // This process loads the plugins (the TypeScript compiler takes a while) while the indexes are built.
+    for (let i = 0; i < threads - 1; i++) prewarmed.push(forkWorker());
+    // This process loads the plugins (the TypeScript compiler takes a while) while the main index is built.
     for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
-    const prechecks = startPrechecksOn(threads - languages.length);
+    const prechecks = startPrechecksOn(threads - 1);
     try {
+      for (const language of languages) if (language !== main) indexes[language] = pluginFor(language).buildIndex(filesOf(language), analyzeOptions);
       const built = await building;
-      languages.forEach((language, n) => {
-        indexes[language] = built[n];
-      });
+      indexes[main] = built.index;
+      if (built.kept) indexWorker = { child: builder, language: main, parsed: new Set(built.parsed) };
+    } catch (error) {
+      builder.kill();
+      throw error;
     } finally {
       if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
     }
@@ -484,24 +547,32 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       if (threads > 1 && jobs.length >= inProcessBelow) {
         const child = takeProcess();
         // Warm up what comes next while this index is built: the next index's process, or
-        // after the last index the analysis processes.
+        // after the last index the analysis processes besides this one, which stays (see IndexWorker).
         const last = n === languages.length - 1;
-        for (let i = 0; i < (last ? threads : 1); i++) prewarmed.push(forkWorker());
+        for (let i = 0; i < (last ? threads - 1 : 1); i++) prewarmed.push(forkWorker());
         const prechecks = last ? startPrechecksOn(threads - 1) : null;
         try {
-          indexes[language] = await buildIndexInProcess(child, language, files, analyzeOptions);
+          const built = await buildIndexInProcess(child, language, files, analyzeOptions, last);
+          indexes[language] = built.index;
+          if (built.kept) indexWorker = { child, language, parsed: new Set(built.parsed) };
+        } catch (error) {
+          child.kill();
+          throw error;
         } finally {
           if (prechecks) prechecked = await prechecks.stop(options.fileTimeoutMs ?? 10_000);
         }
       } else {
-        indexes[language] = plugin.buildIndex(files, analyzeOptions);
+        // In this process: the trees of the files analysed below are kept for their analysis.
+        const parsed: ParsedFiles = new Map();
+        indexes[language] = plugin.buildIndex(files, analyzeOptions, parsed);
+        for (const path of parsed.keys()) if (!toAnalyzePaths.has(path)) parsed.delete(path);
+        parsedHere.set(language, parsed);
       }
       // What one language's index parsed is garbage now: free it before the next index
       // (and before the analysis) so the scan's peak memory is one index, not their sum.
       if (jobs.length >= inProcessBelow) await releaseGarbage();
     }
   }
-  const pluginFor = (language: Language) => languagePlugins.get(language) as LanguagePlugin;
 
   const total = toAnalyze.length;
   let done = 0;
@@ -511,8 +582,12 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   };
   let analyses: FileAnalysis[];
   if (threads === 1 || total < inProcessBelow) {
+    if (indexWorker) indexWorker.child.kill();
     analyses = toAnalyze.map((job) => {
-      const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions);
+      const parsed = parsedHere.get(job.language);
+      const tree = parsed?.get(job.file.path);
+      parsed?.delete(job.file.path);
+      const result = analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions, tree);
       progress();
       return result;
     });
@@ -529,6 +604,8 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
         progress();
       } else rest.push(id);
     });
+    // Last in, first taken: the index worker starts first, so it gets the files it holds.
+    if (indexWorker) prewarmed.push(indexWorker.child);
     const analysed = await analyzeInWorkers(
       prewarmed,
       rest.map((id) => toAnalyze[id]),
@@ -537,6 +614,7 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
       threads,
       options.fileTimeoutMs ?? 10_000,
       progress,
+      indexWorker,
     );
     rest.forEach((id, n) => {
       analyses[id] = analysed[n];

@@ -1,11 +1,12 @@
 import { loadPlugin } from "../plugins.ts";
-import type { AnalyzeOptions, FileAnalysis, Language, LanguagePlugin, SourceInput } from "../types.ts";
+import type { AnalyzeOptions, FileAnalysis, Language, LanguagePlugin, ParsedFiles, SourceInput } from "../types.ts";
 import { analyzeOne } from "./analyze.ts";
 
 // An analysis worker process for the pool in run-scan.ts. Processes rather than
 // threads: a file that exceeds the time limit may be deep inside native tree-sitter
 // code, and only a process can be killed there safely. Plugins load on demand.
-type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[]; languages: Language[] };
+/** KEEP: in the process that built an index, the paths whose trees to keep for the analysis (the rest are dropped). */
+type Init = { type: "init"; indexes: Record<string, unknown>; config: AnalyzeOptions["config"]; enabledRules: string[]; languages: Language[]; keep?: string[] };
 type Work = { type: "file"; id: number; language: Language; file: SourceInput };
 /** Build one language's index and send it back (a process of its own: see run-scan.ts). */
 type IndexJob = { type: "index"; language: Language; files: SourceInput[]; config: AnalyzeOptions["config"]; enabledRules: string[] };
@@ -36,11 +37,18 @@ let analysedBytes = 0;
 const gcEveryBytes = 2 * 1024 * 1024;
 const queue: Work[] = [];
 let ready = false;
+// What this process's index build parsed, by path, while its files wait for their analysis here.
+let parsedByIndex: { language: Language; files: ParsedFiles } | null = null;
 
 function analyze(work: Work): FileAnalysis {
   const plugin = plugins.get(work.language);
   if (!plugin || !options) return { findings: [], error: `no plugin loaded for ${work.language}` };
-  return analyzeOne(plugin, work.file, indexes[work.language], options);
+  let parsed: unknown;
+  if (parsedByIndex?.language === work.language) {
+    parsed = parsedByIndex.files.get(work.file.path);
+    parsedByIndex.files.delete(work.file.path);
+  }
+  return analyzeOne(plugin, work.file, indexes[work.language], options, parsed);
 }
 
 let draining = false;
@@ -56,7 +64,16 @@ async function drain() {
   draining = true;
   try {
     while (ready && queue.length > 0) {
-      const work = queue.shift() as Work;
+      const work = queue[0];
+      if (!plugins.has(work.language)) {
+        // A language's plugin loads with its first file here (the TypeScript compiler takes
+        // a second or more): a process sent only Python files never loads it. The file's
+        // time limit is held while the plugin loads, as it was when plugins loaded at init.
+        reply({ type: "loading", language: work.language });
+        plugins.set(work.language, await loadPlugin(work.language));
+        reply({ type: "loaded", language: work.language });
+      }
+      queue.shift();
       reply({ type: "result", id: work.id, result: analyze(work) });
       analysedBytes += work.file.text.length;
       if (analysedBytes > gcEveryBytes && typeof globalThis.gc === "function") {
@@ -100,8 +117,16 @@ process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
   }
   if (message.type === "index") {
     const plugin = await loadPlugin(message.language);
-    const index = plugin.buildIndex(message.files, { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] });
-    reply({ type: "index", index });
+    const parsed: ParsedFiles = new Map();
+    const index = plugin.buildIndex(message.files, { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] }, parsed);
+    parsedByIndex = { language: message.language, files: parsed };
+    // The pool may keep this process for the analysis, sending it first the files parsed
+    // here, if its memory once the build's garbage is gone leaves room for that.
+    if (typeof globalThis.gc === "function") {
+      globalThis.gc();
+      await turn();
+    }
+    reply({ type: "index", index, parsed: [...parsed.keys()], rss: process.memoryUsage().rss });
     return;
   }
   if (message.type === "file") {
@@ -111,7 +136,15 @@ process.on("message", async (message: Init | Work | IndexJob | PrecheckJob) => {
   }
   indexes = message.indexes;
   options = { config: message.config, enabledRules: new Set(message.enabledRules) as AnalyzeOptions["enabledRules"] };
-  for (const language of message.languages) plugins.set(language, await loadPlugin(language));
+  if (parsedByIndex) {
+    // Trees of files this process will not analyse are garbage: free them before the analysis.
+    const keep = new Set(message.keep ?? []);
+    for (const path of [...parsedByIndex.files.keys()]) if (!keep.has(path)) parsedByIndex.files.delete(path);
+    if (typeof globalThis.gc === "function") {
+      globalThis.gc();
+      await turn();
+    }
+  }
   ready = true;
   reply({ type: "ready" });
   void drain();

@@ -4,7 +4,7 @@ import type { ModuleFacts, PyBinding, PySummary, PythonIndex } from "./flow/inde
 import { lowerFunction, parameterNames } from "./flow/lower.ts";
 import { ModuleResolver, pythonRegistry, staticVal } from "./flow/resolve.ts";
 import { summarize } from "./flow/summarize.ts";
-import { descendantsOf, parsePython, type SyntaxNode, type Tree } from "./parse.ts";
+import { descendantsOf, nodesByKeyword, parsePython, type SyntaxNode, type Tree } from "./parse.ts";
 
 // Cross-file facts, computed once per scan over every Python file: what each module
 // binds (sessionmaker instances, engines, project functions and classes), which
@@ -18,6 +18,9 @@ import { descendantsOf, parsePython, type SyntaxNode, type Tree } from "./parse.
 // previous rounds found) skips the rest.
 
 export type { ModuleFacts, PythonIndex } from "./flow/index-types.ts";
+
+/** A tree the index parsed, with the text it was parsed from (the analysis reuses it only for that exact text). */
+export type ParsedFile = { text: string; tree: Tree };
 
 /** "src/app/db.py" -> "src.app.db"; "src/app/__init__.py" -> "src.app". */
 export function moduleName(path: string): { module: string; isPackage: boolean } {
@@ -35,6 +38,8 @@ export function resolveRelative(current: string, isPackage: boolean, level: numb
   return [...up, ...(target ? target.split(".") : [])].join(".");
 }
 
+const importTypes = ["import_from_statement", "import_statement"];
+
 export function lastSegment(text: string): string {
   return text.slice(text.lastIndexOf(".") + 1);
 }
@@ -47,10 +52,14 @@ export function importedModule(moduleNode: SyntaxNode, module: string, isPackage
   return resolveRelative(module, isPackage, prefix.length, dotted);
 }
 
-/** Import statements of a module: local name -> fully qualified "module.name" (or module for `import x`). */
-export function collectImports(root: SyntaxNode, module: string, isPackage: boolean): Record<string, string> {
+/**
+ * Import statements of a module: local name -> fully qualified "module.name" (or module for `import x`).
+ * TEXT, the module's source, lets them be found from the word `import` (see nodesByKeyword).
+ */
+export function collectImports(root: SyntaxNode, module: string, isPackage: boolean, text?: string): Record<string, string> {
   const imports: Record<string, string> = {};
-  for (const statement of root.descendantsOfType(["import_from_statement", "import_statement"])) {
+  const statements = text === undefined ? root.descendantsOfType(["import_from_statement", "import_statement"]) : nodesByKeyword(root, text, "import", importTypes);
+  for (const statement of statements) {
     if (statement.type === "import_statement") {
       for (const name of statement.childrenForFieldName("name")) {
         if (name.type === "aliased_import") {
@@ -125,12 +134,14 @@ function escapeRegExp(text: string): string {
 // budget). A budget pays off once the build can let the loop turn between files.
 const KEPT_SOURCE_BYTES = Number.POSITIVE_INFINITY;
 
-type ParsedModule = { file: SourceInput; module: string; isPackage: boolean; imports: Record<string, string> };
+type ParsedModule = { file: SourceInput; module: string; isPackage: boolean; imports: Record<string, string>; stores?: Store[] };
+
+type Store = { assignment: SyntaxNode; left: SyntaxNode; right: SyntaxNode };
 
 /** A function by where it is in its module, not by its syntax node (which would keep the whole tree alive). */
 type FunctionEntry = { module: ParsedModule; start: number; end: number };
 
-type TreeKeeper = { rootOf(m: ParsedModule): SyntaxNode };
+type TreeKeeper = { rootOf(m: ParsedModule): SyntaxNode; kept(): Iterable<[ParsedModule, Tree]> };
 
 function treeKeeper(budget: number): TreeKeeper {
   // Map order is recency: the first entry is the least recently used.
@@ -155,6 +166,7 @@ function treeKeeper(budget: number): TreeKeeper {
       }
       return tree.rootNode;
     },
+    kept: () => kept.entries(),
   };
 }
 
@@ -227,17 +239,10 @@ function collectModule(
     else if (val.k === "class") bind(left.text, { kind: "class", qualified: val.name, instance: val.instance });
   }
   // Stores anywhere in the module: module globals bound late, attributes and keys holding factories.
-  // A name is bound late only under a `global` statement: without the word, no need to look.
-  const mayBindLate = /\bglobal\b/.test(parsed.file.text);
   const locals = new LocalValues(r);
-  for (const assignment of root.descendantsOfType("assignment")) {
-    const left = assignment.childForFieldName("left");
-    const right = assignment.childForFieldName("right");
-    if (!left || !right || right.type === "assignment") continue;
+  parsed.stores ??= storesOf(parsed, root);
+  for (const { assignment, left, right } of parsed.stores) {
     if (left.type === "identifier") {
-      if (!mayBindLate) continue;
-      const fn = enclosingFunction(assignment);
-      if (!fn || !declaresGlobal(fn, left.text)) continue;
       const val = staticVal(right, r);
       if (val.k === "type") bind(left.text, { kind: "value", type: val.type });
       continue;
@@ -254,6 +259,34 @@ function collectModule(
       if (key?.type === "string") index.keys[key.text.replace(/^[rbuf]*["']|["']$/gi, "")] = val.type;
     }
   }
+}
+
+/**
+ * The assignments of a module that can store a value the index keeps: a module global
+ * bound inside a function under `global`, an attribute or a subscript. Pure syntax, so
+ * listed once per module (the index collects every module twice).
+ */
+function storesOf(parsed: ParsedModule, root: SyntaxNode): Store[] {
+  const stores: Store[] = [];
+  // A name is bound late only under a `global` statement: without the word, no need to look.
+  let lateNames: Set<string> | null = null;
+  if (/\bglobal\b/.test(parsed.file.text)) {
+    lateNames = new Set();
+    for (const g of nodesByKeyword(root, parsed.file.text, "global", ["global_statement"])) for (const id of g.namedChildren) lateNames.add(id.text);
+  }
+  for (const assignment of root.descendantsOfType("assignment")) {
+    const left = assignment.childForFieldName("left");
+    const right = assignment.childForFieldName("right");
+    if (!left || !right || right.type === "assignment") continue;
+    if (left.type === "identifier") {
+      // Only a name some `global` statement of the module lists can be declared global in the function.
+      if (!lateNames?.has(left.text)) continue;
+      const fn = enclosingFunction(assignment);
+      if (!fn || !declaresGlobal(fn, left.text)) continue;
+    } else if (left.type !== "attribute" && left.type !== "subscript") continue;
+    stores.push({ assignment, left, right });
+  }
+  return stores;
 }
 
 /** Does the function release, keep or enter one of its parameters (`conn.close()`, `pool.append(conn)`)? */
@@ -385,6 +418,8 @@ export function buildPythonIndex(
   files: readonly SourceInput[],
   options: AnalyzeOptions,
   limits: { keptSourceBytes?: number; /** Off: lower every function the fixpoint redoes (tests compare). */ reuseSummaries?: boolean } = {},
+  /** When given, receives the trees still kept at the end, by path, for an analysis in the same process. */
+  parsedOut?: Map<string, ParsedFile>,
 ): PythonIndex {
   const reuse = limits.reuseSummaries ?? true;
   const trees = treeKeeper(limits.keptSourceBytes ?? KEPT_SOURCE_BYTES);
@@ -480,7 +515,7 @@ export function buildPythonIndex(
       const { module, isPackage } = moduleName(file.path);
       const entry: ParsedModule = { file, module, isPackage, imports: {} };
       const root = trees.rootOf(entry);
-      entry.imports = collectImports(root, module, isPackage);
+      entry.imports = collectImports(root, module, isPackage, file.text);
       parsed.set(file.path, entry);
       fresh.push(entry);
       collectModule(
@@ -540,5 +575,6 @@ export function buildPythonIndex(
   for (const attribute of Object.keys(index.attributes)) literalNames.add(attribute);
   for (const key of Object.keys(index.keys)) literalNames.add(key);
   index.literals = [...base, ...[...literalNames].filter((n) => /^\w+$/.test(n)).map((n) => `\\b${n}\\b`)].join("|");
+  if (parsedOut) for (const [m, tree] of trees.kept()) parsedOut.set(m.file.path, { text: m.file.text, tree });
   return index;
 }

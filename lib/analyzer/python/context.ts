@@ -3,7 +3,7 @@ import type { AnalyzeOptions, PoolguardConfig, RawFinding, RuleId, RuleMeta } fr
 import { collectImports, moduleName, type PythonIndex } from "./build-index.ts";
 import { callsInjectedFactory, type LoweredFunction, lowerFunction, scopeOf } from "./flow/lower.ts";
 import { ModuleResolver, pythonRegistry } from "./flow/resolve.ts";
-import type { SyntaxNode, Tree } from "./parse.ts";
+import { nodesByKeyword, type SyntaxNode, type Tree } from "./parse.ts";
 
 export { scopeOf } from "./flow/lower.ts";
 
@@ -82,10 +82,12 @@ function unlistedWrappers(index: PythonIndex, relevant: RegExp): RegExp | null {
   return pattern;
 }
 
+const functionTypes = ["function_definition"];
+
 export function createContext(path: string, text: string, tree: Tree, index: PythonIndex, options: AnalyzeOptions): PythonRuleContext {
   const { module, isPackage } = moduleName(path);
   const root = tree.rootNode;
-  const imports = collectImports(root, module, isPackage);
+  const imports = collectImports(root, module, isPackage, text);
   const registry = registryFor(options.config);
   const resolver = new ModuleResolver(index, module, imports, registry, (q) => index.summaries[q], index.modules[module]?.bindings ?? {});
   let lowered: LoweredFunction[] | null = null;
@@ -113,8 +115,7 @@ export function createContext(path: string, text: string, tree: Tree, index: Pyt
       const wrappers = unlistedWrappers(index, relevant);
       // In a file with a syntax error only the functions that parse whole are followed.
       const broken = root.hasError;
-      lowered = root
-        .descendantsOfType("function_definition")
+      lowered = nodesByKeyword(root, text, "def", functionTypes)
         .filter((fn) => {
           if (broken && fn.hasError) return false;
           const text = fn.text;

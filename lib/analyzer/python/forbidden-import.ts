@@ -59,7 +59,7 @@ import { describeOrigin } from "../config/import-policies.ts";
 import type { DerivedImportPolicy, Fix, ForbiddenImportConfig, RawFinding, RuleMeta, TextEdit } from "../types.ts";
 import { importedModule, moduleName } from "./build-index.ts";
 import { finding, isReference, type PythonRuleContext } from "./context.ts";
-import type { SyntaxNode } from "./parse.ts";
+import { nodesByKeyword, type SyntaxNode } from "./parse.ts";
 
 export const meta: RuleMeta = {
   id: "forbidden-import",
@@ -82,7 +82,7 @@ function moduleMatches(pattern: string, module: string): boolean {
 function sites(ctx: PythonRuleContext): ImportSite[] {
   const found: ImportSite[] = [];
   const { isPackage } = moduleName(ctx.path);
-  for (const statement of ctx.root.descendantsOfType(["import_statement", "import_from_statement"])) {
+  for (const statement of nodesByKeyword(ctx.root, ctx.text, "import", ["import_statement", "import_from_statement"])) {
     if (statement.type === "import_statement") {
       for (const name of statement.childrenForFieldName("name")) {
         const dotted = name.type === "aliased_import" ? (name.childForFieldName("name")?.text ?? "") : name.text;

@@ -71,6 +71,31 @@ export function* walkOwn(node: SyntaxNode): Generator<SyntaxNode> {
   }
 }
 
+/**
+ * The nodes of TYPES whose KEYWORD token is one of their own children (`def` of a
+ * function_definition, `import` of an import statement), in document order: the same
+ * nodes as `root.descendantsOfType(types)` for such types. Found from the keyword's
+ * occurrences in the text rather than by visiting every node of the tree, which on a
+ * module was most of the cost of listing its imports and functions. A tree with a syntax
+ * error is searched the full way: error recovery can make a node without its keyword.
+ */
+export function nodesByKeyword(root: SyntaxNode, text: string, keyword: string, types: readonly string[]): SyntaxNode[] {
+  if (root.hasError || root.startIndex !== 0 || root.endIndex > text.length) return root.descendantsOfType([...types]);
+  const found: SyntaxNode[] = [];
+  const pattern = new RegExp(`\\b${keyword}\\b`, "g");
+  let lastId = -1;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    // Strictly inside the keyword: the smallest node there is the keyword's own token.
+    const token = root.descendantForIndex(match.index + 1, match.index + 2);
+    if (token.type !== keyword || token.startIndex !== match.index) continue;
+    const owner = token.parent;
+    if (!owner || !types.includes(owner.type) || owner.id === lastId) continue;
+    lastId = owner.id;
+    found.push(owner);
+  }
+  return found;
+}
+
 // `descendantsOfType` crosses into the native binding and builds fresh node objects on
 // every call; rules that ask the same question of a function body once per acquisition
 // made big functions quadratic. Answers are cached per tree (trees never change), for the

@@ -1,6 +1,6 @@
-import type { AnalyzeOptions, FileAnalysis, ForbiddenImportConfig, LanguagePlugin, RawFinding, SourceInput } from "../types.ts";
+import type { AnalyzeOptions, FileAnalysis, ForbiddenImportConfig, LanguagePlugin, ParsedFiles, RawFinding, SourceInput } from "../types.ts";
 import picomatch from "picomatch";
-import { baseLiterals, buildPythonIndex, moduleName, type PythonIndex } from "./build-index.ts";
+import { baseLiterals, buildPythonIndex, moduleName, type ParsedFile, type PythonIndex } from "./build-index.ts";
 import { createContext } from "./context.ts";
 import { type LoweredFunction, nodeBudget } from "./flow/lower.ts";
 import { pythonRegistry } from "./flow/resolve.ts";
@@ -147,15 +147,17 @@ export const pythonPlugin: LanguagePlugin<PythonIndex> = {
   language: "python",
   extensions: [".py"],
   rules: [...pythonRules.map((r) => r.meta), forbiddenImportMeta],
-  buildIndex(files: readonly SourceInput[], options: AnalyzeOptions): PythonIndex {
-    return buildPythonIndex(files, options);
+  buildIndex(files: readonly SourceInput[], options: AnalyzeOptions, parsed?: ParsedFiles): PythonIndex {
+    return buildPythonIndex(files, options, {}, parsed as Map<string, ParsedFile> | undefined);
   },
-  analyzeFile(file: SourceInput, index: PythonIndex, options: AnalyzeOptions): FileAnalysis {
+  analyzeFile(file: SourceInput, index: PythonIndex, options: AnalyzeOptions, parsed?: unknown): FileAnalysis {
     const rules = pythonRules.filter((rule) => options.enabledRules.has(rule.meta.id));
     const text = file.text;
     const { lifecycle, checkImports } = needsAnalysis(file.path, text, index, options);
     if (!lifecycle && !checkImports) return { findings: [] };
-    const tree = parsePython(file.text);
+    // The index's tree of this very text, when this process built the index: the same tree a parse gives.
+    const kept = parsed as ParsedFile | undefined;
+    const tree = kept && kept.text === text ? kept.tree : parsePython(file.text);
     const error = syntaxError(tree);
     if (error && !lifecycle) return { findings: [], error };
     const ctx = createContext(file.path, text, tree, index, options);

@@ -40,7 +40,7 @@
 import type { RawFinding, RuleMeta } from "../../types.ts";
 import { finding, isReference, type PythonRule, type PythonRuleContext } from "../context.ts";
 import { staticVal } from "../flow/resolve.ts";
-import type { SyntaxNode } from "../parse.ts";
+import { nodesByKeyword, type SyntaxNode } from "../parse.ts";
 
 export const meta: RuleMeta = {
   id: "shared-module-session",
@@ -101,14 +101,21 @@ function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
 function lateBoundGlobals(ctx: PythonRuleContext): RawFinding[] {
   const findings: RawFinding[] = [];
   if (!/\bglobal\b/.test(ctx.text)) return findings;
-  for (const fn of ctx.root.descendantsOfType("function_definition")) {
-    const globals = new Set(
-      fn
-        .descendantsOfType("global_statement")
-        .filter((g) => enclosingFunction(g)?.id === fn.id)
-        .flatMap((g) => g.namedChildren.map((id) => id.text)),
-    );
-    if (globals.size === 0) continue;
+  // Each `global` statement's names, by the function it is directly in: only those
+  // functions can bind a global (asking every function for its own statements walked
+  // each nested body once per enclosing function).
+  const globalsOf = new Map<number, Set<string>>();
+  for (const g of nodesByKeyword(ctx.root, ctx.text, "global", ["global_statement"])) {
+    const fn = enclosingFunction(g);
+    if (!fn) continue;
+    const names = globalsOf.get(fn.id) ?? new Set<string>();
+    for (const id of g.namedChildren) names.add(id.text);
+    globalsOf.set(fn.id, names);
+  }
+  if (globalsOf.size === 0) return findings;
+  for (const fn of nodesByKeyword(ctx.root, ctx.text, "def", ["function_definition"])) {
+    const globals = globalsOf.get(fn.id);
+    if (!globals || globals.size === 0) continue;
     for (const assignment of fn.descendantsOfType("assignment")) {
       if (enclosingFunction(assignment)?.id !== fn.id) continue;
       const left = assignment.childForFieldName("left");
