@@ -1587,10 +1587,11 @@ class Lowerer {
         // An object built around the value may keep it; it owns it only if the caller does not
         // release it later, and only if the object itself outlives the call.
         else if (facts?.takesArgs?.includes(index) && facts.origin === "class" && takeReason === "passed-owner") {
-          E.push(this.isLocalHolder(call) ? { kind: "use", ref, span } : { kind: "transfer", ref, reason: "passed-unknown-owner", span });
+          // A local holder keeps nothing beyond the call, and building it is no first use of a lazy resource.
+          if (!this.isLocalHolder(call)) E.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span });
         } else if (facts?.takesArgs?.includes(index)) E.push({ kind: "transfer", ref, reason: takeReason, span });
         else if (facts?.entersArgs?.includes(index)) E.push({ kind: "use", ref, span });
-        else if (constructorLike && this.isLocalHolder(call)) E.push({ kind: "use", ref, span });
+        else if (constructorLike && this.isLocalHolder(call)) continue;
         else if (constructorLike || (isDeferral && last === "Thread")) E.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span });
         else E.push({ kind: "use", ref, span });
       }

@@ -1606,9 +1606,8 @@ function lowerNew(ctx: Ctx, e: ts.NewExpression): Value {
   // Wrapped by a new object that outlives the call: it may own the resource now. One that
   // lives only inside the call (`const repo = new Repo(client); return repo.list()`) does not.
   const local = argValues.some((argument) => refsOf(argument).length > 0) && isLocalHolder(e);
-  for (const argument of argValues) {
-    for (const ref of refsOf(argument)) effects.push(local ? { kind: "use", ref, span: span(ctx, e) } : { kind: "transfer", ref, reason: "passed-unknown-owner", span: span(ctx, e) });
-  }
+  // Building a local holder is no first use of a lazy resource (a query runner connects on its first query).
+  if (!local) for (const argument of argValues) for (const ref of refsOf(argument)) effects.push({ kind: "transfer", ref, reason: "passed-unknown-owner", span: span(ctx, e) });
   const type = construct?.returns ?? null;
   const resource = type ? facts.registry.types.get(type)?.resource : undefined;
   if (type && resource && construct?.fresh !== false && !ctx.moduleLevel) {
