@@ -17,7 +17,11 @@
  * (`giveBack(client)`) is. Project functions that return a checkout (`getClient()`) make
  * their callers the owners. A client kept in a field (`this.client = await pool.connect()`)
  * is checked against the methods of its class: one of them must release it. Returned
- * clients move ownership to the caller.
+ * clients move ownership to the caller. A client given to an object that lives only inside
+ * the function (`const repo = new Repo(client); return repo.list()`) is still the
+ * function's to release, and so is one given to an object or container that the function
+ * itself releases the client after. Pools reached through an argument-less getter
+ * (`db.getPool().connect()`) count as pools.
  *
  * ## Why is this bad?
  * A client that is not released stays checked out forever. After `max` leaks (10 by
