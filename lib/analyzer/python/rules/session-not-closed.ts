@@ -21,7 +21,8 @@
  * `loop.run_in_executor(None, s.close)`. Ownership moves away (no finding) when the session
  * is returned, stored on `self`/an attribute, a module global or in a container, given to
  * `ExitStack`/`AsyncExitStack` (`enter_async_context`, `push_async_callback(s.close)`, …),
- * to an object constructor, to a project function that keeps it, or to a configured closer
+ * to an object constructor (unless that object lives only inside the function: `repo =
+ * Repository(session); return repo.list()`), to a project function that keeps it, or to a configured closer
  * (`sessions.closers`). Passing it to any other function is a borrow, not a hand-off, and
  * so is putting it in the call's own `**kwargs` or a local dict passed on with `**`. Given
  * to an object constructor or a container and then closed by the function itself on its
