@@ -421,7 +421,12 @@ function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions, lent: Readonl
     return r;
   };
   const usesAfterRelease: UseAfterRelease[] = [];
-  const onNormalPath = lent === null ? normalNodes(graph) : null;
+  // Walked only when a release follows a hand-off (rare): most graphs never need it.
+  let onNormalPath: Set<NodeId> | null = null;
+  const normal = (id: NodeId): boolean => {
+    onNormalPath ??= normalNodes(graph);
+    return onNormalPath.has(id);
+  };
   // Sites released on a normal path after a hand-off: lent, if every hand-off was a weak one.
   const releasedAfterTransfer = new Set<number>();
   let current: NodeId = graph.entry;
@@ -432,7 +437,7 @@ function analyzeTracked(graph: FlowGraph, options: AnalyzeOptions, lent: Readonl
     },
     release(site, span, before) {
       const r = report(site);
-      if (before & TRANSFERRED && onNormalPath?.has(current)) releasedAfterTransfer.add(site);
+      if (lent === null && before & TRANSFERRED && normal(current)) releasedAfterTransfer.add(site);
       if (!r.releases.some((s) => s.start.line === span.start.line && s.start.column === span.start.column)) r.releases.push(span);
     },
     transfer(site, reason) {
