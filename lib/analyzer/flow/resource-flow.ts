@@ -360,6 +360,22 @@ export function analyzeResources(graph: FlowGraph, options: AnalyzeOptions = {})
   return analyzeTracked(tracked, options, first.lent).result;
 }
 
+/**
+ * Does `site` still leak through an exception once it counts as holding something only
+ * from its first use on? (A SQLAlchemy session checks out its connection on first use:
+ * an exception between creating it and using it leaves nothing checked out.) The graph
+ * is analysed again with that one acquisition made lazy.
+ */
+export function leaksOnExceptionAfterUse(graph: FlowGraph, site: number, options: AnalyzeOptions = {}): boolean {
+  const nodes = graph.nodes.map((node) =>
+    node.effects.some((e) => e.kind === "acquire" && e.site === site)
+      ? { ...node, effects: node.effects.map((e) => (e.kind === "acquire" && e.site === site ? { ...e, lazy: true } : e)) }
+      : node,
+  );
+  const report = analyzeResources({ ...graph, nodes }, options).sites.get(site);
+  return report?.leaksOnException === true;
+}
+
 /** Nodes reached from the entry without taking an exception edge (the function's normal paths). */
 function normalNodes(graph: FlowGraph): Set<NodeId> {
   const seen = new Set<NodeId>([graph.entry]);

@@ -109,6 +109,8 @@ export function baseLiterals(registry: ModelRegistry, options: AnalyzeOptions): 
     for (const [method, model] of Object.entries(type.methods ?? {})) if (freshOrFactory(model.returns, model.fresh)) calls.add(method);
   }
   const words = [`\\b(?:${[...calls].map(escapeRegExp).join("|")})\\s*\\(`, "session_?factory", "session_?maker", "__a?enter__"];
+  // A generator that yields a session it did not open and cleans it up afterwards (`yield self._session`).
+  words.push("\\byield\\s+[\\w.]*(?:[Ss]ession\\w*|sess|db)\\b");
   // A project subclass of a modelled resource (`class DatabaseSession(Session)`): its
   // instances are that resource, so the module defining it must be indexed.
   const bases = new Set<string>();
@@ -546,9 +548,15 @@ export function buildPythonIndex(
     solve(added);
     // Next round: files that mention a name this round learned something about.
     const names = new Set<string>();
+    // Classes with a method that hands out or releases a resource: code that builds or returns their instances matters.
+    const resourceClasses = new Set<string>();
+    for (const [q, summary] of summaries) if (chased(summary)) resourceClasses.add(q.slice(0, q.lastIndexOf(".")));
     for (const facts of Object.values(index.modules)) {
       for (const [name, binding] of Object.entries(facts.bindings)) {
-        const useful = binding.kind === "value" || (binding.kind === "class" && binding.instance) || (binding.kind === "function" && chased(summaries.get(binding.qualified) ?? emptyPySummary));
+        const useful =
+          binding.kind === "value" ||
+          (binding.kind === "class" && (binding.instance || resourceClasses.has(binding.qualified))) ||
+          (binding.kind === "function" && chased(summaries.get(binding.qualified) ?? emptyPySummary));
         if (useful && !known.has(name) && distinctive(name)) names.add(name);
       }
     }

@@ -1,5 +1,5 @@
 import type { SiteReport, Verdict } from "../flow/resource-flow.ts";
-import { verdictFor } from "../flow/resource-flow.ts";
+import { leaksOnExceptionAfterUse, verdictFor } from "../flow/resource-flow.ts";
 import type { Fix, RuleId, TextEdit } from "../types.ts";
 import type { PythonRuleContext } from "./context.ts";
 import { type Acquisition, redundantCloses, rewriteRestOfBlock } from "./fixes.ts";
@@ -37,8 +37,12 @@ export function leaks(ctx: PythonRuleContext, rule: RuleId, options: { yielded?:
         // pytest runs a fixture's code after `yield` as teardown, also when the test failed.
         if (!verdict.normal && isPytestFixture(fn.fn)) continue;
         // A wrapper that returns the value on every normal path and leaks it only when its own setup raises:
-        // the caller never saw it, and CPython frees it with the frame. Reported only where it is lost normally.
-        if (!verdict.normal && report.transfers.includes("returned")) continue;
+        // the caller never saw it, and CPython frees it with the frame. Not so for a session the setup has
+        // already used (`db.execute(...)`, then a failure): an ORM session is freed only by the cycle
+        // collector, and until then it keeps the connection it checked out. A wrapper that closes it on
+        // some failure path has handled failure; what is left is its cleanup itself raising.
+        const usedThenLost = site.facts.noun === "session" && report.releases.length === 0 && leaksOnExceptionAfterUse(fn.graph, site.id, { unboundIsNotAValue: true });
+        if (!verdict.normal && report.transfers.includes("returned") && !usedThenLost) continue;
         // A suspended generator only matters on the paths that abandon it (break / return in the loop).
         if (site.facts.noun === "session generator" && !verdict.normal) continue;
       }

@@ -36,6 +36,8 @@ export type SiteInfo = {
   entered: string | null;
   /** Yielded by a generator on some path. */
   yielded: boolean;
+  /** Not acquired here: a session the generator yields and then cleans up after the `yield` (see adoptYielded). */
+  adopted?: boolean;
   /** Parameter index (summary mode). */
   param: number | null;
   /** The `self.<name>` / `cls.<name>` field it was stored in, if any: the class then owns it. */
@@ -75,6 +77,8 @@ export type LoweredFunction = {
 export type LowerMode = "analyze" | "summary";
 
 const paramFacts: ResourceFacts = { rule: "session-not-closed", noun: "parameter", releaseMethods: [], releaseAwait: "never", protocols: [], finallyRelease: null };
+/** The type of an instance of a project class: `instance:` and the class's qualified name. */
+export const instancePrefix = "instance:";
 const genericRelease = new Set(["close", "aclose", "release", "dispose", "terminate", "ensure_closed", "remove"]);
 const exitStackMethods = new Set(["enter_context", "enter_async_context", "push_async_callback", "push_async_exit", "callback", "push"]);
 const containerMethods = new Set(["append", "add", "put", "put_nowait", "extend", "insert", "setdefault", "appendleft", "update", "register"]);
@@ -157,6 +161,19 @@ function isPlainLiteral(node: SyntaxNode): boolean {
 }
 
 /** `a`, `self.x`, `request.app.state.db`: a name or access path the dataflow can track. */
+/** The name an access chain starts from: `GlobalDB` in `GlobalDB.db().session`. */
+function rootIdentifier(node: SyntaxNode): string | null {
+  let n: SyntaxNode | null = node;
+  while (n) {
+    if (n.type === "identifier") return n.text;
+    if (n.type === "attribute") n = n.childForFieldName("object");
+    else if (n.type === "call") n = n.childForFieldName("function");
+    else if (n.type === "subscript") n = n.childForFieldName("value");
+    else return null;
+  }
+  return null;
+}
+
 function pathOf(node: SyntaxNode): string | null {
   if (node.type === "identifier") return node.text;
   if (node.type === "attribute") {
@@ -941,13 +958,75 @@ class Lowerer {
     const isFrom = expr.children.some((c) => c.type === "from");
     if (!isFrom) {
       const sites = this.sitesOfRefs(res.refs);
+      const refs = [...res.refs];
+      if (sites.length === 0 && value && !this.options.pytestFixture && this.mode === "analyze") {
+        const adopted = this.adoptYielded(value, expr);
+        if (adopted !== null) {
+          sites.push(adopted);
+          refs.push({ var: this.sites[adopted].bind as string });
+        }
+      }
       for (const s of sites) this.sites[s].yielded = true;
-      for (const ref of res.refs) E.push({ kind: "use", ref, span: spanOf(expr) });
+      for (const ref of refs) E.push({ kind: "use", ref, span: spanOf(expr) });
       this.yields.set(expr.id, { sites, val: res.val, node: expr });
     }
     // pytest resumes a fixture once to run its teardown, also when the test failed; it never throws into it.
     if (this.options.pytestFixture) this.add(E, st, false);
     else this.b.yieldPoint(E, spanOf(st));
+  }
+
+  /**
+   * `yield self._session` or `yield sess` (a session this generator did not open itself)
+   * and, later in the generator, `self._session.remove()` or `Holder.close()` on the object
+   * the session came from: the generator took the cleanup on, so the cleanup has to run on
+   * every way out of the `yield`, the consumer's exception and cancellation included. The
+   * session is tracked from the `yield` on as if acquired there (with no fix: the generator
+   * does not create it, and where the cleanup belongs is the code's own choice).
+   */
+  private adoptYielded(value: SyntaxNode, expr: SyntaxNode): number | null {
+    const path = pathOf(value);
+    if (!path || path === "self" || path === "cls") return null;
+    const last = lastSegment(path);
+    if (/factory|maker/i.test(last)) return null;
+    const definition = value.type === "identifier" ? this.lastAssignedBefore(value.text, expr) : null;
+    if (!(sessionish.test(last) || (definition !== null && /session/i.test(definition.text)))) return null;
+    const known = this.vals.get(path);
+    if (known?.k === "type" && this.r.facts(known.type)?.rule !== undefined && this.r.facts(known.type)?.rule !== "session-not-closed") return null;
+    const body = this.fn.childForFieldName("body");
+    if (!body) return null;
+    const after = body.text.slice(expr.endIndex - body.startIndex);
+    const releasedOn = (p: string) => new RegExp(`(?:^|[^\\w.])${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(?:a?close|remove|release|dispose)\\s*\\(`).test(after);
+    const root = definition ? rootIdentifier(definition) : null;
+    const viaRoot = root !== null && root !== path && root !== "self" && root !== "cls" && !this.paramIndex.has(root) && releasedOn(root);
+    if (!releasedOn(path) && !viaRoot) return null;
+    const base = this.r.facts(anySessionType);
+    if (!base) return null;
+    const facts: ResourceFacts = { ...base, releaseMethods: [...new Set([...base.releaseMethods, ...genericRelease])] };
+    const id = this.newSite(`adopt:${expr.id}`, "call", facts, value, this.statement, false, path, anySessionType, "model");
+    this.sites[id].adopted = true;
+    this.addStatic(path, id);
+    const effects: Effect[] = [{ kind: "acquire", site: id, bind: path }];
+    if (viaRoot && root) {
+      // Releasing the object it came from (`GlobalDB.close()`) releases the session.
+      this.addStatic(root, id);
+      effects.push({ kind: "assign", target: root, source: { var: path } });
+    }
+    this.b.add(effects, spanOf(expr));
+    return id;
+  }
+
+  /** The right-hand side of the last `name = ...` in this function before `node`. */
+  private lastAssignedBefore(name: string, node: SyntaxNode): SyntaxNode | null {
+    let found: SyntaxNode | null = null;
+    for (const a of descendantsOf(this.fn, "assignment")) {
+      if (a.startIndex >= node.startIndex) break;
+      const left = a.childForFieldName("left");
+      if (left?.type !== "identifier" || left.text !== name) continue;
+      let right = a.childForFieldName("right");
+      if (right?.type === "await") right = right.namedChildren[0] ?? null;
+      found = right;
+    }
+    return found;
   }
 
   private returnValue(value: SyntaxNode | null, st: SyntaxNode): void {
@@ -1366,8 +1445,25 @@ class Lowerer {
       return this.methodCall(node, receiver, receiverNode, method, argsNode, E, awaited, ctx);
     }
 
+    const delegated = awaited ? this.invokedFactory(argsNode, facts, calleeText) : null;
     this.args(argsNode, facts, E, calleeText, node);
+    // `await run_in_threadpool(create_session)` is `create_session()` run on a worker thread: its result is the factory's.
+    if (delegated) return this.result(node, delegated.facts, E, true, delegated.val, null, delegated.text);
     return this.result(node, facts, E, awaited, calleeVal, null, calleeText);
+  }
+
+  /** The synchronous factory a call runs now and hands back the result of (`to_thread(f)`, `run_in_threadpool(f, ...)`). */
+  private invokedFactory(argsNode: SyntaxNode | null, facts: CallFacts | null, calleeText: string): { facts: CallFacts; val: Val; text: string } | null {
+    if (argsNode?.type !== "argument_list") return null;
+    const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
+    if (nowIndex === undefined) return null;
+    const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+    const target = positional[nowIndex];
+    if (!target || (target.type !== "identifier" && target.type !== "attribute") || this.closures.has(target.text)) return null;
+    const val = this.expr(target, []).val;
+    const targetFacts = this.r.callFacts(val, target.text);
+    if (!targetFacts?.returns || targetFacts.awaited) return null;
+    return { facts: targetFacts, val, text: target.text };
   }
 
   private methodCall(
@@ -1446,6 +1542,10 @@ class Lowerer {
         const cls = this.enclosingClassQualified();
         const summary = cls ? this.r.summaryOf(`${cls}.${method}`) : undefined;
         if (summary) facts = this.r.callFacts({ k: "fn", name: `${cls}.${method}` }, method);
+      } else if (recvType?.startsWith(instancePrefix)) {
+        // A method of a project class's instance (`target = PgTarget(dsn)`, `self.output()` returning one).
+        const qualified = `${recvType.slice(instancePrefix.length)}.${method}`;
+        if (this.r.summaryOf(qualified)) facts = this.r.callFacts({ k: "fn", name: qualified }, method);
       }
     }
     if (!facts && (receiver.val.k === "fn" || receiver.val.k === "class" || receiver.val.k === "unknown")) {
@@ -1626,7 +1726,11 @@ class Lowerer {
       }
       return { val: { k: "type", type: `gen:${facts.generatorOf}` }, refs: [], temp: null };
     }
-    if (!facts.returns) return { val: unknown(calleeText), refs: [], temp: null };
+    if (!facts.returns) {
+      // An instance of a project class: its methods' summaries say what calling them does (`PgTarget(...).connect()`).
+      if (facts.origin === "class" && calleeVal.k === "class") return { val: { k: "type", type: `${instancePrefix}${calleeVal.name}` }, refs: [], temp: null };
+      return { val: unknown(calleeText), refs: [], temp: null };
+    }
     const returns = refineReturn(node, facts.returns, this.r);
     const val: Val = { k: "type", type: returns };
     const resource = this.r.facts(returns);

@@ -9,7 +9,9 @@
  * `aiomysql.connect()` and its pools' `acquire()`, `asyncpg.connect()` and
  * `pool.acquire()` (released by `pool.release(conn)`), `aiosqlite.connect()`,
  * `pyodbc.connect()` and `oracledb.connect()`, plus project functions that return one
- * (`def get_conn(): return engine.connect()` makes every caller an acquirer) and
+ * (`def get_conn(): return engine.connect()` makes every caller an acquirer), also
+ * methods of your own classes reached through an instance (`target = Warehouse(dsn)` then
+ * `target.connect()`, or `self.output().connect()` when `output()` returns one), and
  * `resources:` from the config. The ownership rules of `session-not-closed` apply:
  * returned, stored on an attribute, handed to an exit stack, `contextlib.closing`, an
  * object constructor or a configured closer is not a leak; a project helper that closes

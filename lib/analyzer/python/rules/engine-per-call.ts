@@ -9,7 +9,10 @@
  * hooks, `__init__`, memoised functions (`@lru_cache`, `@cache`, an engine cached in a
  * module global), command-line entry points (functions run from the
  * `if __name__ == "__main__":` block, `main`, click/typer commands), tests, and functions
- * that return or store the engine are fine. The judgement is per function: a file with a
+ * that return or store the engine are fine, except an accessor without parameters
+ * (`def db(): return create_engine(get_url())`) that builds a new engine on every call:
+ * it is reported itself, since each of its callers gets a pool of its own (functions named
+ * as factories, `make_engine` or `create_db_engine`, are not). The judgement is per function: a file with a
  * `__main__` block or a click/typer import still has its request handlers checked.
  *
  * ## Why is this bad?
@@ -54,6 +57,8 @@ export const meta: RuleMeta = {
 
 const exemptFunctionNames =
   /^(create_app|make_app|build_app|app_factory|get_app|lifespan|startup|on_startup|init|init_\w*|setup|setup_\w*|main|_?main|cli|run_cli|__init__|__post_init__|configure\w*|get_engine|create_engine\w*|make_engine|engine_from_\w*|run_migrations_\w*|connect_\w*|test_\w*|_?setup_\w*)$/;
+/** Functions whose name says they build something: their callers know each call makes a new engine. */
+const factoryNames = /^_?(?:create|make|new|build|open|init|setup|connect|start)(?:_|$)|factory|engine_for/;
 const exemptDecorators = /^(functools\.)?(lru_cache|cache|cached_property|cached|asynccontextmanager|contextmanager)$|fixture|on_event|listens_for|lifespan|(^|\.)command$|(^|\.)group$|(^|\.)callback$|^click\.|^typer\./;
 
 /** Functions run from the `if __name__ == "__main__":` block (directly or as `asyncio.run(run())`). */
@@ -92,6 +97,24 @@ export const rule: PythonRule = {
       findings.push(
         finding(meta.id, site.statement, `\`${callee}\` in \`${fn.name}\` creates a new engine and connection pool on every call and never disposes it; create the engine once (module level or app startup)`),
       );
+    }
+    // An accessor that builds a new engine on every call (`def db(): return create_engine(url())`): every
+    // caller gets a pool of its own. Factories named as such (`make_engine`, `create_db_engine`), ones told
+    // what to connect to by a parameter, and memoised ones (a decorator, a module global) are fine.
+    for (const fn of ctx.functions()) {
+      if (fn.isGenerator || fn.returns.length === 0 || fn.params.some((p) => p !== "self" && p !== "cls")) continue;
+      mainCalls ??= mainBlockCalls(ctx);
+      if (factoryNames.test(fn.name) || exempt(fn, mainCalls)) continue;
+      for (const site of fn.sites) {
+        if (site.how !== "call" || site.managed || site.facts.rule !== meta.id) continue;
+        const report = fn.result.sites.get(site.id);
+        if (!report || report.releases.length > 0 || report.transfers.some((t) => t !== "returned")) continue;
+        if (!fn.returns.every((r) => r.sites.includes(site.id))) continue;
+        const callee = site.call.childForFieldName("function")?.text ?? site.callee;
+        findings.push(
+          finding(meta.id, site.statement, `\`${fn.name}()\` builds a new engine and connection pool with \`${callee}\` every time it is called, and its callers cannot share one; create the engine once (module level, app startup or a cached accessor)`),
+        );
+      }
     }
     return findings;
   },

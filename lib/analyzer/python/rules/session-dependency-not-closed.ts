@@ -9,7 +9,12 @@
  * it at the `yield` (`GeneratorExit`, cancellation): an `except GeneratorExit:` path that
  * only calls `expunge_all()` does not close it, nor does a `close()` after the `yield`
  * outside `finally`. `@contextmanager` / `@asynccontextmanager` functions are judged the
- * same way; pytest fixtures are not (pytest always resumes them for teardown).
+ * same way; pytest fixtures are not (pytest always resumes them for teardown). A generator
+ * that yields a session it did not open itself (`yield self._session`, a session taken from a
+ * holder object) but cleans it up after the `yield` (`await self._session.remove()`,
+ * `Holder.close()` on the object it came from) has taken that cleanup on: it is reported
+ * when the cleanup is not in a `finally` around the `yield` (no automatic fix: where the
+ * cleanup belongs is the code's own choice).
  *
  * ## Why is this bad?
  * When a client disconnects or a request is cancelled, the framework closes the
@@ -119,6 +124,13 @@ export const rule: PythonRule = {
       const yieldNode = fn.yields.find((y) => y.sites.includes(site.id))?.node;
       if (!yieldNode) continue;
       const name = site.bind ?? site.call.text;
+      if (site.adopted) {
+        const release = leak.report.releases[0]?.start.line;
+        const where = release ? ` (line ${release})` : "";
+        const message = `Generator \`${fn.name}\` yields session \`${name}\` and cleans it up after the \`yield\`${where} outside \`finally\`: when the consumer raises or abandons the generator (a failed or cancelled request) the cleanup never runs`;
+        findings.push(finding(meta.id, site.statement, message, null));
+        continue;
+      }
       const generatorExit = fn.fn.descendantsOfType("except_clause").some((e) => /GeneratorExit/.test(e.text));
       const message = generatorExit
         ? `Dependency \`${fn.name}\` yields session \`${name}\` but its \`except GeneratorExit\` path never closes it: cancelled requests leak a connection; close it in \`finally\``

@@ -14,7 +14,11 @@
  * functions that return a fresh session (`def get_db(): return SessionLocal()`, also
  * `async def` ones once awaited, and functions annotated `-> Session` that return a
  * call), the conventional names (`SessionLocal`, `*session_factory`, `*session_maker*`,
- * `async_session`), `sessions.factories` and `resources:` from the config. The analysis
+ * `async_session`), `sessions.factories` and `resources:` from the config; a factory run
+ * on a worker thread (`await run_in_threadpool(create_session)`, `await
+ * asyncio.to_thread(factory)`) hands back what the factory returns. A helper that builds
+ * a session, uses it (`db.execute(...)`) and returns it is reported when that work can
+ * raise before the `return`: the session has checked out a connection by then. The analysis
  * follows every path through branches, loops, `try`/`except`/`else`/`finally` and `with`
  * blocks, and follows aliases. A release counts when it is `close()` on the session, a
  * project helper that closes its argument on every path, or `await greenlet_spawn(s.close)` /
@@ -121,6 +125,8 @@ export const rule: PythonRule = {
           report.releases.length === 0
             ? `Scoped session \`${site.bind}\` from \`${callText}\` is never removed: its session and connection stay open; call \`${site.bind}.remove()\` in \`finally\``
             : `Scoped session \`${site.bind}\` is removed only on some paths (line ${firstRelease(report)}): when an exception is raised its session stays open; call \`${site.bind}.remove()\` in \`finally\``;
+      } else if (!verdict.normal && report.releases.length === 0 && report.transfers.includes("returned")) {
+        message = `Session \`${site.bind}\` is returned to the caller, but when the work done on it before the \`return\` raises it is never closed: the connection it checked out stays out of the pool; close it in an \`except\` that re-raises`;
       } else if (report.releases.length === 0) {
         message = `Session \`${site.bind}\` from \`${callText}\` is never closed: its connection stays checked out of the pool; use \`${form}\``;
       } else if (!verdict.normal) {
