@@ -10,10 +10,11 @@ export type CaseKind = "bug" | "clean";
 /**
  * dev: for developing the analyzer; holdout, holdout2: never used for tuning when collected
  * (holdout2 was collected blind, then used for tuning); holdout3: collected blind; holdout4: collected blind later
- * (tuning data since 2026-12-01 22:00 UTC); holdout5: collected blind after that.
+ * (tuning data since 2026-12-01 22:00 UTC); holdout5: collected blind after that (tuning data since
+ * 2026-12-01 23:15 UTC); holdout6: collected blind on 2026-12-02.
  */
-export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3" | "holdout4" | "holdout5";
-export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5"];
+export type CaseSet = "dev" | "holdout" | "holdout2" | "holdout3" | "holdout4" | "holdout5" | "holdout6";
+export const caseSets: readonly CaseSet[] = ["dev", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6"];
 export type Language = "python" | "typescript";
 
 export type CorpusCase = {

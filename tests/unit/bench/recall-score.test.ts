@@ -76,8 +76,8 @@ describe("recall corpus scoring", () => {
     expect(validateCases([bug, { ...bug, id: "demo-6", repo: "other/repo", set: "holdout2" }])).toEqual([]);
     const split = validateCases([bug, { ...bug, id: "demo-7", set: "holdout2" }]);
     expect(split.some((p) => p.includes("in both dev and holdout2"))).toBe(true);
-    const unknown = validateCases([{ ...bug, set: "holdout6" as CorpusCase["set"] }]);
-    expect(unknown.some((p) => p.includes("set must be one of dev, holdout, holdout2, holdout3, holdout4, holdout5"))).toBe(true);
+    const unknown = validateCases([{ ...bug, set: "holdout7" as CorpusCase["set"] }]);
+    expect(unknown.some((p) => p.includes("set must be one of dev, holdout, holdout2, holdout3, holdout4, holdout5, holdout6"))).toBe(true);
   });
 
   it("accepts the holdout3 set but keeps its repositories out of the other sets", () => {
