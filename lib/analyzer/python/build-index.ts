@@ -300,6 +300,17 @@ function releasesAParameter(fn: SyntaxNode, text: string): boolean {
   return new RegExp(`\\b(?:${p})\\.(?:a?close|release|dispose|terminate|__a?exit__|__a?enter__)\\(|\\.(?:append|put|put_nowait|appendleft|enter_(?:async_)?context|push_async_callback|putconn|release)\\(\\s*(?:${p})\\b`).test(text);
 }
 
+/** A call given a lambda without parameters as its first argument: the callee and the lambda's body (one line). */
+const lambdaArgument = /\b([A-Za-z_][\w.]*)\(\s*lambda\s*:([^\n]*)/g;
+
+/** `def retry(f): ... return f()` (or hands a parameter on to such a wrapper): may return what its callable returns. */
+function returnsACall(fn: SyntaxNode, text: string): boolean {
+  if (!/\breturn\b/.test(text)) return false;
+  const names = parameterNames(fn).names.filter((n) => /^\w+$/.test(n) && n !== "self" && n !== "cls");
+  if (names.length === 0) return false;
+  return new RegExp(`\\b(?:${names.join("|")})\\s*\\(|\\breturn\\s+[\\w.]+\\(\\s*(?:${names.join("|")})\\s*[,)]`).test(text);
+}
+
 function enclosingFunction(node: SyntaxNode): SyntaxNode | null {
   for (let p = node.parent; p; p = p.parent) if (p.type === "function_definition") return p;
   return null;
@@ -359,7 +370,7 @@ function distinctive(name: string): boolean {
 
 /** Summary facts that change what a caller's own summary says (invoking a callback does not). */
 function chased(summary: PySummary): boolean {
-  return summary.returnsFresh !== null || summary.yieldsType !== null || summary.releasesParams.length > 0;
+  return summary.returnsFresh !== null || summary.yieldsType !== null || summary.releasesParams.length > 0 || summary.returnsCallOf !== undefined;
 }
 
 const emptyPySummary: PySummary = {
@@ -387,7 +398,8 @@ function interesting(summary: PySummary): boolean {
     summary.releasesParams.length > 0 ||
     summary.takesParams.length > 0 ||
     summary.invokesParams.length > 0 ||
-    summary.entersParams.length > 0
+    summary.entersParams.length > 0 ||
+    summary.returnsCallOf !== undefined
   );
 }
 
@@ -443,6 +455,7 @@ export function buildPythonIndex(
   // Functions worth a summary: they mention an origin, or release / keep / enter something.
   const origins = new RegExp(`${base.join("|")}|->\\s*["']?[\\w.]*(?:Session|Connection)\\b`);
   let pattern = basePattern;
+  const wantedDefiners = new Set<string>();
   const functions = new Map<string, FunctionEntry>();
   const texts = new Map<string, string>();
   // New functions of a round that touch resources (decided while their tree is at hand).
@@ -530,7 +543,7 @@ export function buildPythonIndex(
           if (before.has(q)) return;
           const text = fn.text;
           texts.set(q, text);
-          candidates.set(q, origins.test(text) || releasesAParameter(fn, text) || q.endsWith(".__init__"));
+          candidates.set(q, origins.test(text) || releasesAParameter(fn, text) || returnsACall(fn, text) || q.endsWith(".__init__"));
         },
         summaries,
       );
@@ -560,9 +573,19 @@ export function buildPythonIndex(
         if (useful && !known.has(name) && distinctive(name)) names.add(name);
       }
     }
-    if (names.size === 0) break;
+    // `throttle(lambda: psycopg2.connect(dsn))`: the wrapper that runs the lambda may hand back what it
+    // returns; the module defining it names no resource, so it is parsed for that name.
+    const definers = new Set<string>();
+    for (const entry of fresh) {
+      for (const m of entry.file.text.matchAll(lambdaArgument)) {
+        const name = lastSegment(m[1]);
+        if (!wantedDefiners.has(name) && distinctive(name) && origins.test(m[2])) definers.add(name);
+      }
+    }
+    if (names.size === 0 && definers.size === 0) break;
     for (const n of names) known.add(n);
-    pattern = new RegExp([...names].map((n) => `\\b${escapeRegExp(n)}\\b`).join("|"));
+    for (const n of definers) wantedDefiners.add(n);
+    pattern = new RegExp([...[...names].map((n) => `\\b${escapeRegExp(n)}\\b`), ...[...definers].map((n) => `\\bdef\\s+${escapeRegExp(n)}\\b`)].join("|"));
   }
   // Module globals bound to a project function's result need the summaries: bind once more.
   // The function table is complete by now: this pass only rebinds.

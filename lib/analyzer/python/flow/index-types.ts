@@ -37,6 +37,8 @@ export type PySummary = FunctionSummary & {
   params: string[];
   /** `return conn, conn.cursor()`: the position of the fresh resource in the returned tuple. */
   freshElement?: number;
+  /** `def retry(f): ... return f()`: it returns what calling parameter N returns (a retry or throttle wrapper). */
+  returnsCallOf?: number;
 };
 
 export type PythonIndex = {

@@ -77,6 +77,8 @@ export type LoweredFunction = {
 export type LowerMode = "analyze" | "summary";
 
 const paramFacts: ResourceFacts = { rule: "session-not-closed", noun: "parameter", releaseMethods: [], releaseAwait: "never", protocols: [], finallyRelease: null };
+/** The value a call of parameter N gives (`return f()`), for summaries: `param-call:N`. */
+export const paramCallPrefix = "param-call:";
 /** The type of an instance of a project class: `instance:` and the class's qualified name. */
 export const instancePrefix = "instance:";
 const genericRelease = new Set(["close", "aclose", "release", "dispose", "terminate", "ensure_closed", "remove"]);
@@ -1446,10 +1448,65 @@ class Lowerer {
     }
 
     const delegated = awaited ? this.invokedFactory(argsNode, facts, calleeText) : null;
+    const passedOn = this.returnedCall(node, argsNode, facts, E);
     this.args(argsNode, facts, E, calleeText, node);
+    if (awaited) this.forwardedReleases(argsNode, facts, calleeText, E, node);
     // `await run_in_threadpool(create_session)` is `create_session()` run on a worker thread: its result is the factory's.
     if (delegated) return this.result(node, delegated.facts, E, true, delegated.val, null, delegated.text);
+    if (passedOn) return passedOn;
+    // `def retry(f): return f()`: a summary records that the wrapper returns what its parameter returns.
+    if (fn.type === "identifier" && this.paramIndex.has(fn.text) && !facts) return { val: unknown(`${paramCallPrefix}${this.paramIndex.get(fn.text)}`), refs: [], temp: null };
     return this.result(node, facts, E, awaited, calleeVal, null, calleeText);
+  }
+
+  /**
+   * A wrapper that returns what calling its argument returns (`throttle(lambda: psycopg2.connect(dsn))`,
+   * `retry(open_session)`): its result is that call's. A parameter passed on to such a wrapper makes
+   * this function one too, for its summary.
+   */
+  private returnedCall(node: SyntaxNode, argsNode: SyntaxNode | null, facts: CallFacts | null, E: Effect[]): Res | null {
+    const index = facts?.summary?.returnsCallOf;
+    if (index === undefined || argsNode?.type !== "argument_list") return null;
+    const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+    const name = facts?.summary?.params[index];
+    const keyword = argsNode.namedChildren.find((c) => c.type === "keyword_argument" && c.childForFieldName("name")?.text === name);
+    const target = positional[index] ?? keyword?.childForFieldName("value") ?? null;
+    if (!target) return null;
+    if (target.type === "identifier" && this.paramIndex.has(target.text)) return { val: unknown(`${paramCallPrefix}${this.paramIndex.get(target.text)}`), refs: [], temp: null };
+    if (target.type === "lambda") {
+      const body = target.childForFieldName("body");
+      // Only a lambda without parameters whose body is one call: that call runs now, in this scope.
+      if (target.childForFieldName("parameters") || body?.type !== "call") return null;
+      return this.expr(body, E);
+    }
+    if (target.type !== "identifier" && target.type !== "attribute") return null;
+    if (this.closures.has(target.text)) return null;
+    const val = this.expr(target, []).val;
+    const targetFacts = this.r.callFacts(val, target.text);
+    if (!targetFacts?.returns || targetFacts.awaited) return null;
+    return this.result(node, targetFacts, E, true, val, null, target.text);
+  }
+
+  /**
+   * `await run_in_threadpool(close_session, db)`: the helper runs `close_session(db)` now, so what that
+   * function does with its arguments (its summary: releases, keeps) happens to the arguments passed after it.
+   */
+  private forwardedReleases(argsNode: SyntaxNode | null, facts: CallFacts | null, calleeText: string, E: Effect[], node: SyntaxNode): void {
+    if (argsNode?.type !== "argument_list") return;
+    const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
+    if (nowIndex === undefined) return;
+    const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+    const target = positional[nowIndex];
+    if (!target || (target.type !== "identifier" && target.type !== "attribute") || this.closures.has(target.text)) return;
+    const targetFacts = this.r.callFacts(this.expr(target, []).val, target.text);
+    if (!targetFacts) return;
+    const span = spanOf(node);
+    for (const [i, arg] of positional.slice(nowIndex + 1).entries()) {
+      const path = pathOf(arg);
+      if (!path || !this.tracked({ var: path })) continue;
+      if (targetFacts.releasesArgs?.includes(i)) E.push({ kind: "release", ref: { var: path }, span, how: target.text });
+      else if (targetFacts.takesArgs?.includes(i)) E.push({ kind: "transfer", ref: { var: path }, reason: "passed-owner", span });
+    }
   }
 
   /** The synchronous factory a call runs now and hands back the result of (`to_thread(f)`, `run_in_threadpool(f, ...)`). */
@@ -1552,7 +1609,9 @@ class Lowerer {
       const byName = receiver.val.k === "unknown" ? this.r.callFacts(unknown(method), method) : null;
       if (byName?.returns) facts = byName;
     }
+    const passedOn = this.returnedCall(node, argsNode, facts, E);
     this.args(argsNode, facts, E, method, node);
+    if (passedOn) return passedOn;
     const res = this.result(node, facts, E, awaited, recvType ? { k: "type", type: recvType } : unknown(method), receiverNode.text, method);
     if (res.temp !== null && facts?.childOfReceiver && trackedRefs[0]) E.push({ kind: "parent", child: { temp: res.temp }, parent: trackedRefs[0] });
     void ctx;

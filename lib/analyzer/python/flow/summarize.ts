@@ -1,7 +1,7 @@
 import type { TransferReason } from "../../flow/graph.ts";
 import type { SyntaxNode } from "../parse.ts";
 import type { PySummary } from "./index-types.ts";
-import type { LoweredFunction } from "./lower.ts";
+import { type LoweredFunction, paramCallPrefix } from "./lower.ts";
 import type { ModuleResolver } from "./resolve.ts";
 
 // What calling a project function does to resources, read off its lowered graph in
@@ -67,6 +67,11 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
       }
     }
   }
+  // `return f()` / `return throttle(f)` on some path: callers get what their callable returns.
+  let returnsCallOf: number | undefined;
+  for (const ret of l.returns) {
+    if (ret.val.k === "unknown" && ret.val.name.startsWith(paramCallPrefix)) returnsCallOf ??= Number(ret.val.name.slice(paramCallPrefix.length));
+  }
   let yieldsFresh: string | null = null;
   let yieldsType: string | null = null;
   for (const y of l.yields) {
@@ -94,6 +99,7 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
     entersParams: l.enteredParams,
     params: l.params,
     ...(freshElement !== undefined ? { freshElement } : {}),
+    ...(returnsCallOf !== undefined && !returnsFresh ? { returnsCallOf } : {}),
   };
 }
 

@@ -11,7 +11,9 @@
  * `pyodbc.connect()` and `oracledb.connect()`, plus project functions that return one
  * (`def get_conn(): return engine.connect()` makes every caller an acquirer), also
  * methods of your own classes reached through an instance (`target = Warehouse(dsn)` then
- * `target.connect()`, or `self.output().connect()` when `output()` returns one), and
+ * `target.connect()`, or `self.output().connect()` when `output()` returns one), calls
+ * handed to a helper that runs them and returns their result (`conn =
+ * with_retries(lambda: psycopg2.connect(dsn))`, `throttle(lambda: pymysql.connect(...))`), and
  * `resources:` from the config. The ownership rules of `session-not-closed` apply:
  * returned, stored on an attribute, handed to an exit stack, `contextlib.closing`, an
  * object constructor or a configured closer is not a leak; a project helper that closes
