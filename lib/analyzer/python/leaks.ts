@@ -41,7 +41,8 @@ export function leaks(ctx: PythonRuleContext, rule: RuleId, options: { yielded?:
         // already used (`db.execute(...)`, then a failure): an ORM session is freed only by the cycle
         // collector, and until then it keeps the connection it checked out. A wrapper that closes it on
         // some failure path has handled failure; what is left is its cleanup itself raising.
-        const usedThenLost = site.facts.noun === "session" && report.releases.length === 0 && leaksOnExceptionAfterUse(fn.graph, site.id, { unboundIsNotAValue: true });
+        const usedThenLost =
+          site.facts.noun === "session" && report.releases.length === 0 && checksOutConnection(fn, site) && leaksOnExceptionAfterUse(fn.graph, site.id, { unboundIsNotAValue: true });
         if (!verdict.normal && report.transfers.includes("returned") && !usedThenLost) continue;
         // A suspended generator only matters on the paths that abandon it (break / return in the loop).
         if (site.facts.noun === "session generator" && !verdict.normal) continue;
@@ -50,6 +51,13 @@ export function leaks(ctx: PythonRuleContext, rule: RuleId, options: { yielded?:
     }
   }
   return out;
+}
+
+/** Does the function run SQL on the session (`db.execute(...)`, `db.commit()`), so that it holds a connection? */
+function checksOutConnection(fn: LoweredFunction, site: SiteInfo): boolean {
+  if (!site.bind) return false;
+  const name = site.bind.replace(/[^\w.]/g, "").replaceAll(".", "\\.");
+  return new RegExp(`\\b${name}\\.(?:execute|exec|scalars?|query|get|commit|flush|refresh|merge|connection|begin)\\(`).test(fn.fn.text);
 }
 
 /** `name = call` / `name = await call` directly in a block: what the block fixes can rewrite. */

@@ -1492,7 +1492,7 @@ class Lowerer {
    * function does with its arguments (its summary: releases, keeps) happens to the arguments passed after it.
    */
   private forwardedReleases(argsNode: SyntaxNode | null, facts: CallFacts | null, calleeText: string, E: Effect[], node: SyntaxNode): void {
-    if (argsNode?.type !== "argument_list") return;
+    if (argsNode?.type !== "argument_list" || (facts && facts.origin !== "model")) return;
     const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
     if (nowIndex === undefined) return;
     const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
@@ -1512,6 +1512,9 @@ class Lowerer {
   /** The synchronous factory a call runs now and hands back the result of (`to_thread(f)`, `run_in_threadpool(f, ...)`). */
   private invokedFactory(argsNode: SyntaxNode | null, facts: CallFacts | null, calleeText: string): { facts: CallFacts; val: Val; text: string } | null {
     if (argsNode?.type !== "argument_list") return null;
+    // Only the libraries' run-on-a-thread helpers hand back the callable's own result; a project function that
+    // calls its argument (`_run(sessionmaker)`) returns whatever it likes (its summary says what).
+    if (facts && facts.origin !== "model") return null;
     const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
     if (nowIndex === undefined) return null;
     const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");

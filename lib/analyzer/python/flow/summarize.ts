@@ -70,7 +70,8 @@ export function summarize(l: LoweredFunction, r: ModuleResolver): PySummary {
   // `return f()` / `return throttle(f)` on some path: callers get what their callable returns.
   let returnsCallOf: number | undefined;
   for (const ret of l.returns) {
-    if (ret.val.k === "unknown" && ret.val.name.startsWith(paramCallPrefix)) returnsCallOf ??= Number(ret.val.name.slice(paramCallPrefix.length));
+    if (ret.val.k !== "unknown" || !ret.val.name.startsWith(paramCallPrefix) || !returnsCallResult(l, ret.node)) continue;
+    returnsCallOf ??= Number(ret.val.name.slice(paramCallPrefix.length));
   }
   let yieldsFresh: string | null = null;
   let yieldsType: string | null = null;
@@ -119,6 +120,17 @@ function madeHere(l: LoweredFunction, statement: SyntaxNode): boolean {
   const body = l.fn.childForFieldName("body");
   const bindings = (body?.descendantsOfType("assignment") ?? []).filter((a) => a.childForFieldName("left")?.text === value.text);
   return bindings.length > 0 && bindings.every((a) => a.childForFieldName("right")?.type === "call");
+}
+
+/** `return f(...)`, or `return result` where every binding of `result` in the function is a call. */
+function returnsCallResult(l: LoweredFunction, statement: SyntaxNode): boolean {
+  if (returnedCall(statement)) return true;
+  const value = statement.namedChildren[0];
+  if (value?.type !== "identifier") return false;
+  const body = l.fn.childForFieldName("body");
+  const bindings = (body?.descendantsOfType("assignment") ?? []).filter((a) => a.childForFieldName("left")?.text === value.text);
+  const unawaited = (node: SyntaxNode | null) => (node?.type === "await" ? (node.namedChildren[0] ?? null) : node);
+  return bindings.length > 0 && bindings.every((a) => unawaited(a.childForFieldName("right"))?.type === "call");
 }
 
 function returnedCall(statement: SyntaxNode): boolean {
