@@ -173,6 +173,9 @@ export function fillClassTypes(facts: FileFacts, info: ClassInfo, cls: ts.ClassL
   }
 }
 
+/** Methods that end an object's life: what they do with a field is its release. */
+const closePathNames = /^(?:close|release|destroy|dispose|end|stop|shutdown|teardown|disconnect|terminate|cleanup|\[Symbol\.(?:async)?[dD]ispose\])$/;
+
 /** Does some method of the class release `this.<field>` on every normal path through it, or hand it on? */
 function classReleasesField(facts: FileFacts, cls: ts.ClassLikeDeclaration, field: string, nextSite: { value: number }): boolean {
   const info = classInfoOf(cls);
@@ -182,6 +185,13 @@ function classReleasesField(facts: FileFacts, cls: ts.ClassLikeDeclaration, fiel
     const fns: FunctionLike[] = [];
     if ((ts.isMethodDeclaration(member) || ts.isGetAccessorDeclaration(member)) && member.body) fns.push(member);
     if (ts.isPropertyDeclaration(member) && member.initializer && isFunctionLike(unwrapTypes(member.initializer))) fns.push(unwrapTypes(member.initializer) as FunctionLike);
+    // A close path that hands the field to a helper (`release() { unlistenAndRelease(this.client) }`): that helper releases it.
+    const name = member.name && ts.isIdentifier(member.name) ? member.name.text : "";
+    if (closePathNames.test(name) && fns.length > 0) {
+      const text = fns[0].body?.getText(facts.sourceFile) ?? "";
+      const attr = field.slice("this.".length).split("@")[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      if (new RegExp(`[(,]\\s*this\\.${attr}\\s*[,)]`).test(text)) return true;
+    }
     for (const fn of fns) {
       if (!fn.body || !fn.body.getText(facts.sourceFile).includes(field.slice("this.".length).split("@")[0])) continue;
       const lowered = lowerFunction(facts, fn, nextSite, { classInfo: info, fieldSeeds: new Map([[field, seed]]) });

@@ -16,7 +16,9 @@
  * `handler` is no proof of release; passing it to a project function that releases it
  * (`giveBack(client)`) is. Project functions that return a checkout (`getClient()`) make
  * their callers the owners. A client kept in a field (`this.client = await pool.connect()`)
- * is checked against the methods of its class: one of them must release it. Returned
+ * is checked against the methods of its class: one of them must release it (a close path,
+ * `release()`, `close()`, `destroy()` and the like, that hands the field to a helper,
+ * `unlistenAndRelease(this.client)`, counts). Returned
  * clients move ownership to the caller. A client given to an object that lives only inside
  * the function (`const repo = new Repo(client); return repo.list()`) is still the
  * function's to release, and so is one given to an object or container that the function
