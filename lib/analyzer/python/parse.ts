@@ -23,7 +23,8 @@ class NodeMemo {
 }
 
 type Position0 = { row: number; column: number };
-type MemoHolder = { __poolguardMemo?: NodeMemo };
+const memoKey = Symbol("poolguard node memo");
+type MemoHolder = { [memoKey]?: NodeMemo };
 
 /**
  * Every read of a node (its offsets, parent, children, a field) crosses into native code
@@ -38,10 +39,11 @@ function memoizeNodeReads(SyntaxNodeClass: { prototype: object }): void {
   if (Object.hasOwn(proto, "__poolguardMemoized")) return;
   Object.defineProperty(proto, "__poolguardMemoized", { value: true });
   const memo = (node: MemoHolder): NodeMemo => {
-    let m = node.__poolguardMemo;
+    let m = node[memoKey];
     if (!m) {
+      // A symbol key: plain assignment (fast), and invisible to Object.keys and JSON.
       m = new NodeMemo();
-      Object.defineProperty(node, "__poolguardMemo", { value: m, writable: false, enumerable: false });
+      node[memoKey] = m;
     }
     return m;
   };
