@@ -9,7 +9,10 @@
 // are the package's `dependencies`. Everything else the analyzer imports is bundled,
 // so the web app's packages can live in devDependencies and never reach users.
 //
-//   node scripts/build-cli.mjs [--outdir DIR]
+//   node scripts/build-cli.mjs [--outdir DIR] [--entry NAME=PATH ...]
+//
+// --entry adds an entry point beside the CLI's two (the benchmarks bundle their own
+// drivers with the same settings, so they time the code users run): never for a package.
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,8 +25,17 @@ const root = resolve(import.meta.dirname, "..");
 const gitInstall = process.env._PACOTE_NO_PREPARE_ || /[\\/]_cacache[\\/]tmp[\\/]git-clone/.test(root);
 const forPackage = gitInstall || ["pack", "publish"].includes(process.env.npm_command ?? "");
 if (process.env.npm_lifecycle_event === "prepare" && !forPackage) process.exit(0);
-const { values } = parseArgs({ options: { outdir: { type: "string" } } });
+const { values } = parseArgs({ options: { outdir: { type: "string" }, entry: { type: "string", multiple: true } } });
 const outdir = resolve(values.outdir ?? join(root, "dist"));
+const extraEntries = {};
+for (const entry of values.entry ?? []) {
+  const at = entry.indexOf("=");
+  if (at <= 0) {
+    console.error(`build-cli: --entry takes NAME=PATH, not "${entry}"`);
+    process.exit(1);
+  }
+  extraEntries[entry.slice(0, at)] = entry.slice(at + 1);
+}
 
 export const externalPackages = ["tree-sitter", "tree-sitter-python", "ts-morph"];
 
@@ -74,7 +86,7 @@ try {
     absWorkingDir: root,
     // cli.mjs is the program; worker-bootstrap.mjs is the analysis process that
     // lib/analyzer/engine/run-scan.ts forks from the same folder.
-    entryPoints: { cli: "lib/cli/bin.ts", "worker-bootstrap": "lib/analyzer/engine/worker.ts" },
+    entryPoints: { cli: "lib/cli/bin.ts", "worker-bootstrap": "lib/analyzer/engine/worker.ts", ...extraEntries },
     outdir,
     bundle: true,
     // Splitting keeps the language plugins in their own chunks, loaded only when a scan

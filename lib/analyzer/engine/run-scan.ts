@@ -202,6 +202,9 @@ function buildIndexInProcess(child: ChildProcess, language: Language, files: Sou
 /** Source of the other languages beside the largest one may be indexed alongside it (bytes). */
 const concurrentIndexBytes = 4 * 1024 * 1024;
 
+/** The largest file of such a small language that the scan's own process analyses (bytes). */
+const analysedHereBytes = 64 * 1024;
+
 function largestLanguage(jobs: readonly Job[], languages: readonly Language[]): Language {
   const bytes = languages.map((language) => jobs.reduce((n, j) => (j.language === language ? n + j.file.text.length : n), 0));
   return languages[bytes.indexOf(Math.max(...bytes))];
@@ -504,10 +507,13 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     return child;
   };
   // The index takes one core; the analysis processes use the others meanwhile.
+  // Files analysed in this process beside a small language's index (see below), and their answers.
+  const analysedHere = new Set<number>();
+  const settledHere = new Map<number, FileAnalysis>();
   const startPrechecksOn = (processes: number): Prechecks | null => {
     if (toAnalyze.length < inProcessBelow) return null;
     const withPrecheck = new Set(languages.filter((l) => languagePlugins.get(l)?.precheck));
-    const candidates = toAnalyze.flatMap((job, id) => (withPrecheck.has(job.language) ? [{ id, language: job.language, file: job.file }] : []));
+    const candidates = toAnalyze.flatMap((job, id) => (withPrecheck.has(job.language) && !analysedHere.has(id) ? [{ id, language: job.language, file: job.file }] : []));
     return candidates.length > 0 ? startPrechecks(prewarmed, prewarmed.slice(0, Math.max(1, processes)), candidates, analyzeOptions) : null;
   };
   const filesOf = (language: Language) => jobs.filter((j) => j.language === language).map((j) => j.file);
@@ -526,9 +532,21 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     for (let i = 0; i < threads - 1; i++) prewarmed.push(forkWorker());
     // This process loads the plugins (the TypeScript compiler takes a while) while the main index is built.
     for (const language of languages) languagePlugins.set(language, await loadPlugin(language));
+    // The small languages' files are analysed here too, once their index is built, while
+    // the main one is still being built: no analysis process loads their plugin (for
+    // TypeScript, the compiler) for a few files. Only small files: this process has no
+    // per-file time limit, so a large one still goes to an analysis process.
+    const here = toAnalyze.flatMap((job, id) => (job.language !== main && job.file.text.length <= analysedHereBytes ? [id] : []));
+    for (const id of here) analysedHere.add(id);
     const prechecks = startPrechecksOn(threads - 1);
     try {
       for (const language of languages) if (language !== main) indexes[language] = pluginFor(language).buildIndex(filesOf(language), analyzeOptions);
+      for (const id of here) {
+        const job = toAnalyze[id];
+        settledHere.set(id, analyzeOne(pluginFor(job.language), job.file, indexes[job.language], analyzeOptions));
+        // One turn of the event loop between files: the precheck processes wait for their next chunk.
+        await new Promise((resolveTurn) => setImmediate(resolveTurn));
+      }
       const built = await building;
       indexes[main] = built.index;
       if (built.kept) indexWorker = { child: builder, language: main, parsed: new Set(built.parsed) };
@@ -583,7 +601,12 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
   let analyses: FileAnalysis[];
   if (threads === 1 || total < inProcessBelow) {
     if (indexWorker) indexWorker.child.kill();
-    analyses = toAnalyze.map((job) => {
+    analyses = toAnalyze.map((job, id) => {
+      const here = settledHere.get(id);
+      if (here) {
+        progress();
+        return here;
+      }
       const parsed = parsedHere.get(job.language);
       const tree = parsed?.get(job.file.path);
       parsed?.delete(job.file.path);
@@ -596,6 +619,12 @@ async function scanWith(options: ScanOptions, root: string, started: number, thr
     analyses = new Array(total);
     const rest: number[] = [];
     toAnalyze.forEach((job, id) => {
+      const here = settledHere.get(id);
+      if (here) {
+        analyses[id] = here;
+        progress();
+        return;
+      }
       const early = prechecked.get(id);
       const plugin = pluginFor(job.language);
       const settled = early && plugin.afterPrecheck ? plugin.afterPrecheck(job.file, early, indexes[job.language], analyzeOptions) : null;

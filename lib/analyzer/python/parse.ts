@@ -8,9 +8,94 @@ const require = createRequire(import.meta.url);
 type ParserInstance = { parse(text: string): Tree; setLanguage(language: unknown): void };
 let parser: ParserInstance | null = null;
 
+/** What a node was asked once (see memoizeNodeReads); undefined: not asked yet. */
+class NodeMemo {
+  startIndex: number | undefined = undefined;
+  endIndex: number | undefined = undefined;
+  id: number | undefined = undefined;
+  hasError: boolean | undefined = undefined;
+  parent: SyntaxNode | null | undefined = undefined;
+  namedChildren: SyntaxNode[] | undefined = undefined;
+  children: SyntaxNode[] | undefined = undefined;
+  startPosition: Position0 | undefined = undefined;
+  endPosition: Position0 | undefined = undefined;
+  fields: Record<string, SyntaxNode | null> | undefined = undefined;
+}
+
+type Position0 = { row: number; column: number };
+const memoKey = Symbol("poolguard node memo");
+type MemoHolder = { [memoKey]?: NodeMemo };
+
+/**
+ * Every read of a node (its offsets, parent, children, a field) crosses into native code
+ * and builds its answer afresh; the analysis asks the same nodes the same things many
+ * times (half of the index's time went there). Trees are never edited, so each node keeps
+ * its first answers. The node objects themselves are tree-sitter's (it hands out the same
+ * object for a node while one is alive); arrays are copied out, so a caller may change
+ * its own. Same values as without, only fewer native calls.
+ */
+function memoizeNodeReads(SyntaxNodeClass: { prototype: object }): void {
+  const proto = SyntaxNodeClass.prototype as Record<string, unknown>;
+  if (Object.hasOwn(proto, "__poolguardMemoized")) return;
+  Object.defineProperty(proto, "__poolguardMemoized", { value: true });
+  const memo = (node: MemoHolder): NodeMemo => {
+    let m = node[memoKey];
+    if (!m) {
+      // A symbol key: plain assignment (fast), and invisible to Object.keys and JSON.
+      m = new NodeMemo();
+      node[memoKey] = m;
+    }
+    return m;
+  };
+  const original = (name: string) => (Object.getOwnPropertyDescriptor(proto, name) as PropertyDescriptor).get as (this: unknown) => unknown;
+  const value = <K extends "startIndex" | "endIndex" | "id" | "hasError" | "parent" | "startPosition" | "endPosition">(name: K) => {
+    const read = original(name);
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      get(this: MemoHolder) {
+        const m = memo(this);
+        let v = m[name];
+        if (v === undefined) {
+          v = read.call(this) as NodeMemo[K];
+          m[name] = v;
+        }
+        return v;
+      },
+    });
+  };
+  for (const name of ["startIndex", "endIndex", "id", "hasError", "parent", "startPosition", "endPosition"] as const) value(name);
+  for (const name of ["namedChildren", "children"] as const) {
+    const read = original(name);
+    Object.defineProperty(proto, name, {
+      configurable: true,
+      get(this: MemoHolder) {
+        const m = memo(this);
+        let v = m[name];
+        if (v === undefined) {
+          v = read.call(this) as SyntaxNode[];
+          m[name] = v;
+        }
+        return v.slice();
+      },
+    });
+  }
+  const childForFieldName = proto.childForFieldName as (this: unknown, field: string) => SyntaxNode | null;
+  proto.childForFieldName = function (this: MemoHolder, field: string): SyntaxNode | null {
+    const m = memo(this);
+    m.fields ??= Object.create(null) as Record<string, SyntaxNode | null>;
+    let v = m.fields[field];
+    if (v === undefined) {
+      v = childForFieldName.call(this, field);
+      m.fields[field] = v;
+    }
+    return v;
+  };
+}
+
 function getParser(): ParserInstance {
   if (parser) return parser;
-  const Parser = require("tree-sitter") as new () => ParserInstance;
+  const Parser = require("tree-sitter") as (new () => ParserInstance) & { SyntaxNode: { prototype: object } };
+  memoizeNodeReads(Parser.SyntaxNode);
   const language = require("tree-sitter-python") as unknown;
   parser = new Parser();
   parser.setLanguage(language);

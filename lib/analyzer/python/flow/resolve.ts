@@ -100,6 +100,26 @@ export function projectModule(index: PythonIndex, name: string): ModuleFacts | u
   return index.modules[name] ?? (index.moduleAliases?.[name] !== undefined ? index.modules[index.moduleAliases[name]] : undefined);
 }
 
+type PackageNames = { packages: Set<string>; prefixes: Set<string>; exports: number; libraries: number };
+
+const packageNamesOf = new WeakMap<ModelRegistry, PackageNames>();
+
+/**
+ * The models' package names, and every dotted prefix of their exports (`a.b` of
+ * `a.b.c`): what isModelPackage asks for each name it resolves, once per registry
+ * instead of a pass over every export each time (rebuilt if the registry grew).
+ */
+function packageNames(registry: ModelRegistry): PackageNames {
+  const cached = packageNamesOf.get(registry);
+  if (cached && cached.exports === registry.exports.size && cached.libraries === registry.libraries.length) return cached;
+  const packages = new Set(registry.libraries.flatMap((l) => l.packages));
+  const prefixes = new Set<string>();
+  for (const name of registry.exports.keys()) for (let dot = name.indexOf("."); dot >= 0; dot = name.indexOf(".", dot + 1)) prefixes.add(name.slice(0, dot));
+  const names = { packages, prefixes, exports: registry.exports.size, libraries: registry.libraries.length };
+  packageNamesOf.set(registry, names);
+  return names;
+}
+
 /** Lookup of a qualified name through the project's modules and re-exports. */
 export function lookupBinding(index: PythonIndex, qualified: string, depth = 0): Val | null {
   if (depth > 8) return null;
@@ -176,8 +196,8 @@ export class ModuleResolver {
   }
 
   private isModelPackage(qualified: string): boolean {
-    const top = qualified.split(".")[0];
-    return this.registry.libraries.some((l) => l.packages.includes(top)) || [...this.registry.exports.keys()].some((k) => k.startsWith(`${qualified}.`));
+    const names = packageNames(this.registry);
+    return names.packages.has(qualified.split(".")[0]) || names.prefixes.has(qualified);
   }
 
   /** `a.b` where `a` is a module. */
