@@ -3,7 +3,8 @@
  *
  * ## What it does
  * Flags one session handed to coroutines that run concurrently: passed into several
- * awaitables of `asyncio.gather(...)` (including a generator or comprehension that
+ * awaitables of `asyncio.gather(...)`, or running several of them itself
+ * (`gather(session.execute(a), session.execute(b))`) (including a generator or comprehension that
  * builds many), or to `asyncio.create_task(...)` / `TaskGroup.create_task(...)` inside a
  * loop or more than once. An argument counts as a session when it is not something that
  * opens a fresh session per call: names bound to functions (`get_session`), factories
@@ -75,10 +76,24 @@ function sessionArguments(ctx: PythonRuleContext, call: SyntaxNode): string[] {
     .map((a) => a.text);
 }
 
-/** Session names passed into the calls that build the awaitables inside `node`. */
+/** AsyncSession methods whose awaitable runs statements on the session's connection. */
+const ioMethods = /^(?:execute|scalar|scalars|get|get_one|stream|stream_scalars|commit|rollback|flush|refresh|merge|delete|run_sync|connection)$/;
+
+/** `session.execute(...)` as an awaitable: the session itself runs it. */
+function sessionReceiver(ctx: PythonRuleContext, call: SyntaxNode): string[] {
+  const fn = call.childForFieldName("function");
+  if (fn?.type !== "attribute" || !ioMethods.test(fn.childForFieldName("attribute")?.text ?? "")) return [];
+  const receiver = fn.childForFieldName("object");
+  if (!receiver || (receiver.type !== "identifier" && receiver.type !== "attribute")) return [];
+  if (!/session/i.test(receiver.text) || /maker|factory|_cls$|sessions$/i.test(receiver.text) || opensFreshPerCall(ctx, receiver)) return [];
+  return [receiver.text];
+}
+
+/** Session names passed into the calls that build the awaitables inside `node`, or running them. */
 function sessionsPassed(ctx: PythonRuleContext, node: SyntaxNode): string[] {
   const calls = node.type === "call" ? [node, ...node.descendantsOfType("call")] : node.descendantsOfType("call");
-  return calls.flatMap((c) => sessionArguments(ctx, c));
+  const running = node.type === "call" ? sessionReceiver(ctx, node) : [];
+  return [...running, ...calls.flatMap((c) => sessionArguments(ctx, c))];
 }
 
 function insideLoop(node: SyntaxNode): boolean {

@@ -9,7 +9,9 @@
  * includes uses in the `except` of an enclosing `try` (the block ended when the error
  * left it), closures defined inside the block that run later (returned, stored, handed to
  * `create_task`, `call_later`, `BackgroundTasks.add_task`, a thread), and sessions handed
- * to such deferred calls.
+ * to such deferred calls. A lazy `Query` built on the session inside the block and returned
+ * from it (`return session.query(User).filter(...)`) is reported too: the caller runs it
+ * after the block closed the session.
  *
  * ## Why is this bad?
  * Leaving the block closed the session. SQLAlchemy lets a closed session start over: the
@@ -101,10 +103,62 @@ export const rule: PythonRule = {
           : `\`${name}\` is used after its \`${form}\` block (line ${withStatement.startPosition.row + 1}) closed it: the query opens a new connection that is never returned to the pool`;
         findings.push(finding(meta.id, first, message, fix));
       }
+      for (const site of fn.sites) {
+        if (!isManagedSession(site) || site.statement.type !== "with_statement" || uses.has(site.id)) continue;
+        const returned = lazyQueryReturned(site.statement, site.bind as string);
+        if (!returned) continue;
+        const form = site.statement.children[0]?.type === "async" ? "async with" : "with";
+        findings.push(
+          finding(
+            meta.id,
+            returned,
+            `A query on \`${site.bind}\` is returned from inside its \`${form}\` block (line ${site.statement.startPosition.row + 1}): the caller runs it after the block closed the session, which opens a new connection that is never returned to the pool; return the rows (\`.all()\`) or give the caller the session`,
+            null,
+          ),
+        );
+      }
     }
     return findings;
   },
 };
+
+/** Calls that run a query and hand back rows or values: nothing lazy is left. */
+const materialized = /\.(?:all|first|one|one_or_none|scalar|scalar_one|scalar_one_or_none|count|fetchall|fetchone|fetchmany|delete|update|exists)\(.*\)(?:\[[^\]]*\])*$/s;
+
+/**
+ * `with get_session() as session: q = session.query(User)...; return q`: a legacy `Query` is lazy, so
+ * the caller iterates it on a session the block has closed. The return statement, or null.
+ */
+function lazyQueryReturned(withStatement: SyntaxNode, name: string): SyntaxNode | null {
+  const body = withStatement.childForFieldName("body");
+  if (!body || !body.text.includes(`${name}.query(`)) return null;
+  const escaped = name.replace(/[^\w]/g, "");
+  const direct = new RegExp(`^${escaped}\\.query\\(`);
+  const derived = new Set<string>();
+  const lazy = (node: SyntaxNode) => {
+    const text = node.text.replace(/^await\s+/, "").trim();
+    if (materialized.test(text)) return false;
+    return direct.test(text) || node.descendantsOfType("identifier").some((id) => derived.has(id.text)) || (node.type === "identifier" && derived.has(node.text));
+  };
+  const inner = (node: SyntaxNode) => {
+    for (let p = node.parent; p && p.id !== body.id; p = p.parent) if (p.type === "function_definition" || p.type === "lambda") return false;
+    return true;
+  };
+  const assignments = body.descendantsOfType("assignment").filter(inner);
+  for (let round = 0; round < 2; round++) {
+    for (const a of assignments) {
+      const left = a.childForFieldName("left");
+      const right = a.childForFieldName("right");
+      if (left?.type === "identifier" && right && lazy(right)) derived.add(left.text);
+    }
+  }
+  for (const ret of body.descendantsOfType("return_statement").filter(inner)) {
+    const value = ret.namedChildren[0];
+    if (!value) continue;
+    if ((value.type === "identifier" && derived.has(value.text)) || (value.type !== "identifier" && direct.test(value.text) && !materialized.test(value.text))) return ret;
+  }
+  return null;
+}
 
 function isManagedSession(site: SiteInfo | undefined): site is SiteInfo {
   return !!site && site.managed && site.bind !== null && (site.facts.noun === "session" || site.guessed);
