@@ -123,7 +123,7 @@ export const rule: PythonRule = {
 };
 
 /** Calls that run a query and hand back rows or values: nothing lazy is left. */
-const materialized = /\.(?:all|first|one|one_or_none|scalar|scalar_one|scalar_one_or_none|count|fetchall|fetchone|fetchmany|delete|update|exists)\(.*\)(?:\[[^\]]*\])*$/s;
+const materialized = /\.(?:all|first|one|one_or_none|scalar|scalar_one|scalar_one_or_none|count|fetchall|fetchone|fetchmany|delete|update|exists|get)\(/;
 
 /**
  * `with get_session() as session: q = session.query(User)...; return q`: a legacy `Query` is lazy, so
