@@ -48,37 +48,24 @@ function memoizeNodeReads(SyntaxNodeClass: { prototype: object }): void {
     return m;
   };
   const original = (name: string) => (Object.getOwnPropertyDescriptor(proto, name) as PropertyDescriptor).get as (this: unknown) => unknown;
-  const value = <K extends "startIndex" | "endIndex" | "id" | "hasError" | "parent" | "startPosition" | "endPosition">(name: K) => {
+  // Each getter keeps its first answer; child lists are handed out as copies, since callers may change them.
+  const memoize = (name: Exclude<keyof NodeMemo, "fields">, copy: boolean) => {
     const read = original(name);
     Object.defineProperty(proto, name, {
       configurable: true,
       get(this: MemoHolder) {
-        const m = memo(this);
+        const m = memo(this) as unknown as Record<string, unknown>;
         let v = m[name];
         if (v === undefined) {
-          v = read.call(this) as NodeMemo[K];
+          v = read.call(this);
           m[name] = v;
         }
-        return v;
+        return copy ? (v as SyntaxNode[]).slice() : v;
       },
     });
   };
-  for (const name of ["startIndex", "endIndex", "id", "hasError", "parent", "startPosition", "endPosition"] as const) value(name);
-  for (const name of ["namedChildren", "children"] as const) {
-    const read = original(name);
-    Object.defineProperty(proto, name, {
-      configurable: true,
-      get(this: MemoHolder) {
-        const m = memo(this);
-        let v = m[name];
-        if (v === undefined) {
-          v = read.call(this) as SyntaxNode[];
-          m[name] = v;
-        }
-        return v.slice();
-      },
-    });
-  }
+  for (const name of ["startIndex", "endIndex", "id", "hasError", "parent", "startPosition", "endPosition"] as const) memoize(name, false);
+  for (const name of ["namedChildren", "children"] as const) memoize(name, true);
   const childForFieldName = proto.childForFieldName as (this: unknown, field: string) => SyntaxNode | null;
   proto.childForFieldName = function (this: MemoHolder, field: string): SyntaxNode | null {
     const m = memo(this);

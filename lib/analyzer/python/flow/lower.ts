@@ -176,6 +176,16 @@ function rootIdentifier(node: SyntaxNode): string | null {
   return null;
 }
 
+/** The positional arguments of a call, in order (keywords and splats left out). */
+function positionalArgs(argsNode: SyntaxNode): SyntaxNode[] {
+  return argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+}
+
+/** Which argument a call runs right away (`to_thread(f)`, `run_in_executor(None, f)`), from its model or by name. */
+function runsNow(facts: CallFacts | null, calleeText: string): number | undefined {
+  return facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
+}
+
 function pathOf(node: SyntaxNode): string | null {
   if (node.type === "identifier") return node.text;
   if (node.type === "attribute") {
@@ -1467,7 +1477,7 @@ class Lowerer {
   private returnedCall(node: SyntaxNode, argsNode: SyntaxNode | null, facts: CallFacts | null, E: Effect[]): Res | null {
     const index = facts?.summary?.returnsCallOf;
     if (index === undefined || argsNode?.type !== "argument_list") return null;
-    const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+    const positional = positionalArgs(argsNode);
     const name = facts?.summary?.params[index];
     const keyword = argsNode.namedChildren.find((c) => c.type === "keyword_argument" && c.childForFieldName("name")?.text === name);
     const target = positional[index] ?? keyword?.childForFieldName("value") ?? null;
@@ -1493,9 +1503,9 @@ class Lowerer {
    */
   private forwardedReleases(argsNode: SyntaxNode | null, facts: CallFacts | null, calleeText: string, E: Effect[], node: SyntaxNode): void {
     if (argsNode?.type !== "argument_list" || (facts && facts.origin !== "model")) return;
-    const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
+    const nowIndex = runsNow(facts, calleeText);
     if (nowIndex === undefined) return;
-    const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+    const positional = positionalArgs(argsNode);
     const target = positional[nowIndex];
     if (!target || (target.type !== "identifier" && target.type !== "attribute") || this.closures.has(target.text)) return;
     const targetFacts = this.r.callFacts(this.expr(target, []).val, target.text);
@@ -1515,9 +1525,9 @@ class Lowerer {
     // Only the libraries' run-on-a-thread helpers hand back the callable's own result; a project function that
     // calls its argument (`_run(sessionmaker)`) returns whatever it likes (its summary says what).
     if (facts && facts.origin !== "model") return null;
-    const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[lastSegment(calleeText)];
+    const nowIndex = runsNow(facts, calleeText);
     if (nowIndex === undefined) return null;
-    const positional = argsNode.namedChildren.filter((c) => c.type !== "comment" && c.type !== "keyword_argument" && c.type !== "list_splat" && c.type !== "dictionary_splat");
+    const positional = positionalArgs(argsNode);
     const target = positional[nowIndex];
     if (!target || (target.type !== "identifier" && target.type !== "attribute") || this.closures.has(target.text)) return null;
     const val = this.expr(target, []).val;
@@ -1696,7 +1706,7 @@ class Lowerer {
     const last = lastSegment(calleeText);
     const isDeferral = deferral.has(last);
     const constructorLike = /^[A-Z]/.test(last) && !facts;
-    const nowIndex = facts?.invokesArgs?.find((a) => a.when === "now")?.index ?? invokeNow[last];
+    const nowIndex = runsNow(facts, calleeText);
     const paramNames = facts?.summary?.params ?? [];
     let position = 0;
     for (const arg of argsNode.namedChildren) {
